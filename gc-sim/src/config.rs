@@ -1,0 +1,207 @@
+//! Heap configuration, with the defaults of Node 20 (V8 11.3) on a 64-bit machine with 16 GiB of memory or more.
+//!
+//! Every size is in bytes. Node's flags take MiB (`--max-semi-space-size=16`); multiply by [`MIB`].
+
+use crate::tracer::PauseModel;
+
+pub use crate::heap_controller::{KIB, MIB};
+
+/// The geometry of a V8 page, shared by every paged space.
+///
+/// Defaults are measured on Node 20, x64 (`../shared/v8/v8-measured-geometry.md`): a 256 KiB page whose first
+/// object sits at offset 4,424 and which has 257,720 allocatable bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageGeometry {
+    /// Bytes a page occupies (V8's `kPageSize`, `1 << kPageSizeBits`).
+    pub page_size: u32,
+    /// Offset of the first object (the page header and the unused start of the page).
+    pub area_start: u32,
+    /// Allocatable bytes of one page.
+    pub area_size: u32,
+}
+
+impl PageGeometry {
+    /// One past the last allocatable offset.
+    pub fn area_end(&self) -> u32 {
+        self.area_start + self.area_size
+    }
+}
+
+impl Default for PageGeometry {
+    fn default() -> Self {
+        PageGeometry { page_size: 256 * 1024, area_start: 4_424, area_size: 257_720 }
+    }
+}
+
+/// Configuration of a simulated heap.
+///
+/// `HeapConfig::default()` is Node 20 on a 64-bit machine with at least 16 GiB: 1 MiB initial and 16 MiB maximum
+/// semi-space, 4096 MiB old generation. Change fields with struct-update syntax:
+///
+/// ```
+/// use gc_sim::{HeapConfig, MIB};
+/// let config = HeapConfig { max_semi_space_size: 4 * MIB, max_old_generation_size: 64 * MIB, ..HeapConfig::default() };
+/// assert!(config.validate().is_ok());
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeapConfig {
+    /// Page geometry of every space.
+    pub page: PageGeometry,
+    /// Initial semi-space capacity (`--min-semi-space-size`); rounded up to whole pages.
+    pub min_semi_space_size: u64,
+    /// Maximum semi-space capacity (`--max-semi-space-size`); rounded up to whole pages.
+    pub max_semi_space_size: u64,
+    /// Factor by which the semi-space grows (`--semi-space-growth-factor`, at least 2 in V8).
+    pub semi_space_growth_factor: u32,
+    /// Number of scavenges an object survives in new space before the next one promotes it; V8's age mark gives 1
+    /// (copied on the first survived scavenge, promoted on the second). 0 promotes every survivor at once.
+    pub promotion_age: u8,
+    /// Objects larger than this go to large-object space (`kMaxRegularHeapObjectSize`, 128 KiB).
+    pub large_object_threshold: u32,
+    /// Size of the scavenger's local allocation buffers in to-space (`kLabSize`, 32 KiB).
+    pub lab_size: u32,
+    /// Survivors larger than this are copied outside LABs (`kMaxLabObjectSize`, 8 KiB).
+    pub max_lab_object_size: u32,
+    /// Maximum size of the old generation (`--max-old-space-size`): old space plus large-object space.
+    pub max_old_generation_size: u64,
+    /// Initial old-generation allocation limit; `None` means V8's `min(512 MiB, max_old_generation_size / 2)`.
+    pub initial_old_generation_limit: Option<u64>,
+    /// Smallest free-list block (`3 × kTaggedSize` = 24 B); smaller gaps are wasted as holes.
+    pub min_free_block: u32,
+    /// A page becomes an evacuation candidate when its free bytes are at least this percentage of the page area
+    /// (V8's `target_fragmentation_percent` before a compaction speed is known: 70).
+    pub evacuation_threshold_percent: u32,
+    /// Most live bytes evacuated by one mark-compact (`max_evacuated_bytes`, 4 MiB).
+    pub max_evacuated_bytes: u64,
+    /// The pause cost model.
+    pub pause: PauseModel,
+}
+
+impl Default for HeapConfig {
+    fn default() -> Self {
+        HeapConfig {
+            page: PageGeometry::default(),
+            min_semi_space_size: MIB,
+            max_semi_space_size: 16 * MIB,
+            semi_space_growth_factor: 2,
+            promotion_age: 1,
+            large_object_threshold: 128 * 1024,
+            lab_size: 32 * 1024,
+            max_lab_object_size: 8 * 1024,
+            max_old_generation_size: 4096 * MIB,
+            initial_old_generation_limit: None,
+            min_free_block: 24,
+            evacuation_threshold_percent: 70,
+            max_evacuated_bytes: 4 * MIB,
+            pause: PauseModel::default(),
+        }
+    }
+}
+
+/// A configuration that cannot describe a heap.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid heap configuration: {field} {problem}")]
+pub struct ConfigError {
+    /// The offending field of [`HeapConfig`].
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+impl HeapConfig {
+    /// Node 20's defaults for a machine (or cgroup) with `physical_memory` bytes, as computed by V8's
+    /// `Heap::HeapSizeFromPhysicalMemory` (see [`heap_controller::heap_sizes_from_physical_memory`]).
+    ///
+    /// [`heap_controller::heap_sizes_from_physical_memory`]: crate::heap_controller::heap_sizes_from_physical_memory
+    pub fn for_physical_memory(physical_memory: u64) -> Self {
+        let (max_old, max_semi) = crate::heap_controller::heap_sizes_from_physical_memory(physical_memory);
+        HeapConfig {
+            max_old_generation_size: max_old,
+            max_semi_space_size: max_semi,
+            min_semi_space_size: MIB.min(max_semi),
+            ..HeapConfig::default()
+        }
+    }
+
+    /// Checks that the configuration describes a heap the simulator can run.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let err = |field, problem: String| Err(ConfigError { field, problem });
+        let p = &self.page;
+        if p.page_size == 0 || p.area_size == 0 {
+            return err("page", "sizes must be positive".into());
+        }
+        if u64::from(p.area_start) + u64::from(p.area_size) > u64::from(p.page_size) {
+            return err("page", format!("area {}+{} does not fit a {} B page", p.area_start, p.area_size, p.page_size));
+        }
+        if self.min_semi_space_size == 0 {
+            return err("min_semi_space_size", "must be positive".into());
+        }
+        if self.min_semi_space_size > self.max_semi_space_size {
+            return err(
+                "min_semi_space_size",
+                format!("{} exceeds max_semi_space_size {}", self.min_semi_space_size, self.max_semi_space_size),
+            );
+        }
+        if self.semi_space_pages(self.max_semi_space_size) > 1 << 20 {
+            return err("max_semi_space_size", "is larger than 256 GiB".into());
+        }
+        if self.semi_space_growth_factor < 2 {
+            return err("semi_space_growth_factor", "must be at least 2, as in V8".into());
+        }
+        if self.large_object_threshold == 0 || self.large_object_threshold > p.area_size {
+            return err("large_object_threshold", format!("must be between 1 and the page area ({} B)", p.area_size));
+        }
+        if self.lab_size == 0 || self.lab_size > p.area_size {
+            return err("lab_size", format!("must be between 1 and the page area ({} B)", p.area_size));
+        }
+        if self.max_lab_object_size > self.lab_size {
+            return err("max_lab_object_size", "must not exceed lab_size".into());
+        }
+        if self.max_old_generation_size < u64::from(p.page_size) {
+            return err("max_old_generation_size", "must hold at least one page".into());
+        }
+        if self.min_free_block < crate::object::OBJECT_ALIGNMENT {
+            return err("min_free_block", "must be at least 8 bytes".into());
+        }
+        if self.evacuation_threshold_percent > 100 {
+            return err("evacuation_threshold_percent", "must be at most 100".into());
+        }
+        self.pause.validate()
+    }
+
+    /// Number of pages of a semi-space of `bytes` (rounded up, at least one).
+    pub fn semi_space_pages(&self, bytes: u64) -> u64 {
+        bytes.div_ceil(u64::from(self.page.page_size)).max(1)
+    }
+
+    /// The initial old-generation allocation limit in force for this configuration.
+    pub fn initial_old_generation_limit(&self) -> u64 {
+        self.initial_old_generation_limit.unwrap_or_else(|| {
+            crate::heap_controller::initial_old_generation_allocation_limit(self.max_old_generation_size)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_node_20_on_a_large_machine() {
+        let c = HeapConfig::default();
+        assert!(c.validate().is_ok());
+        assert_eq!(c.semi_space_pages(c.min_semi_space_size), 4);
+        assert_eq!(c.semi_space_pages(c.max_semi_space_size), 64);
+        assert_eq!(c.initial_old_generation_limit(), 512 * MIB);
+    }
+
+    #[test]
+    fn invalid_configurations_name_the_field() {
+        let c = HeapConfig { min_semi_space_size: 32 * MIB, ..HeapConfig::default() };
+        assert_eq!(c.validate().unwrap_err().field, "min_semi_space_size");
+        let c = HeapConfig { semi_space_growth_factor: 1, ..HeapConfig::default() };
+        assert_eq!(c.validate().unwrap_err().field, "semi_space_growth_factor");
+        let c = HeapConfig { large_object_threshold: 300_000, ..HeapConfig::default() };
+        assert_eq!(c.validate().unwrap_err().field, "large_object_threshold");
+    }
+}

@@ -1,0 +1,114 @@
+//! Errors of the mutator API and the out-of-memory outcome.
+
+use std::fmt;
+
+use crate::object::ObjectId;
+
+/// What went wrong in a call on a [`Heap`](crate::Heap).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HeapError {
+    /// The handle names an object the collector has freed: it was unreachable at a collection.
+    #[error("object {0:?} was freed: it was unreachable at its last collection (root it or keep a reference)")]
+    FreedObject(ObjectId),
+    /// A slot index past the object's slot count.
+    #[error("slot {slot} is out of range for object {object:?}, which has {slot_count} slots")]
+    SlotOutOfRange {
+        /// The object written to.
+        object: ObjectId,
+        /// The slot index used.
+        slot: u32,
+        /// The object's number of slots.
+        slot_count: u32,
+    },
+    /// A root set does not hold the object it was asked to release.
+    #[error("root set '{root}' holds no handle to object {object:?}")]
+    NotRooted {
+        /// The root set's name.
+        root: String,
+        /// The object.
+        object: ObjectId,
+    },
+    /// `exit_scope` without an open handle scope.
+    #[error("no handle scope is open")]
+    NoOpenScope,
+    /// An allocation of 0 bytes.
+    #[error("an object must have a size of at least 1 byte")]
+    ZeroSize,
+    /// The simulated program ran out of memory. The heap stays as it was at that moment, for inspection; every
+    /// later mutator call returns this error again.
+    #[error("{0}")]
+    OutOfMemory(OutOfMemory),
+}
+
+/// Where V8 gave up, i.e. the `location` of `FatalProcessOutOfMemory`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OomLocation {
+    /// After a collection the old generation still exceeded its maximum (`Heap::CollectGarbage`).
+    ReachedHeapLimit,
+    /// Four consecutive mark-compacts with the old generation at >= 80 % of its maximum and mutator utilization
+    /// below 0.4 (`Heap::CheckIneffectiveMarkCompact`).
+    IneffectiveMarkCompacts,
+    /// An allocation still failed after two collections and the last-resort full collections
+    /// (`HeapAllocator::AllocateRawWithRetryOrFailSlowPath`).
+    CallAndRetryLast,
+}
+
+impl OomLocation {
+    /// The location string V8 passes to `FatalProcessOutOfMemory`.
+    pub fn v8_name(self) -> &'static str {
+        match self {
+            OomLocation::ReachedHeapLimit => "Reached heap limit",
+            OomLocation::IneffectiveMarkCompacts => "Ineffective mark-compacts near heap limit",
+            OomLocation::CallAndRetryLast => "CALL_AND_RETRY_LAST",
+        }
+    }
+}
+
+/// The simulated program's death by heap exhaustion.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutOfMemory {
+    /// Where V8 gave up.
+    pub location: OomLocation,
+    /// Simulated time of death, in ms.
+    pub at_ms: f64,
+    /// Old-generation object bytes at that moment.
+    pub old_generation_bytes: u64,
+    /// The old generation's maximum.
+    pub max_old_generation_size: u64,
+}
+
+impl OutOfMemory {
+    /// Node's message: `<location> Allocation failed - JavaScript heap out of memory`, printed by Node after
+    /// `FATAL ERROR: `.
+    pub fn message(&self) -> String {
+        format!("{} Allocation failed - JavaScript heap out of memory", self.location.v8_name())
+    }
+}
+
+impl fmt::Display for OutOfMemory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FATAL ERROR: {}", self.message())
+    }
+}
+
+impl std::error::Error for OutOfMemory {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oom_reads_like_node() {
+        let oom = OutOfMemory {
+            location: OomLocation::ReachedHeapLimit,
+            at_ms: 1.0,
+            old_generation_bytes: 0,
+            max_old_generation_size: 0,
+        };
+        assert_eq!(
+            HeapError::OutOfMemory(oom).to_string(),
+            "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory"
+        );
+    }
+}

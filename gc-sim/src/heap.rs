@@ -1,0 +1,771 @@
+//! The simulated heap and its mutator API (V8's `Heap` plus the allocation paths of `HeapAllocator`).
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+
+use bumpalo::Bump;
+use slotmap::SlotMap;
+
+use crate::config::{ConfigError, HeapConfig};
+use crate::error::{HeapError, OomLocation, OutOfMemory};
+use crate::heap_controller;
+use crate::large_object_space::LargeObjectSpace;
+use crate::new_space::NewSpace;
+use crate::object::{align_object_size, HeapObject, Label, Labels, ObjectId, ObjectInfo, Space};
+use crate::old_space::OldSpace;
+use crate::remembered_set::RememberedSet;
+use crate::roots::{HandleScopes, RootSets};
+use crate::slots::SlotArena;
+use crate::tracer::{Collector, CollectorReason, GcEvent, GcReason, HeapUsage, SpaceUsage, Tracer};
+
+/// A collection the program asks for, like `global.gc()` (full) or `--expose-gc`'s `gc({type: 'minor'})`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Collection {
+    /// A young-generation collection (a scavenge, unless the old generation could not take the promotions).
+    Minor,
+    /// A full mark-compact of both generations.
+    Major,
+}
+
+/// The generation a collection is requested for (V8 passes the space whose allocation failed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Generation {
+    Young,
+    Old,
+}
+
+/// Running totals over the heap's whole life.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct GcTotals {
+    /// Scavenges run.
+    pub scavenges: u64,
+    /// Mark-compacts run.
+    pub mark_compacts: u64,
+    /// Sum of modelled pauses, in ms.
+    pub pause_ms: f64,
+    /// Bytes promoted to the old generation.
+    pub promoted_bytes: u64,
+    /// Bytes copied within new space.
+    pub copied_bytes: u64,
+    /// Bytes the mutator allocated.
+    pub allocated_bytes: u64,
+    /// Objects the mutator allocated.
+    pub allocated_objects: u64,
+}
+
+/// State of the old generation's allocation limit (V8's `old_generation_allocation_limit_` and friends).
+#[derive(Debug)]
+pub(crate) struct OldGenerationLimits {
+    /// A mark-compact is due once the old generation's object bytes reach this.
+    pub allocation_limit: u64,
+    /// Whether the initial limit has stopped adapting to survival (set by the first mark-compact).
+    pub configured: bool,
+    /// Consecutive ineffective mark-compacts near the heap limit.
+    pub consecutive_ineffective_mark_compacts: u32,
+    /// Survival percentages (promoted + copied over young bytes) of the last 10 scavenges.
+    pub survival_percentages: std::collections::VecDeque<f64>,
+}
+
+type Observer = Box<dyn FnMut(&GcEvent)>;
+
+/// A simulated V8 heap: the young generation (a semi-space scavenger), the old generation (mark-sweep-compact over
+/// pages), large-object spaces, roots and handle scopes, driven by a mutator API.
+///
+/// # Examples
+///
+/// A connection object that stays rooted survives two scavenges and is promoted; a temporary does not survive.
+///
+/// ```
+/// use gc_sim::{Collection, Heap, Labels, Space};
+///
+/// let mut heap = Heap::default();
+/// let conn = heap.alloc(64, 2, Labels::NONE)?;
+/// heap.add_root("timers", conn)?;
+/// let temp = heap.alloc(32, 0, Labels::NONE)?;
+///
+/// heap.collect(Collection::Minor)?;
+/// assert_eq!(heap.object(conn)?.space, Space::New, "copied within new space on its first scavenge");
+/// assert!(!heap.is_alive(temp));
+///
+/// let event = heap.collect(Collection::Minor)?;
+/// assert_eq!(heap.object(conn)?.space, Space::Old, "promoted on its second");
+/// assert_eq!(event.promoted_bytes, 64);
+/// assert!(heap.verify().is_clean());
+/// # Ok::<(), gc_sim::HeapError>(())
+/// ```
+pub struct Heap {
+    pub(crate) config: HeapConfig,
+    pub(crate) objects: SlotMap<ObjectId, HeapObject>,
+    pub(crate) slots: SlotArena,
+    label_names: Vec<String>,
+    label_ids: HashMap<String, Label>,
+    pub(crate) roots: RootSets,
+    pub(crate) scopes: HandleScopes,
+    pub(crate) new_space: NewSpace,
+    pub(crate) new_lo_space: LargeObjectSpace,
+    pub(crate) old_space: OldSpace,
+    pub(crate) lo_space: LargeObjectSpace,
+    pub(crate) remembered_set: RememberedSet,
+    pub(crate) tracer: Tracer,
+    pub(crate) limits: OldGenerationLimits,
+    /// Per-collection scratch memory (worklists, sort buffers), reset after every collection.
+    pub(crate) scratch: Bump,
+    /// Objects of past from-spaces whose headers are not yet reclaimed. Dead young objects cost nothing at
+    /// scavenge time (as in V8, garbage is never visited); their headers are reclaimed a few per allocation.
+    pub(crate) unreclaimed: Vec<Vec<ObjectId>>,
+    /// Emptied object lists, reused as the next to-space's list so that a flip allocates nothing.
+    pub(crate) spare_lists: Vec<Vec<ObjectId>>,
+    /// How many objects in `objects` are dead young objects not yet reclaimed.
+    pub(crate) unreclaimed_dead: u64,
+    /// Number given to the next large page.
+    pub(crate) next_large_page: u32,
+    /// Set when a scavenge left the old generation at or over its limit: the next allocation runs a mark-compact
+    /// first (V8 starts incremental marking there and finalizes it shortly after; marking is atomic here).
+    pub(crate) mark_compact_pending: bool,
+    pub(crate) totals: GcTotals,
+    oom: Option<OutOfMemory>,
+    events: Vec<GcEvent>,
+    observers: Vec<Observer>,
+}
+
+impl Default for Heap {
+    /// A heap with Node 20's default configuration.
+    fn default() -> Self {
+        Heap::new(HeapConfig::default()).expect("the default configuration is valid")
+    }
+}
+
+impl std::fmt::Debug for Heap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Heap")
+            .field("usage", &self.usage())
+            .field("totals", &self.totals)
+            .field("now_ms", &self.tracer.now_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How many unreclaimed from-space headers an allocation reclaims. Two per allocation keeps the backlog below one
+/// semi-space's worth of objects.
+const RECLAIM_PER_ALLOCATION: usize = 2;
+
+impl Heap {
+    /// Creates a heap, checking the configuration.
+    pub fn new(config: HeapConfig) -> Result<Heap, ConfigError> {
+        config.validate()?;
+        Ok(Heap {
+            new_space: NewSpace::new(&config),
+            old_space: OldSpace::new(config.page, config.min_free_block),
+            limits: OldGenerationLimits {
+                allocation_limit: config.initial_old_generation_limit(),
+                configured: false,
+                consecutive_ineffective_mark_compacts: 0,
+                survival_percentages: Default::default(),
+            },
+            config,
+            objects: SlotMap::with_key(),
+            slots: SlotArena::default(),
+            label_names: Vec::new(),
+            label_ids: HashMap::new(),
+            roots: RootSets::default(),
+            scopes: HandleScopes::default(),
+            new_lo_space: LargeObjectSpace::default(),
+            lo_space: LargeObjectSpace::default(),
+            remembered_set: RememberedSet::default(),
+            tracer: Tracer::default(),
+            scratch: Bump::new(),
+            unreclaimed: Vec::new(),
+            spare_lists: Vec::new(),
+            unreclaimed_dead: 0,
+            next_large_page: 0,
+            mark_compact_pending: false,
+            totals: GcTotals::default(),
+            oom: None,
+            events: Vec::new(),
+            observers: Vec::new(),
+        })
+    }
+
+    /// The configuration the heap was built with.
+    pub fn config(&self) -> &HeapConfig {
+        &self.config
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Labels
+
+    /// Interns `name` as a [`Label`] for [`Labels`].
+    pub fn label(&mut self, name: &str) -> Label {
+        if let Some(&label) = self.label_ids.get(name) {
+            return label;
+        }
+        self.label_names.push(name.to_owned());
+        let label = Label(NonZeroU32::new(self.label_names.len() as u32).expect("label numbers start at 1"));
+        self.label_ids.insert(name.to_owned(), label);
+        label
+    }
+
+    /// The label `name` if it was interned, without interning it.
+    pub fn find_label(&self, name: &str) -> Option<Label> {
+        self.label_ids.get(name).copied()
+    }
+
+    /// The string of a label made by [`label`](Self::label).
+    pub fn label_name(&self, label: Label) -> &str {
+        &self.label_names[label.0.get() as usize - 1]
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // The mutator
+
+    /// Allocates an object of `size` bytes with `slots` reference slots (all empty), like `new` in JavaScript.
+    ///
+    /// The size is rounded up to 8 bytes, as every V8 object is. Objects over
+    /// [`large_object_threshold`](HeapConfig::large_object_threshold) go to the young large-object space, all
+    /// others to new space; when new space is full a scavenge runs first (V8's "allocation failure"). The object
+    /// is held by the innermost open handle scope; with no scope open nothing holds it, so root it or store it
+    /// in a reachable object before the next allocation.
+    ///
+    /// # Errors
+    /// [`HeapError::ZeroSize`] for a size of 0; [`HeapError::OutOfMemory`] when the simulated program dies.
+    pub fn alloc(&mut self, size: u32, slots: u32, labels: Labels) -> Result<ObjectId, HeapError> {
+        self.check_not_dead()?;
+        if size == 0 {
+            return Err(HeapError::ZeroSize);
+        }
+        let size = align_object_size(size);
+        if self.mark_compact_pending {
+            self.collect_garbage(Generation::Old, GcReason::AllocationLimit)?;
+        }
+        let large = size > self.config.large_object_threshold;
+        let address = if large {
+            self.allocate_young_large(size)?;
+            crate::object::Address { page: self.take_large_page(), offset: self.config.page.area_start }
+        } else {
+            match self.new_space.allocate(size) {
+                Some(address) => address,
+                None => self.allocate_slow(Generation::Young, |heap| heap.new_space.allocate(size))?,
+            }
+        };
+        self.reclaim_unreclaimed(RECLAIM_PER_ALLOCATION);
+        let slot_start = self.slots.allocate(slots);
+        let space = if large { Space::NewLargeObject } else { Space::New };
+        let id = self.objects.insert(HeapObject {
+            size,
+            slot_start,
+            slot_count: slots,
+            address,
+            labels,
+            epoch: self.new_space.epoch,
+            space,
+            age: 0,
+            marked: false,
+        });
+        if large {
+            self.new_lo_space.add(id, size, &self.config.page);
+        } else {
+            self.new_space.objects.push(id);
+            self.new_space.used_bytes += u64::from(size);
+        }
+        self.scopes.hold(id);
+        self.tracer.new_space_allocated_since_gc += u64::from(size);
+        self.totals.allocated_bytes += u64::from(size);
+        self.totals.allocated_objects += 1;
+        Ok(id)
+    }
+
+    /// Stores `target` (or nothing) into slot `slot` of `object`, through the write barrier: a store of a young
+    /// object into an old one records the slot in the OLD_TO_NEW remembered set.
+    ///
+    /// # Errors
+    /// [`HeapError::FreedObject`] if either object was freed, [`HeapError::SlotOutOfRange`] for a bad slot.
+    pub fn write(&mut self, object: ObjectId, slot: u32, target: Option<ObjectId>) -> Result<(), HeapError> {
+        self.check_not_dead()?;
+        let target_space = match target {
+            Some(t) => Some(self.live(t)?.space),
+            None => None,
+        };
+        let host = self.live(object)?;
+        if slot >= host.slot_count {
+            return Err(HeapError::SlotOutOfRange { object, slot, slot_count: host.slot_count });
+        }
+        let (index, host_young) = (host.slot_start + slot, host.space.is_young());
+        self.slots.run_mut(index, 1)[0] = target;
+        // The generational write barrier (V8's `GenerationalBarrierSlow`).
+        if !host_young && target_space.is_some_and(Space::is_young) {
+            self.remembered_set.insert(index);
+        }
+        Ok(())
+    }
+
+    /// Reads slot `slot` of `object`.
+    ///
+    /// # Errors
+    /// As [`write`](Self::write).
+    pub fn read(&self, object: ObjectId, slot: u32) -> Result<Option<ObjectId>, HeapError> {
+        let host = self.live(object)?;
+        if slot >= host.slot_count {
+            return Err(HeapError::SlotOutOfRange { object, slot, slot_count: host.slot_count });
+        }
+        Ok(self.slots.get(host.slot_start + slot))
+    }
+
+    /// Adds one handle to `object` in the named root set (created on first use). Root sets are multisets: an
+    /// object rooted twice needs two [`remove_root`](Self::remove_root) calls.
+    ///
+    /// # Errors
+    /// [`HeapError::FreedObject`] if the object was freed.
+    pub fn add_root(&mut self, root: &str, object: ObjectId) -> Result<(), HeapError> {
+        self.check_not_dead()?;
+        self.live(object)?;
+        self.roots.add(root, object);
+        Ok(())
+    }
+
+    /// Removes one handle to `object` from the named root set.
+    ///
+    /// # Errors
+    /// [`HeapError::NotRooted`] if the set holds no handle to it.
+    pub fn remove_root(&mut self, root: &str, object: ObjectId) -> Result<(), HeapError> {
+        self.check_not_dead()?;
+        if self.roots.remove(root, object) {
+            Ok(())
+        } else {
+            Err(HeapError::NotRooted { root: root.to_owned(), object })
+        }
+    }
+
+    /// How many handles the named root set holds on `object`.
+    pub fn root_count(&self, root: &str, object: ObjectId) -> u32 {
+        self.roots.count(root, object)
+    }
+
+    /// Every root set: its name and its handles with their multiplicities.
+    pub fn root_sets(&self) -> impl Iterator<Item = (&str, impl Iterator<Item = (ObjectId, u32)> + '_)> + '_ {
+        self.roots.sets().iter().map(|set| (set.name.as_str(), set.handles.iter().map(|(&id, &n)| (id, n))))
+    }
+
+    /// Opens a handle scope: objects allocated until the matching [`exit_scope`](Self::exit_scope) are held by it.
+    pub fn enter_scope(&mut self) {
+        self.scopes.enter();
+    }
+
+    /// Closes the innermost handle scope, releasing the objects it held.
+    ///
+    /// # Errors
+    /// [`HeapError::NoOpenScope`] when no scope is open.
+    pub fn exit_scope(&mut self) -> Result<(), HeapError> {
+        if self.scopes.exit() {
+            Ok(())
+        } else {
+            Err(HeapError::NoOpenScope)
+        }
+    }
+
+    /// Number of open handle scopes.
+    pub fn scope_depth(&self) -> usize {
+        self.scopes.depth()
+    }
+
+    /// Advances the mutator's clock by `ms` (negative or non-finite values are ignored).
+    pub fn advance(&mut self, ms: f64) {
+        if ms.is_finite() && ms > 0.0 {
+            self.tracer.advance(ms);
+        }
+    }
+
+    /// Runs a collection now, as `global.gc()` does (reason `testing`), and returns its event.
+    ///
+    /// # Errors
+    /// [`HeapError::OutOfMemory`] if the program dies during or right after it.
+    pub fn collect(&mut self, kind: Collection) -> Result<GcEvent, HeapError> {
+        self.check_not_dead()?;
+        let generation = match kind {
+            Collection::Minor => Generation::Young,
+            Collection::Major => Generation::Old,
+        };
+        self.collect_garbage(generation, GcReason::Testing)
+    }
+
+    /// Calls `observer` with every later collection's event.
+    pub fn on_gc(&mut self, observer: impl FnMut(&GcEvent) + 'static) {
+        self.observers.push(Box::new(observer));
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Observation
+
+    /// Whether `object` is alive (not freed, and not left behind in a from-space by a scavenge).
+    pub fn is_alive(&self, object: ObjectId) -> bool {
+        self.live(object).is_ok()
+    }
+
+    /// A read-only view of a live object.
+    ///
+    /// # Errors
+    /// [`HeapError::FreedObject`] if it was freed.
+    pub fn object(&self, object: ObjectId) -> Result<ObjectInfo, HeapError> {
+        self.live(object).map(ObjectInfo::from)
+    }
+
+    /// The reference slots of a live object.
+    ///
+    /// # Errors
+    /// [`HeapError::FreedObject`] if it was freed.
+    pub fn slots(&self, object: ObjectId) -> Result<&[Option<ObjectId>], HeapError> {
+        let o = self.live(object)?;
+        Ok(self.slots.run(o.slot_start, o.slot_count))
+    }
+
+    /// Every live object. Young objects are alive here if they have not yet been proven dead by a scavenge.
+    pub fn objects(&self) -> impl Iterator<Item = (ObjectId, ObjectInfo)> + '_ {
+        self.objects.iter().filter(|(_, o)| self.is_live_header(o)).map(|(id, o)| (id, ObjectInfo::from(o)))
+    }
+
+    /// Number of live objects (see [`objects`](Self::objects)).
+    pub fn object_count(&self) -> u64 {
+        self.objects.len() as u64 - self.unreclaimed_dead
+    }
+
+    /// Per-space usage now.
+    pub fn usage(&self) -> HeapUsage {
+        HeapUsage {
+            new_space: SpaceUsage {
+                used_bytes: self.new_space.used_bytes,
+                committed_bytes: self.new_space.committed_bytes(),
+                objects: self.new_space.objects.len() as u64,
+            },
+            new_large_object_space: SpaceUsage {
+                used_bytes: self.new_lo_space.used_bytes,
+                committed_bytes: self.new_lo_space.committed_bytes,
+                objects: self.new_lo_space.objects.len() as u64,
+            },
+            old_space: SpaceUsage {
+                used_bytes: self.old_space.used_bytes,
+                committed_bytes: self.old_space.committed_bytes(),
+                objects: self.old_space.objects,
+            },
+            large_object_space: SpaceUsage {
+                used_bytes: self.lo_space.used_bytes,
+                committed_bytes: self.lo_space.committed_bytes,
+                objects: self.lo_space.objects.len() as u64,
+            },
+        }
+    }
+
+    /// Totals over the heap's life.
+    pub fn totals(&self) -> &GcTotals {
+        &self.totals
+    }
+
+    /// Every collection so far, oldest first.
+    pub fn events(&self) -> &[GcEvent] {
+        &self.events
+    }
+
+    /// Simulated time in ms: mutator time plus modelled pauses.
+    pub fn now_ms(&self) -> f64 {
+        self.tracer.now_ms
+    }
+
+    /// The out-of-memory outcome, once the simulated program has died.
+    pub fn out_of_memory(&self) -> Option<&OutOfMemory> {
+        self.oom.as_ref()
+    }
+
+    /// Current semi-space capacity in bytes (allocatable area of one semi-space).
+    pub fn semi_space_capacity(&self) -> u64 {
+        self.new_space.capacity_bytes()
+    }
+
+    /// Number of old-generation slots recorded in the OLD_TO_NEW remembered set.
+    pub fn remembered_set_len(&self) -> usize {
+        self.remembered_set.len()
+    }
+
+    /// Current old-generation allocation limit.
+    pub fn old_generation_allocation_limit(&self) -> u64 {
+        self.limits.allocation_limit
+    }
+
+    /// Object bytes in the old generation (old space plus large-object space).
+    pub fn old_generation_size(&self) -> u64 {
+        self.old_space.used_bytes + self.lo_space.used_bytes
+    }
+
+    /// Average and current mark-compact mutator utilization, as printed in `--trace-gc` lines.
+    pub fn mutator_utilization(&self) -> (f64, f64) {
+        (self.tracer.average_mutator_utilization(), self.tracer.current_mutator_utilization())
+    }
+
+    /// Live objects carrying tag `tag`, and their bytes.
+    pub fn tagged(&self, tag: Label) -> (u64, u64) {
+        self.objects()
+            .filter(|(_, o)| o.labels.tag == Some(tag))
+            .fold((0, 0), |(n, b), (_, o)| (n + 1, b + u64::from(o.size)))
+    }
+
+    /// Bytes of simulator memory used by object headers, slots and the remembered set (for memory benchmarks).
+    pub fn footprint_bytes(&self) -> usize {
+        self.objects.capacity() * (std::mem::size_of::<HeapObject>() + 4)
+            + self.slots.footprint_bytes()
+            + self.remembered_set.footprint_bytes()
+            + self.new_space.objects.capacity() * std::mem::size_of::<ObjectId>()
+            + self.unreclaimed.iter().chain(&self.spare_lists).map(Vec::capacity).sum::<usize>()
+                * std::mem::size_of::<ObjectId>()
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Internals shared by the collectors
+
+    /// Whether a header in the slot map is a live object (young objects of past epochs are dead).
+    #[inline]
+    pub(crate) fn is_live_header(&self, o: &HeapObject) -> bool {
+        o.space != Space::New || o.epoch == self.new_space.epoch
+    }
+
+    /// The header of a live object.
+    #[inline]
+    pub(crate) fn live(&self, id: ObjectId) -> Result<&HeapObject, HeapError> {
+        match self.objects.get(id) {
+            Some(o) if self.is_live_header(o) => Ok(o),
+            _ => Err(HeapError::FreedObject(id)),
+        }
+    }
+
+    fn check_not_dead(&self) -> Result<(), HeapError> {
+        match &self.oom {
+            Some(oom) => Err(HeapError::OutOfMemory(oom.clone())),
+            None => Ok(()),
+        }
+    }
+
+    fn take_large_page(&mut self) -> u32 {
+        self.next_large_page = self.next_large_page.wrapping_add(1);
+        self.next_large_page - 1
+    }
+
+    /// Frees the header and slots of a dead object (the caller fixes space accounting).
+    pub(crate) fn free_object(&mut self, id: ObjectId) {
+        if let Some(o) = self.objects.remove(id) {
+            self.slots.free(o.slot_start, o.slot_count);
+        }
+    }
+
+    /// Reclaims up to `budget` headers of objects left dead in past from-spaces.
+    fn reclaim_unreclaimed(&mut self, mut budget: usize) {
+        while budget > 0 {
+            let Some(list) = self.unreclaimed.last_mut() else { return };
+            let Some(id) = list.pop() else {
+                let empty = self.unreclaimed.pop().expect("the list just seen");
+                self.spare_lists.push(empty);
+                continue;
+            };
+            budget -= 1;
+            if matches!(self.objects.get(id), Some(o) if !self.is_live_header(o)) {
+                self.free_object(id);
+                self.unreclaimed_dead -= 1;
+            }
+        }
+    }
+
+    /// V8's `NewLargeObjectSpace::AllocateRaw` capacity test, with the retry path on failure.
+    fn allocate_young_large(&mut self, size: u32) -> Result<(), HeapError> {
+        let fits = |heap: &mut Heap| {
+            let used = heap.new_lo_space.used_bytes;
+            // Promoting the objects already there must be possible, and the space holds at most a semi-space's
+            // worth, except that the first object always fits.
+            let ok = heap.can_expand_old_generation(used)
+                && (used == 0 || used + u64::from(size) <= heap.new_space.capacity_bytes());
+            ok.then_some(())
+        };
+        match fits(self) {
+            Some(()) => Ok(()),
+            None => self.allocate_slow(Generation::Young, fits),
+        }
+    }
+
+    /// V8's `AllocateRawWithRetryOrFailSlowPath`: two collections of the failing generation, then the last-resort
+    /// full collections, then out-of-memory.
+    fn allocate_slow<T>(
+        &mut self,
+        generation: Generation,
+        mut try_allocate: impl FnMut(&mut Heap) -> Option<T>,
+    ) -> Result<T, HeapError> {
+        for _ in 0..2 {
+            self.collect_garbage(generation, GcReason::AllocationFailure)?;
+            if let Some(result) = try_allocate(self) {
+                return Ok(result);
+            }
+        }
+        self.collect_all_available_garbage()?;
+        if let Some(result) = try_allocate(self) {
+            return Ok(result);
+        }
+        Err(self.die(OomLocation::CallAndRetryLast))
+    }
+
+    /// V8's `CollectAllAvailableGarbage(kLastResort)`: full collections until one frees nothing (2 to 7 of them).
+    fn collect_all_available_garbage(&mut self) -> Result<(), HeapError> {
+        const MIN_ATTEMPTS: usize = 2;
+        const MAX_ATTEMPTS: usize = 7;
+        for attempt in 0..MAX_ATTEMPTS {
+            let before = self.objects.len();
+            self.collect_garbage(Generation::Old, GcReason::LastResort)?;
+            if self.objects.len() >= before && attempt + 1 >= MIN_ATTEMPTS {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// The old generation's capacity: allocatable bytes of old-space pages plus large objects (V8's
+    /// `OldGenerationCapacity`).
+    pub(crate) fn old_generation_capacity(&self) -> u64 {
+        self.old_space.capacity_bytes() + self.lo_space.used_bytes
+    }
+
+    /// V8's `CanExpandOldGeneration(size)`.
+    pub(crate) fn can_expand_old_generation(&self, size: u64) -> bool {
+        self.old_generation_capacity() + size <= self.config.max_old_generation_size
+    }
+
+    /// V8's `Heap::CollectGarbage`: choose the collector, run it, then apply the heap-limit checks.
+    pub(crate) fn collect_garbage(&mut self, requested: Generation, reason: GcReason) -> Result<GcEvent, HeapError> {
+        let young_bytes = self.new_space.capacity_bytes() + self.new_lo_space.used_bytes;
+        let (collector, collector_reason) = match requested {
+            Generation::Old => (Collector::MarkCompact, Some(CollectorReason::OldSpaceRequested)),
+            Generation::Young
+                if !heap_controller::can_promote_young_and_expand_old_generation(
+                    self.old_generation_capacity(),
+                    young_bytes,
+                    self.config.max_old_generation_size,
+                ) =>
+            {
+                (Collector::MarkCompact, Some(CollectorReason::ScavengeMightNotSucceed))
+            }
+            Generation::Young => (Collector::Scavenge, None),
+        };
+        let event = match collector {
+            Collector::Scavenge => self.scavenge(reason),
+            Collector::MarkCompact => self.mark_compact(reason, collector_reason),
+        };
+        self.scratch.reset();
+        self.record_event(event.clone());
+        match collector {
+            Collector::MarkCompact => {
+                self.mark_compact_pending = false;
+                self.check_ineffective_mark_compact()?;
+            }
+            Collector::Scavenge => {
+                if self.old_generation_size() >= self.limits.allocation_limit {
+                    self.mark_compact_pending = true;
+                }
+            }
+        }
+        if !self.can_expand_old_generation(0) {
+            return Err(self.die(OomLocation::ReachedHeapLimit));
+        }
+        Ok(event)
+    }
+
+    fn check_ineffective_mark_compact(&mut self) -> Result<(), HeapError> {
+        let ineffective = heap_controller::is_ineffective_mark_compact(
+            self.old_generation_size(),
+            self.config.max_old_generation_size,
+            self.tracer.average_mutator_utilization(),
+        );
+        if !ineffective {
+            self.limits.consecutive_ineffective_mark_compacts = 0;
+            return Ok(());
+        }
+        self.limits.consecutive_ineffective_mark_compacts += 1;
+        if self.limits.consecutive_ineffective_mark_compacts
+            >= heap_controller::MAX_CONSECUTIVE_INEFFECTIVE_MARK_COMPACTS
+        {
+            return Err(self.die(OomLocation::IneffectiveMarkCompacts));
+        }
+        Ok(())
+    }
+
+    fn record_event(&mut self, event: GcEvent) {
+        self.totals.pause_ms += event.pause_ms;
+        self.totals.promoted_bytes += event.promoted_bytes;
+        self.totals.copied_bytes += event.copied_bytes;
+        match event.collector {
+            Collector::Scavenge => self.totals.scavenges += 1,
+            Collector::MarkCompact => self.totals.mark_compacts += 1,
+        }
+        for observer in &mut self.observers {
+            observer(&event);
+        }
+        self.events.push(event);
+    }
+
+    /// Marks the program dead and returns the error to report.
+    fn die(&mut self, location: OomLocation) -> HeapError {
+        let oom = OutOfMemory {
+            location,
+            at_ms: self.tracer.now_ms,
+            old_generation_bytes: self.old_generation_size(),
+            max_old_generation_size: self.config.max_old_generation_size,
+        };
+        self.oom = Some(oom.clone());
+        HeapError::OutOfMemory(oom)
+    }
+
+    /// Builds the common part of a GC event; the collector fills in its own counters.
+    pub(crate) fn begin_event(
+        &mut self,
+        collector: Collector,
+        reason: GcReason,
+        collector_reason: Option<CollectorReason>,
+    ) -> GcEvent {
+        self.tracer.start_cycle();
+        let before = self.usage();
+        GcEvent {
+            number: self.tracer.collections,
+            collector,
+            reason,
+            collector_reason,
+            start_ms: self.tracer.now_ms,
+            pause_ms: 0.0,
+            before,
+            after: before,
+            copied_bytes: 0,
+            copied_objects: 0,
+            promoted_bytes: 0,
+            promoted_objects: 0,
+            died_bytes: 0,
+            died_objects: 0,
+            marked_bytes: 0,
+            marked_objects: 0,
+            swept_pages: 0,
+            evacuated_pages: 0,
+            evacuated_bytes: 0,
+            released_pages: 0,
+            holes_bytes: 0,
+            semi_space_capacity: 0,
+            old_generation_allocation_limit: 0,
+            average_mutator_utilization: 1.0,
+            current_mutator_utilization: 1.0,
+        }
+    }
+
+    /// Completes an event: pause, clock, usage after, limits and mutator utilization.
+    pub(crate) fn finish_event(&mut self, event: &mut GcEvent, pause_ms: f64, mark_compact_live: Option<u64>) {
+        self.tracer.end_cycle(pause_ms, mark_compact_live);
+        self.fill_event_after(event, pause_ms);
+    }
+
+    /// Fills in an event's "after" fields, once the tracer has closed the cycle.
+    pub(crate) fn fill_event_after(&mut self, event: &mut GcEvent, pause_ms: f64) {
+        event.pause_ms = pause_ms;
+        event.after = self.usage();
+        event.holes_bytes = self.old_space.holes_bytes();
+        event.semi_space_capacity = self.new_space.capacity_bytes();
+        event.old_generation_allocation_limit = self.limits.allocation_limit;
+        event.average_mutator_utilization = self.tracer.average_mutator_utilization();
+        event.current_mutator_utilization = self.tracer.current_mutator_utilization();
+    }
+}

@@ -1,0 +1,167 @@
+//! Objects of the simulated heap: handles, headers, addresses and labels.
+//!
+//! An [`ObjectId`] is a [`slotmap`] key: an index plus a version. When the collector frees an object its slot's
+//! version is bumped, so an old handle can never silently read the object that later reuses the slot; it is
+//! reported as [`HeapError::FreedObject`](crate::HeapError::FreedObject) instead.
+
+use std::num::NonZeroU32;
+
+slotmap::new_key_type! {
+    /// A handle to a simulated heap object.
+    ///
+    /// Handles stay valid while the object moves (a scavenge copy, a promotion, a compaction); only its
+    /// [`Address`] changes, just as a V8 `Handle` keeps working across a moving GC.
+    pub struct ObjectId;
+}
+
+/// Where an object lives.
+///
+/// The names follow V8's `AllocationSpace` (`NEW_SPACE`, `OLD_SPACE`, `NEW_LO_SPACE`, `LO_SPACE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Space {
+    /// The semi-space young generation: collected by the scavenger, objects are copied.
+    New,
+    /// Young large objects: each on its own page, promoted whole (never copied) when they survive a scavenge.
+    NewLargeObject,
+    /// The paged old generation: collected by mark-sweep-compact.
+    Old,
+    /// Old large objects: each on its own page, never moved, freed whole.
+    LargeObject,
+}
+
+impl Space {
+    /// Whether the space belongs to the young generation (`NEW_SPACE` or `NEW_LO_SPACE`).
+    pub fn is_young(self) -> bool {
+        matches!(self, Space::New | Space::NewLargeObject)
+    }
+
+    /// The space's name as V8 prints it in `--trace-gc-verbose` (`new_space`, `old_space`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Space::New => "new_space",
+            Space::NewLargeObject => "new_large_object_space",
+            Space::Old => "old_space",
+            Space::LargeObject => "large_object_space",
+        }
+    }
+}
+
+/// A simulated address: a page of the object's space and a byte offset inside that page.
+///
+/// New-space pages are numbered within the current to-space; old-space pages by their index in old space (a
+/// released page's number may be reused by a later page, as V8 reuses unmapped memory); each large object has a
+/// page of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Address {
+    /// Page number within the object's space.
+    pub page: u32,
+    /// Byte offset of the object's start within the page (the page header comes first).
+    pub offset: u32,
+}
+
+/// An interned string used to label objects (kind, tag or allocation site).
+///
+/// Create one with [`Heap::label`](crate::Heap::label) and read it back with
+/// [`Heap::label_name`](crate::Heap::label_name). Interning keeps the per-object header small and allocation
+/// free of string copies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Label(pub(crate) NonZeroU32);
+
+/// Optional descriptive labels of an object: what it is (`kind`, e.g. `"Timeout"`), whom it belongs to (`tag`,
+/// e.g. a connection id) and where it was allocated (`site`). They never change collector behaviour; they are what
+/// leak analysis and heap maps group by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Labels {
+    /// The object's kind or class name.
+    pub kind: Option<Label>,
+    /// A grouping tag, for example the connection an object belongs to.
+    pub tag: Option<Label>,
+    /// The allocation site.
+    pub site: Option<Label>,
+}
+
+impl Labels {
+    /// No labels.
+    pub const NONE: Labels = Labels { kind: None, tag: None, site: None };
+}
+
+/// The collector's header of one simulated object.
+#[derive(Clone, Debug)]
+pub(crate) struct HeapObject {
+    /// Size in bytes, already rounded up to [`OBJECT_ALIGNMENT`].
+    pub size: u32,
+    /// First of this object's reference slots in the [`SlotArena`](crate::slots::SlotArena).
+    pub slot_start: u32,
+    /// Number of reference slots.
+    pub slot_count: u32,
+    /// Where the object currently is.
+    pub address: Address,
+    /// Descriptive labels.
+    pub labels: Labels,
+    /// For objects in [`Space::New`]: the new-space epoch (number of completed flips) whose to-space holds this
+    /// copy. A young object whose epoch is older than the new space's is dead: its memory was in a from-space.
+    pub epoch: u32,
+    /// The space the object lives in.
+    pub space: Space,
+    /// Number of scavenges survived.
+    pub age: u8,
+    /// Mark bit of the current mark-compact.
+    pub marked: bool,
+}
+
+/// Every V8 heap object is a multiple of the tagged size (8 bytes without pointer compression).
+pub const OBJECT_ALIGNMENT: u32 = 8;
+
+/// Rounds `size` up to [`OBJECT_ALIGNMENT`], saturating at the largest aligned `u32`.
+pub(crate) fn align_object_size(size: u32) -> u32 {
+    size.checked_add(OBJECT_ALIGNMENT - 1).map_or(!(OBJECT_ALIGNMENT - 1), |s| s & !(OBJECT_ALIGNMENT - 1))
+}
+
+/// A read-only view of one live object, returned by [`Heap::object`](crate::Heap::object).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ObjectInfo {
+    /// Size in bytes (rounded up to [`OBJECT_ALIGNMENT`]).
+    pub size: u32,
+    /// Number of reference slots.
+    pub slot_count: u32,
+    /// The space the object lives in.
+    pub space: Space,
+    /// Its current address.
+    pub address: Address,
+    /// Number of scavenges it has survived.
+    pub age: u8,
+    /// Its labels.
+    pub labels: Labels,
+}
+
+impl From<&HeapObject> for ObjectInfo {
+    fn from(o: &HeapObject) -> Self {
+        ObjectInfo {
+            size: o.size,
+            slot_count: o.slot_count,
+            space: o.space,
+            address: o.address,
+            age: o.age,
+            labels: o.labels,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_round_up_to_the_tagged_size() {
+        assert_eq!(align_object_size(1), 8);
+        assert_eq!(align_object_size(8), 8);
+        assert_eq!(align_object_size(13), 16);
+        assert_eq!(align_object_size(u32::MAX), u32::MAX - 7);
+    }
+
+    #[test]
+    fn header_stays_small() {
+        // The per-object budget is 64 bytes plus 8 per slot; the header is most of it.
+        assert!(std::mem::size_of::<HeapObject>() <= 40, "{}", std::mem::size_of::<HeapObject>());
+    }
+}
