@@ -86,14 +86,14 @@ impl NewSpace {
     pub fn allocate(&mut self, size: u32) -> Option<Address> {
         let end = self.geometry.area_end();
         if size <= end - self.top {
-            let address = Address { page: self.page, offset: self.top };
+            let address = self.address(self.page, self.top);
             self.top += size;
             return Some(address);
         }
         if self.page + 1 < self.capacity_pages && size <= self.geometry.area_size {
             self.page += 1;
             self.top = self.geometry.area_start + size;
-            return Some(Address { page: self.page, offset: self.geometry.area_start });
+            return Some(self.address(self.page, self.geometry.area_start));
         }
         None
     }
@@ -116,7 +116,7 @@ impl NewSpace {
             return Some(address);
         }
         if lab.page == self.page && lab.limit - lab.top >= size && lab.limit != 0 {
-            let address = Address { page: lab.page, offset: lab.top };
+            let address = self.address(lab.page, lab.top);
             lab.top += size;
             return Some(address);
         }
@@ -136,7 +136,7 @@ impl NewSpace {
             *lab = SurvivorLab { page: self.page, top: self.top, limit: self.top + lab_size };
         }
         self.top = lab.limit;
-        let address = Address { page: lab.page, offset: lab.top };
+        let address = self.address(lab.page, lab.top);
         lab.top += size;
         Some(address)
     }
@@ -146,14 +146,21 @@ impl NewSpace {
         if lab.limit != 0 && lab.page == self.page && lab.limit == self.top {
             self.top = lab.top;
         }
-        self.age_mark = Address { page: self.page, offset: self.top };
+        self.age_mark = self.address(self.page, self.top);
+    }
+
+    /// The address of `offset` in page `page` of the current to-space. The two semi-spaces are distinct memory:
+    /// semi-space 0 has pages `0..max_pages`, semi-space 1 pages `max_pages..2 * max_pages`.
+    #[inline]
+    fn address(&self, page: u32, offset: u32) -> Address {
+        Address { page: (self.epoch & 1) * self.max_pages + page, offset }
     }
 
     /// Empties new space after a full GC has promoted every survivor.
     pub fn reset_after_full_gc(&mut self) {
         let dead = self.flip();
         debug_assert!(dead.is_empty() || self.epoch > 0);
-        self.age_mark = Address { page: 0, offset: self.geometry.area_start };
+        self.age_mark = self.address(0, self.geometry.area_start);
     }
 
     /// Sets the capacity in pages (growing or shrinking); never below what to-space already uses.
@@ -164,7 +171,7 @@ impl NewSpace {
     #[cfg(test)]
     /// Current allocation position.
     pub fn top(&self) -> Address {
-        Address { page: self.page, offset: self.top }
+        self.address(self.page, self.top)
     }
 }
 
@@ -208,12 +215,12 @@ mod tests {
         let mut pages = [0u32; 2];
         for _ in 0..4_800 {
             let a = s.allocate_survivor(48, &mut lab, &config).unwrap();
-            pages[a.page as usize] += 1;
+            pages[(a.page - s.max_pages) as usize] += 1;
         }
         assert_eq!(pages, [4_778, 22]);
         s.finish_survivors(&lab);
         // Mutator allocation resumes right after the last copied object.
-        assert_eq!(s.top(), Address { page: 1, offset: 4_424 + 22 * 48 });
+        assert_eq!(s.top(), Address { page: s.max_pages + 1, offset: 4_424 + 22 * 48 });
         assert_eq!(s.allocated_area_bytes() - 4_800 * 48, 257_720 - 229_344);
     }
 
@@ -223,7 +230,7 @@ mod tests {
         s.flip();
         let mut lab = SurvivorLab::default();
         for _ in 0..4_700 {
-            assert_eq!(s.allocate_survivor(48, &mut lab, &config).unwrap().page, 0);
+            assert_eq!(s.allocate_survivor(48, &mut lab, &config).unwrap().page, s.max_pages, "page 0 of semi-space 1");
         }
         s.finish_survivors(&lab);
         assert_eq!(s.top().offset, 4_424 + 225_600);
