@@ -390,7 +390,7 @@ impl Tracer {
             return;
         };
         let total = end_ms - previous_end;
-        let mutator = total - duration_ms;
+        let mutator = (total - duration_ms).max(0.0);
         if self.average_mark_compact_ms == 0.0 && self.average_mutator_ms == 0.0 {
             self.average_mark_compact_ms = duration_ms;
             self.average_mutator_ms = mutator;
