@@ -5,9 +5,9 @@
 //! steps, then 512 B to 64 KiB by powers of two (24 classes). Smaller gaps cannot hold a free-list node and are
 //! wasted until the next sweep.
 //!
-//! Allocation follows V8's precise path: search the request's own category (whose blocks may be too small) for a
-//! block that fits, then take the first block of any larger category. Simplification: the search in the request's
-//! own category looks at no more than [`OWN_CATEGORY_SEARCH_LIMIT`] blocks, so an allocation never scans a long list.
+//! Allocation (a simplification of V8's `FreeListManyCached::Allocate`): search the request's own category (whose
+//! blocks may be too small) for a block that fits, looking at no more than [`OWN_CATEGORY_SEARCH_LIMIT`] blocks,
+//! then take the first block of any larger category.
 
 /// Size classes: the lower bound of each category.
 pub const SIZE_CLASSES: [u32; 24] = [

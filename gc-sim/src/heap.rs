@@ -58,11 +58,12 @@ pub struct GcTotals {
 pub(crate) struct OldGenerationLimits {
     /// A mark-compact is due once the old generation's object bytes reach this.
     pub allocation_limit: u64,
-    /// Whether the initial limit has stopped adapting to survival (set by the first mark-compact).
+    /// Whether the initial limit has stopped adapting to survival (set when it stops falling, or by the first
+    /// mark-compact).
     pub configured: bool,
     /// Consecutive ineffective mark-compacts near the heap limit.
     pub consecutive_ineffective_mark_compacts: u32,
-    /// Survival percentages (promoted + copied over young bytes) of the last 10 scavenges.
+    /// Survival percentages (promoted + copied over young bytes) of the last 10 collections.
     pub survival_percentages: std::collections::VecDeque<f64>,
 }
 
@@ -120,7 +121,8 @@ pub struct Heap {
     /// Number given to the next large page.
     pub(crate) next_large_page: u32,
     /// Set when a scavenge left the old generation at or over its limit: the next allocation runs a mark-compact
-    /// first (V8 starts incremental marking there and finalizes it shortly after; marking is atomic here).
+    /// first. V8 instead starts incremental marking a little earlier, once the room left under the limit is no more
+    /// than new space's capacity, and finalizes it shortly after; marking is atomic here.
     pub(crate) mark_compact_pending: bool,
     pub(crate) totals: GcTotals,
     oom: Option<OutOfMemory>,

@@ -39,12 +39,7 @@ impl Heap {
     pub(crate) fn mark_compact(&mut self, reason: GcReason, collector_reason: Option<CollectorReason>) -> GcEvent {
         let mut event = self.begin_event(Collector::MarkCompact, reason, collector_reason);
         let young_bytes_before = self.new_space.used_bytes + self.new_lo_space.used_bytes;
-        let resize = heap_controller::new_space_resize(
-            self.new_space.survived_since_last_expansion,
-            self.new_space.capacity_bytes(),
-            u64::from(self.new_space.max_pages) * u64::from(self.config.page.area_size),
-            self.tracer.allocation_throughput(),
-        );
+        let resize = self.decide_new_space_resize();
 
         let scratch = std::mem::take(&mut self.scratch);
         let (marked_objects, marked_bytes) = self.mark(&scratch);
@@ -70,16 +65,7 @@ impl Heap {
         self.remembered_set.clear();
         self.new_space.survived_since_last_expansion += promoted_bytes;
         match resize {
-            NewSpaceResize::Grow => {
-                let area = u64::from(self.config.page.area_size);
-                let grown = heap_controller::grown_semi_space_capacity(
-                    self.new_space.capacity_bytes(),
-                    u64::from(self.config.semi_space_growth_factor),
-                    u64::from(self.new_space.max_pages) * area,
-                );
-                self.new_space.set_capacity_pages((grown / area) as u32);
-                self.new_space.survived_since_last_expansion = 0;
-            }
+            NewSpaceResize::Grow => self.grow_new_space(),
             NewSpaceResize::Shrink => self.shrink_new_space(),
             NewSpaceResize::None => {}
         }

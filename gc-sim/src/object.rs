@@ -48,7 +48,8 @@ impl Space {
 
 /// A simulated address: a page of the object's space and a byte offset inside that page.
 ///
-/// New-space pages are numbered within the current to-space; old-space pages by their index in old space (a
+/// New-space pages are numbered per semi-space (semi-space 0 has pages `0..max`, semi-space 1 pages `max..2 × max`,
+/// where `max` is the maximum number of pages of a semi-space); old-space pages by their index in old space (a
 /// released page's number may be reused by a later page, as V8 reuses unmapped memory); each large object has a
 /// page of its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]

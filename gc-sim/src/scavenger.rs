@@ -155,12 +155,7 @@ impl Heap {
     pub(crate) fn scavenge(&mut self, reason: GcReason) -> GcEvent {
         let mut event = self.begin_event(Collector::Scavenge, reason, None);
         let young_bytes_before = self.new_space.used_bytes + self.new_lo_space.used_bytes;
-        let resize = heap_controller::new_space_resize(
-            self.new_space.survived_since_last_expansion,
-            self.new_space.capacity_bytes(),
-            u64::from(self.new_space.max_pages) * u64::from(self.config.page.area_size),
-            self.tracer.allocation_throughput(),
-        );
+        let resize = self.decide_new_space_resize();
         if resize == NewSpaceResize::Grow {
             self.grow_new_space();
         }
@@ -248,28 +243,45 @@ impl Heap {
         event
     }
 
-    /// Grows both semi-spaces by the growth factor, up to the maximum (V8's `ExpandNewSpace`).
-    fn grow_new_space(&mut self) {
-        let area = u64::from(self.config.page.area_size);
-        let grown = heap_controller::grown_semi_space_capacity(
-            u64::from(self.new_space.capacity_pages) * area,
-            u64::from(self.config.semi_space_growth_factor),
-            u64::from(self.new_space.max_pages) * area,
-        );
-        self.new_space.set_capacity_pages((grown / area) as u32);
-        self.new_space.survived_since_last_expansion = 0;
+    /// V8's `ShouldResizeNewSpace`, at the start of every collection. Capacities are compared in whole pages (V8's
+    /// `TotalCapacity`), and the survived-bytes counter restarts whenever the grow test passes, even if a shrink
+    /// request cancels the growth, as in V8.
+    pub(crate) fn decide_new_space_resize(&mut self) -> NewSpaceResize {
+        let page = u64::from(self.config.page.page_size);
+        let (capacity, max) =
+            (u64::from(self.new_space.capacity_pages) * page, u64::from(self.new_space.max_pages) * page);
+        let survived = self.new_space.survived_since_last_expansion;
+        let decision = heap_controller::new_space_resize(survived, capacity, max, self.tracer.allocation_throughput());
+        if heap_controller::should_grow_new_space(survived, capacity, max) {
+            self.new_space.survived_since_last_expansion = 0;
+        }
+        decision
     }
 
-    /// Shrinks the semi-spaces to twice what survived, but not below their initial size (V8's
-    /// `ReduceNewSpaceSize`).
-    pub(crate) fn shrink_new_space(&mut self) {
-        let area = u64::from(self.config.page.area_size);
-        let shrunk = heap_controller::shrunk_semi_space_capacity(
-            self.new_space.used_bytes,
-            u64::from(self.new_space.initial_pages) * area,
-            area,
+    /// Grows both semi-spaces by the growth factor, up to the maximum (V8's `ExpandNewSpace`).
+    pub(crate) fn grow_new_space(&mut self) {
+        let page = u64::from(self.config.page.page_size);
+        let grown = heap_controller::grown_semi_space_capacity(
+            u64::from(self.new_space.capacity_pages) * page,
+            u64::from(self.config.semi_space_growth_factor),
+            u64::from(self.new_space.max_pages) * page,
         );
-        self.new_space.set_capacity_pages(shrunk.div_ceil(area) as u32);
+        self.new_space.set_capacity_pages((grown / page) as u32);
+    }
+
+    /// Shrinks the semi-spaces to twice what survived, but not below their initial size, and only if that is
+    /// smaller than the current capacity (V8's `ReduceNewSpaceSize`).
+    pub(crate) fn shrink_new_space(&mut self) {
+        let page = u64::from(self.config.page.page_size);
+        let target = heap_controller::shrunk_semi_space_capacity(
+            self.new_space.used_bytes,
+            u64::from(self.new_space.initial_pages) * page,
+            page,
+        );
+        let pages = target.div_ceil(page) as u32;
+        if pages < self.new_space.capacity_pages {
+            self.new_space.set_capacity_pages(pages);
+        }
     }
 
     /// V8's `ConfigureInitialOldGenerationSize`, run after every GC until the first mark-compact configures the

@@ -6,7 +6,8 @@
 
 use crate::object::ObjectId;
 
-/// Runs shorter than this have a free list of their own; longer runs share one list searched first-fit.
+/// Runs shorter than this have a free list of their own; longer runs share one list, reused only by a run of
+/// exactly the same length.
 const SMALL_RUN_LIMIT: usize = 64;
 
 /// The arena of reference slots.

@@ -223,7 +223,8 @@ impl GcEvent {
 /// The modelled cost of a pause, calibrated on Node 20 on 2 vCPUs (`../shared/v8/v8-gc-facts.md` §7).
 ///
 /// * Scavenge: `scavenge_base_ms + scavenge_ms_per_mib × MiB survived (copied + promoted)`. Measured: about
-///   1.0 ms per surviving MiB including the fixed cost; 0.3–0.4 ms for scavenges where almost nothing survives.
+///   1.0 ms per surviving MiB including the fixed cost (facts §7); the 0.3 ms fixed cost is the 0.29–0.48 ms of
+///   the seed server's scavenges that promoted almost nothing (`../shared/v8/ticker/runs/leaky_tick10_tracegc`).
 /// * Mark-compact: `mark_compact_base_ms + mark_ms_per_mib × MiB marked + sweep_ms_per_page × pages swept +
 ///   evacuate_ms_per_mib × MiB evacuated`. Measured: 14–19.5 ms atomic pauses for ~41 MB live (2.2–3 MB/ms
 ///   marking) and compaction of about 1 MB/ms.

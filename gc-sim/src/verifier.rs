@@ -143,8 +143,9 @@ impl fmt::Display for VerifyReport {
 
 impl Heap {
     /// Checks the heap's invariants: no dangling handles or slots, remembered-set completeness, per-space and
-    /// per-page byte accounting, free-list accounting, no overlapping objects, the nursery's order and age mark,
-    /// and no stale mark bits. Costs O(n log n) in the number of objects; meant for tests.
+    /// per-page byte accounting, free-list accounting (a free block on a released page is reported as an
+    /// [`Violation::Overlap`]), no overlapping objects, the to-space object list and the age mark, and no stale
+    /// mark bits. Costs O(n log n) in the number of objects; meant for tests.
     pub fn verify(&self) -> VerifyReport {
         let mut v = Vec::new();
         self.verify_handles(&mut v);

@@ -229,3 +229,22 @@ fn allocation_failure_triggers_scavenges_seen_by_observers() {
     assert_eq!(seen.borrow().len(), events.len());
     assert!(seen.borrow()[0].starts_with("[gc-sim]        0 ms: Scavenge "), "{}", seen.borrow()[0]);
 }
+
+/// Regression: a low allocation rate shrinks the semi-space towards max(initial, 2 × used), but a target above
+/// the current capacity must not grow it (V8 applies a shrink only when it is smaller).
+#[test]
+fn shrinking_never_grows_the_semi_space() {
+    let mut heap = Heap::default();
+    let holder = heap.alloc(16, 1, Labels::NONE).unwrap();
+    heap.add_root("r", holder).unwrap();
+    let mut tail = holder;
+    for _ in 0..700 {
+        let next = heap.alloc(1000, 1, Labels::NONE).unwrap();
+        heap.write(tail, 0, Some(next)).unwrap();
+        tail = next;
+    }
+    let before = heap.semi_space_capacity();
+    heap.advance(10_000.0); // about 70 B/ms: below V8's 1,000 B/ms "low allocation throughput"
+    heap.collect(Collection::Minor).unwrap();
+    assert_eq!(heap.semi_space_capacity(), before);
+}
