@@ -226,21 +226,12 @@ impl Heap {
         for (i, space) in [Space::New, Space::NewLargeObject, Space::Old, Space::LargeObject].into_iter().enumerate() {
             // New space counts every object allocated since the last scavenge (V8's SizeOfObjects); all of them
             // are live headers until a scavenge proves otherwise, so the counts must agree exactly.
-            if recorded[i].used_bytes != bytes[i] {
-                v.push(Violation::SpaceAccounting {
-                    space,
-                    counter: "used_bytes",
-                    recorded: recorded[i].used_bytes,
-                    actual: bytes[i],
-                });
-            }
-            if recorded[i].objects != counts[i] {
-                v.push(Violation::SpaceAccounting {
-                    space,
-                    counter: "objects",
-                    recorded: recorded[i].objects,
-                    actual: counts[i],
-                });
+            for (counter, recorded, actual) in
+                [("used_bytes", recorded[i].used_bytes, bytes[i]), ("objects", recorded[i].objects, counts[i])]
+            {
+                if recorded != actual {
+                    v.push(Violation::SpaceAccounting { space, counter, recorded, actual });
+                }
             }
         }
         for (page, &actual) in page_bytes.iter().enumerate() {
@@ -273,13 +264,7 @@ impl Heap {
         }
         // Survivor LABs and individually copied large survivors interleave, so the list is not in address order;
         // the objects must still not overlap.
-        extents.sort_unstable();
-        for pair in extents.windows(2) {
-            let ((page_a, start_a, size_a), (page_b, start_b, _)) = (pair[0], pair[1]);
-            if page_a == page_b && start_a + size_a > start_b {
-                v.push(Violation::Overlap { space: Space::New, page: page_b, offset: start_b });
-            }
-        }
+        report_overlaps(&mut extents, Space::New, v);
     }
 
     fn verify_old_space_layout(&self, v: &mut Vec<Violation>) {
@@ -296,17 +281,93 @@ impl Heap {
             .map(|o| (o.address.page, o.address.offset, o.size))
             .chain(free.blocks().map(|b| (b.page, b.offset, b.size)))
             .collect();
-        intervals.sort_unstable();
-        for pair in intervals.windows(2) {
-            let ((page_a, start_a, size_a), (page_b, start_b, _)) = (pair[0], pair[1]);
-            if page_a == page_b && start_a + size_a > start_b {
-                v.push(Violation::Overlap { space: Space::Old, page: page_b, offset: start_b });
-            }
-        }
+        report_overlaps(&mut intervals, Space::Old, v);
         for b in free.blocks() {
             if !self.old_space.pages.get(b.page as usize).is_some_and(|p| p.in_use) {
                 v.push(Violation::Overlap { space: Space::Old, page: b.page, offset: b.offset });
             }
         }
+    }
+}
+
+/// Sorts `(page, offset, size)` extents and reports every one that starts before its predecessor ends.
+fn report_overlaps(extents: &mut [(u32, u32, u32)], space: Space, v: &mut Vec<Violation>) {
+    extents.sort_unstable();
+    for pair in extents.windows(2) {
+        let ((page_a, start_a, size_a), (page_b, start_b, _)) = (pair[0], pair[1]);
+        if page_a == page_b && start_a + size_a > start_b {
+            v.push(Violation::Overlap { space, page: page_b, offset: start_b });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Collection, Labels};
+
+    /// An old object pointing at a young one, both rooted through the old one.
+    fn heap_with_old_to_young_edge() -> (Heap, ObjectId, ObjectId) {
+        let mut heap = Heap::default();
+        let old = heap.alloc(32, 1, Labels::NONE).unwrap();
+        heap.add_root("r", old).unwrap();
+        heap.collect(Collection::Minor).unwrap();
+        heap.collect(Collection::Minor).unwrap();
+        let young = heap.alloc(32, 0, Labels::NONE).unwrap();
+        heap.write(old, 0, Some(young)).unwrap();
+        assert!(heap.verify().is_clean());
+        (heap, old, young)
+    }
+
+    #[test]
+    fn a_forgotten_remembered_slot_is_reported() {
+        let (mut heap, old, young) = heap_with_old_to_young_edge();
+        heap.remembered_set.clear();
+        assert_eq!(
+            heap.verify().violations,
+            vec![Violation::MissingRememberedSlot { host: old, slot: 0, target: young }]
+        );
+    }
+
+    #[test]
+    fn broken_byte_accounting_is_reported() {
+        let (mut heap, _, _) = heap_with_old_to_young_edge();
+        heap.old_space.used_bytes += 8;
+        let v = heap.verify().violations;
+        assert!(
+            v.contains(&Violation::SpaceAccounting {
+                space: Space::Old,
+                counter: "used_bytes",
+                recorded: 40,
+                actual: 32
+            }),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn a_dangling_slot_and_root_are_reported() {
+        let (mut heap, old, young) = heap_with_old_to_young_edge();
+        heap.roots.add("r", young);
+        heap.free_object(young);
+        heap.new_space.objects.retain(|&id| id != young);
+        heap.new_space.used_bytes -= 32;
+        let v = heap.verify().violations;
+        assert!(v.contains(&Violation::DanglingSlot { host: old, slot: 0, target: young }), "{v:?}");
+        assert!(v.contains(&Violation::DanglingRoot { root: "r".into(), object: young }), "{v:?}");
+    }
+
+    #[test]
+    fn overlapping_objects_are_reported() {
+        let (mut heap, old, _) = heap_with_old_to_young_edge();
+        let other = heap.alloc(32, 0, Labels::NONE).unwrap();
+        heap.add_root("r", other).unwrap();
+        heap.collect(Collection::Major).unwrap();
+        let address = heap.objects[old].address;
+        let moved_page = heap.objects[other].address.page;
+        assert_eq!(moved_page, address.page);
+        heap.objects[other].address.offset = address.offset + 8;
+        let v = heap.verify().violations;
+        assert!(v.iter().any(|x| matches!(x, Violation::Overlap { space: Space::Old, .. })), "{v:?}");
     }
 }
