@@ -27,6 +27,13 @@ pub enum Collection {
     Major,
 }
 
+/// Where the mutator asks an object to be allocated (V8's `AllocationType`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AllocationType {
+    Young,
+    Old,
+}
+
 /// The generation a collection is requested for (V8 passes the space whose allocation failed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Generation {
@@ -231,6 +238,41 @@ impl Heap {
     /// # Errors
     /// [`HeapError::ZeroSize`] for a size of 0; [`HeapError::OutOfMemory`] when the simulated program dies.
     pub fn alloc(&mut self, size: u32, slots: u32, labels: Labels) -> Result<ObjectId, HeapError> {
+        self.allocate_object(size, slots, labels, AllocationType::Young)
+    }
+
+    /// Allocates a pretenured object directly in the old generation (V8's `AllocationType::kOld`, which V8 uses when
+    /// allocation-site feedback says a site's objects survive, and for long-lived internals).
+    ///
+    /// The object goes to old space (or, over the large-object threshold, to the old large-object space) and is
+    /// held like [`alloc`](Heap::alloc)'s. Old space allocates from its linear area and free lists and takes a new
+    /// page only while the old generation is under its allocation limit and the heap limit; otherwise the
+    /// allocation fails and V8's slow path runs: two mark-compacts ("allocation failure"), then the last-resort
+    /// full collections, then out-of-memory (`CALL_AND_RETRY_LAST`).
+    ///
+    /// # Errors
+    /// As [`alloc`](Heap::alloc).
+    ///
+    /// # Examples
+    /// ```
+    /// use gc_sim::{Heap, Labels, Space};
+    ///
+    /// let mut heap = Heap::default();
+    /// let cache = heap.alloc_old(4096, 16, Labels::NONE)?;
+    /// assert_eq!(heap.object(cache)?.space, Space::Old);
+    /// # Ok::<(), gc_sim::HeapError>(())
+    /// ```
+    pub fn alloc_old(&mut self, size: u32, slots: u32, labels: Labels) -> Result<ObjectId, HeapError> {
+        self.allocate_object(size, slots, labels, AllocationType::Old)
+    }
+
+    fn allocate_object(
+        &mut self,
+        size: u32,
+        slots: u32,
+        labels: Labels,
+        allocation: AllocationType,
+    ) -> Result<ObjectId, HeapError> {
         self.check_not_dead()?;
         if size == 0 {
             return Err(HeapError::ZeroSize);
@@ -240,18 +282,35 @@ impl Heap {
             self.collect_garbage(Generation::Old, GcReason::AllocationLimit)?;
         }
         let large = size > self.config.large_object_threshold;
-        let address = if large {
-            self.allocate_young_large(size)?;
-            crate::object::Address { page: self.take_large_page(), offset: self.config.page.area_start }
-        } else {
-            match self.new_space.allocate(size) {
-                Some(address) => address,
-                None => self.allocate_slow(Generation::Young, |heap| heap.new_space.allocate(size))?,
+        let (space, address) = match (allocation, large) {
+            (AllocationType::Young, false) => {
+                let address = match self.new_space.allocate(size) {
+                    Some(address) => address,
+                    None => self.allocate_slow(Generation::Young, |heap| heap.new_space.allocate(size))?,
+                };
+                (Space::New, address)
+            }
+            (AllocationType::Young, true) => {
+                self.allocate_young_large(size)?;
+                (Space::NewLargeObject, self.large_object_address())
+            }
+            (AllocationType::Old, false) => {
+                let address = match self.allocate_old_raw(size) {
+                    Some(address) => address,
+                    None => self.allocate_slow(Generation::Old, |heap| heap.allocate_old_raw(size))?,
+                };
+                (Space::Old, address)
+            }
+            (AllocationType::Old, true) => {
+                let fits = |heap: &mut Heap| heap.old_generation_may_expand(u64::from(size)).then_some(());
+                if fits(self).is_none() {
+                    self.allocate_slow(Generation::Old, fits)?;
+                }
+                (Space::LargeObject, self.large_object_address())
             }
         };
         self.reclaim_unreclaimed(RECLAIM_PER_ALLOCATION);
         let slot_start = self.slots.allocate(slots);
-        let space = if large { Space::NewLargeObject } else { Space::New };
         let id = self.objects.insert(HeapObject {
             size,
             slot_start,
@@ -263,14 +322,24 @@ impl Heap {
             age: 0,
             marked: false,
         });
-        if large {
-            self.new_lo_space.add(id, size, &self.config.page);
-        } else {
-            self.new_space.objects.push(id);
-            self.new_space.used_bytes += u64::from(size);
+        match space {
+            Space::New => {
+                self.new_space.objects.push(id);
+                self.new_space.used_bytes += u64::from(size);
+            }
+            Space::NewLargeObject => self.new_lo_space.add(id, size, &self.config.page),
+            Space::Old => {}
+            Space::LargeObject => self.lo_space.add(id, size, &self.config.page),
         }
         self.scopes.hold(id);
-        self.tracer.new_space_allocated_since_gc += u64::from(size);
+        if allocation == AllocationType::Young {
+            self.tracer.new_space_allocated_since_gc += u64::from(size);
+        } else {
+            self.tracer.old_generation_allocated_since_gc += u64::from(size);
+            if self.old_generation_size() >= self.limits.allocation_limit {
+                self.mark_compact_pending = true;
+            }
+        }
         self.totals.allocated_bytes += u64::from(size);
         self.totals.allocated_objects += 1;
         Ok(id)
@@ -542,9 +611,24 @@ impl Heap {
         }
     }
 
-    fn take_large_page(&mut self) -> u32 {
+    /// The address of a new large object: a page of its own, the object at the start of its area.
+    fn large_object_address(&mut self) -> crate::object::Address {
+        let page = self.next_large_page;
         self.next_large_page = self.next_large_page.wrapping_add(1);
-        self.next_large_page - 1
+        crate::object::Address { page, offset: self.config.page.area_start }
+    }
+
+    /// Whether the old generation may grow by `size` bytes for the mutator: V8's
+    /// `ShouldExpandOldGenerationOnSlowAllocation` (room left under the allocation limit; marking is atomic here,
+    /// so there is no "expand while incremental marking runs") and `CanExpandOldGeneration` (the heap limit).
+    fn old_generation_may_expand(&self, size: u64) -> bool {
+        self.old_generation_size() < self.limits.allocation_limit && self.can_expand_old_generation(size)
+    }
+
+    /// A pretenured allocation in old space, or `None` when it fails.
+    fn allocate_old_raw(&mut self, size: u32) -> Option<crate::object::Address> {
+        let may_expand = self.old_generation_may_expand(u64::from(self.config.page.area_size));
+        self.old_space.try_allocate(size, may_expand)
     }
 
     /// Frees the header and slots of a dead object (the caller fixes space accounting).

@@ -96,9 +96,31 @@ impl OldSpace {
         self.objects -= 1;
     }
 
+    /// Allocates `size` bytes for the mutator (a pretenured object) from the linear area or the free list, taking a
+    /// new page only if `may_expand` (V8's `PagedSpace::RawAllocate` with its `TryExpand` guard). `None` is an
+    /// allocation failure.
+    pub fn try_allocate(&mut self, size: u32, may_expand: bool) -> Option<Address> {
+        debug_assert!(size <= self.geometry.area_size);
+        if self.lab.limit - self.lab.top < size {
+            let from_free_list = self.free_list.allocate(size);
+            if from_free_list.is_none() && !may_expand {
+                return None;
+            }
+            self.free_linear_area();
+            self.set_linear_area(from_free_list);
+        }
+        Some(self.allocate(size))
+    }
+
     fn refill(&mut self, size: u32) {
         self.free_linear_area();
-        let block = match self.free_list.allocate(size) {
+        let block = self.free_list.allocate(size);
+        self.set_linear_area(block);
+    }
+
+    /// Makes `block` (or, with none, a fresh page) the linear area.
+    fn set_linear_area(&mut self, block: Option<FreeBlock>) {
+        let block = match block {
             Some(block) => block,
             None => {
                 let page = self.add_page();

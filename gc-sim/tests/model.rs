@@ -19,7 +19,7 @@ const ROOT_SETS: [&str; 2] = ["timers", "globals"];
 
 #[derive(Clone, Debug)]
 enum Op {
-    Alloc { size: u32, slots: u32, root: Option<usize> },
+    Alloc { size: u32, slots: u32, root: Option<usize>, old: bool },
     Write { host: Index, slot: u32, target: Option<Index> },
     Root { object: Index, set: usize },
     Unroot { object: Index, set: usize },
@@ -32,8 +32,8 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     let size = prop_oneof![20 => 1u32..200, 3 => 200u32..1500, 1 => 2049u32..3500];
     prop_oneof![
-        30 => (size, 0u32..4, prop::option::weighted(0.1, 0usize..2))
-            .prop_map(|(size, slots, root)| Op::Alloc { size, slots, root }),
+        30 => (size, 0u32..4, prop::option::weighted(0.1, 0usize..2), prop::bool::weighted(0.1))
+            .prop_map(|(size, slots, root, old)| Op::Alloc { size, slots, root, old }),
         30 => (any::<Index>(), 0u32..4, prop::option::weighted(0.8, any::<Index>()))
             .prop_map(|(host, slot, target)| Op::Write { host, slot, target }),
         5 => (any::<Index>(), 0usize..2).prop_map(|(object, set)| Op::Root { object, set }),
@@ -158,8 +158,13 @@ fn run(ops: &[Op]) -> Result<(), String> {
         let pick =
             |i: &Index, oracle: &Oracle| (!oracle.known.is_empty()).then(|| oracle.known[i.index(oracle.known.len())]);
         let result: Result<(), HeapError> = match op {
-            Op::Alloc { size, slots, root } => {
-                let id = heap.alloc(*size, *slots, Labels::NONE).map_err(|e| format!("step {step}: {e}"))?;
+            Op::Alloc { size, slots, root, old } => {
+                let id = if *old {
+                    heap.alloc_old(*size, *slots, Labels::NONE)
+                } else {
+                    heap.alloc(*size, *slots, Labels::NONE)
+                };
+                let id = id.map_err(|e| format!("step {step}: {e}"))?;
                 oracle.known.push(id);
                 oracle.slots.insert(id, vec![None; *slots as usize]);
                 oracle.sizes.insert(id, size.div_ceil(8) * 8);

@@ -169,6 +169,75 @@ fn a_growing_rooted_structure_ends_in_out_of_memory() {
     assert_eq!(heap.collect(Collection::Major), Err(error));
 }
 
+/// A growing rooted structure of pretenured objects: once old space can take no more pages, the allocation fails,
+/// V8's slow path runs two mark-compacts for the allocation failure, then the last-resort full collections, and the
+/// program dies with `CALL_AND_RETRY_LAST`, the heap intact.
+#[test]
+fn a_growing_pretenured_structure_dies_after_last_resort_gcs() {
+    let config = HeapConfig { max_old_generation_size: 16 * MIB, ..HeapConfig::default() };
+    let mut heap = Heap::new(config).unwrap();
+    let holder = heap.alloc_old(16, 1, Labels::NONE).unwrap();
+    heap.add_root("r", holder).unwrap();
+    let mut tail = holder;
+    let mut allocated = 0u64;
+    let error = loop {
+        // Plenty of mutator time between allocations, so mutator utilization stays high and the mark-compacts
+        // are never "ineffective".
+        heap.advance(1.0);
+        match heap.alloc_old(4096, 1, Labels::NONE) {
+            Ok(next) => {
+                assert_eq!(heap.object(next).unwrap().space, Space::Old);
+                heap.write(tail, 0, Some(next)).unwrap();
+                tail = next;
+                allocated += 4096;
+            }
+            Err(e) => break e,
+        }
+    };
+    let HeapError::OutOfMemory(oom) = &error else { panic!("expected out-of-memory, got {error}") };
+    assert_eq!(oom.location, OomLocation::CallAndRetryLast);
+    assert_eq!(oom.message(), "CALL_AND_RETRY_LAST Allocation failed - JavaScript heap out of memory");
+    assert!(allocated > 15 * MIB && allocated <= 16 * MIB, "{allocated} bytes allocated");
+    assert_eq!(heap.totals().scavenges, 0, "nothing was ever young");
+    // The failing allocation's slow path: two mark-compacts for the allocation failure, then at least two
+    // last-resort ones that free nothing.
+    let reasons: Vec<GcReason> = heap.events().iter().map(|e| e.reason).collect();
+    let last_resort = reasons.iter().rev().take_while(|&&r| r == GcReason::LastResort).count();
+    assert!((2..=7).contains(&last_resort), "{reasons:?}");
+    let before = &reasons[..reasons.len() - last_resort];
+    assert_eq!(before[before.len() - 2..], [GcReason::AllocationFailure, GcReason::AllocationFailure], "{reasons:?}");
+    assert!(heap.events().iter().all(|e| e.collector == Collector::MarkCompact));
+    assert!(heap.events().iter().rev().take(last_resort + 2).all(|e| e.died_bytes == 0));
+    // Earlier mark-compacts were due to the allocation limit, as the old generation grew.
+    assert!(reasons.contains(&GcReason::AllocationLimit), "{reasons:?}");
+    assert!(heap.verify().is_clean(), "{}", heap.verify());
+    assert!(heap.is_alive(tail));
+    assert_eq!(heap.alloc_old(8, 0, Labels::NONE), Err(error));
+}
+
+/// Pretenured objects are old from birth: they are never copied by a scavenge, a store of a young object into one
+/// goes through the write barrier, and a pretenured large object lands in the old large-object space.
+#[test]
+fn pretenured_objects_are_old_from_birth() {
+    let mut heap = Heap::default();
+    let old = heap.alloc_old(64, 1, Labels::NONE).unwrap();
+    heap.add_root("r", old).unwrap();
+    let address = heap.object(old).unwrap().address;
+    let young = heap.alloc(32, 0, Labels::NONE).unwrap();
+    heap.write(old, 0, Some(young)).unwrap();
+    assert_eq!(heap.remembered_set_len(), 1);
+    let e = heap.collect(Collection::Minor).unwrap();
+    assert_eq!(e.copied_objects, 1, "only the young object, kept by the remembered slot");
+    assert_eq!(heap.object(old).unwrap().address, address);
+    assert!(heap.is_alive(young));
+    let big = heap.alloc_old(200 * 1024, 0, Labels::NONE).unwrap();
+    assert_eq!(heap.object(big).unwrap().space, Space::LargeObject);
+    assert_eq!(heap.usage().large_object_space.used_bytes, 200 * 1024);
+    heap.collect(Collection::Major).unwrap();
+    assert!(!heap.is_alive(big), "unrooted, freed whole");
+    assert!(heap.verify().is_clean(), "{}", heap.verify());
+}
+
 /// Back-to-back mark-compacts near the limit with no mutator time between them: "Ineffective mark-compacts".
 #[test]
 fn ineffective_mark_compacts_near_the_limit_are_fatal() {
