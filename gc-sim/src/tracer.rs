@@ -196,7 +196,8 @@ impl GcEvent {
     /// [gc-sim]       20 ms: Scavenge 3.9 (4.0) -> 3.0 (5.0) MB, 0.51 / 0.00 ms  (average mu = 1.000, current mu = 1.000) allocation failure;
     /// ```
     ///
-    /// `MB` is 2^20 bytes; sizes are object bytes (committed bytes in parentheses) of the whole heap before and
+    /// The time is the modelled clock at the *end* of the pause, as V8 prints `time_millis_since_init()` once the
+    /// cycle has stopped. `MB` is 2^20 bytes; sizes are object bytes (committed bytes in parentheses) of the whole heap before and
     /// after. The second time is the embedder's, always 0 here; incremental marking is not modelled, so the
     /// mark-compact-only `(+ … steps …)` part is empty, which leaves two spaces before `(average`, as for a
     /// scavenge. There is no trailing newline.
@@ -204,7 +205,7 @@ impl GcEvent {
         let mb = |bytes: u64| bytes as f64 / MIB as f64;
         format!(
             "[gc-sim] {:8.0} ms: {} {:.1} ({:.1}) -> {:.1} ({:.1}) MB, {:.2} / {:.2} ms  (average mu = {:.3}, current mu = {:.3}) {}; {}",
-            self.start_ms,
+            self.end_ms(),
             self.collector.v8_name(),
             mb(self.before.used_bytes()),
             mb(self.before.committed_bytes()),
