@@ -10,7 +10,8 @@ pub use crate::heap_controller::{KIB, MIB};
 ///
 /// Defaults are measured on Node 20, x64 (`../shared/v8/v8-measured-geometry.md`): a 256 KiB page whose first
 /// object sits at offset 4,424 and which has 257,720 allocatable bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct PageGeometry {
     /// Bytes a page occupies (V8's `kPageSize`, `1 << kPageSizeBits`).
     pub page_size: u32,
@@ -43,7 +44,8 @@ impl Default for PageGeometry {
 /// let config = HeapConfig { max_semi_space_size: 4 * MIB, max_old_generation_size: 64 * MIB, ..HeapConfig::default() };
 /// assert!(config.validate().is_ok());
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct HeapConfig {
     /// Page geometry of every space.
     pub page: PageGeometry,

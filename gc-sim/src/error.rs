@@ -42,7 +42,8 @@ pub enum HeapError {
 }
 
 /// Where V8 gave up, i.e. the `location` of `FatalProcessOutOfMemory`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OomLocation {
     /// After a collection the old generation still exceeded its maximum (`Heap::CollectGarbage`).
     ReachedHeapLimit,
@@ -66,7 +67,7 @@ impl OomLocation {
 }
 
 /// The simulated program's death by heap exhaustion.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OutOfMemory {
     /// Where V8 gave up.
     pub location: OomLocation,

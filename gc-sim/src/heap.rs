@@ -42,7 +42,7 @@ pub(crate) enum Generation {
 }
 
 /// Running totals over the heap's whole life.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GcTotals {
     /// Scavenges run.
     pub scavenges: u64,

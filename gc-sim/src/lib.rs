@@ -56,9 +56,13 @@ mod new_space;
 pub mod object;
 mod old_space;
 mod remembered_set;
+pub mod replay;
+pub mod report;
+pub mod retainers;
 mod roots;
 mod scavenger;
 mod slots;
+pub mod trace;
 pub mod tracer;
 mod verifier;
 
@@ -67,6 +71,8 @@ pub use error::{HeapError, OomLocation, OutOfMemory};
 pub use free_list::{FreeBlock, SIZE_CLASSES};
 pub use heap::{Collection, GcTotals, Heap};
 pub use object::{Address, Label, Labels, ObjectId, ObjectInfo, Space};
+pub use replay::{replay_trace, Replay};
+pub use report::Report;
 pub use tracer::{Collector, CollectorReason, GcEvent, GcReason, HeapUsage, PauseModel, SpaceUsage};
 pub use verifier::{VerifyReport, Violation};
 

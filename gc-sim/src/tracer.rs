@@ -11,7 +11,8 @@ use crate::config::MIB;
 use crate::ConfigError;
 
 /// Which collector ran.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Collector {
     /// The young-generation semi-space copying collector.
     Scavenge,
@@ -30,7 +31,8 @@ impl Collector {
 }
 
 /// Why a collection was requested (V8's `GarbageCollectionReason`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum GcReason {
     /// The mutator's allocation did not fit (`allocation failure`).
     AllocationFailure,
@@ -55,7 +57,8 @@ impl GcReason {
 }
 
 /// Why the heap chose the collector it ran (V8's collector reason, printed after the `;`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CollectorReason {
     /// A scavenge was asked for, but the old generation could not absorb every young object.
     ScavengeMightNotSucceed,
@@ -74,7 +77,7 @@ impl CollectorReason {
 }
 
 /// Bytes and objects in one space at one moment.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SpaceUsage {
     /// Bytes of objects (V8's `SizeOfObjects`; after a scavenge, objects of dead young memory are not counted).
     pub used_bytes: u64,
@@ -85,7 +88,7 @@ pub struct SpaceUsage {
 }
 
 /// Per-space usage of the whole heap at one moment.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HeapUsage {
     /// The semi-space new space (both semi-spaces are committed).
     pub new_space: SpaceUsage,
@@ -124,7 +127,7 @@ impl HeapUsage {
 }
 
 /// One garbage collection, as the tracer records it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GcEvent {
     /// 1 for the heap's first collection, then counting up.
     pub number: u64,
@@ -229,7 +232,8 @@ impl GcEvent {
 /// * Mark-compact: `mark_compact_base_ms + mark_ms_per_mib × MiB marked + sweep_ms_per_page × pages swept +
 ///   evacuate_ms_per_mib × MiB evacuated`. Measured: 14–19.5 ms atomic pauses for ~41 MB live (2.2–3 MB/ms
 ///   marking) and compaction of about 1 MB/ms.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct PauseModel {
     /// Fixed cost of a scavenge (roots, remembered set, flip).
     pub scavenge_base_ms: f64,

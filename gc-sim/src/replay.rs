@@ -1,0 +1,428 @@
+//! Replaying a trace through the simulated heap.
+//!
+//! [`Replay`] applies [`TraceEvent`]s to a [`Heap`], translating the trace's object ids to handles and every
+//! mistake in the trace (an unknown id, a freed object, a bad slot) to a [`Problem`]. [`replay_trace`] reads and
+//! replays a whole trace in one call, for tests:
+//!
+//! ```
+//! use gc_sim::replay::replay_trace;
+//!
+//! let trace = r#"{"format": "gc-sim-trace", "version": 1, "name": "tiny", "events": [
+//!     {"op": "alloc", "id": 1, "size": 64, "slots": 1, "root": "timers"},
+//!     {"op": "alloc", "id": 2, "size": 32},
+//!     {"op": "gc", "kind": "major"}
+//! ]}"#;
+//! let replay = replay_trace(trace.as_bytes(), "tiny.json", None, |header| Ok(header.heap.clone()))?;
+//! let report = replay.report();
+//! assert_eq!(report.summary.mark_compacts, 1);
+//! assert_eq!(report.summary.live_bytes, 64);
+//! # Ok::<(), gc_sim::trace::TraceError>(())
+//! ```
+
+use std::io::BufRead;
+
+use rangemap::RangeInclusiveSet;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::config::HeapConfig;
+use crate::error::HeapError;
+use crate::heap::Heap;
+use crate::object::{Labels, ObjectId};
+use crate::report::Report;
+use crate::trace::{read_trace, Flow, Problem, ProblemKind, TraceError, TraceEvent, TraceFormat, TraceHeader};
+use crate::trace::{ReadSummary, TraceVisitor};
+
+/// A `mark` annotation of a trace, placed on the simulated clock.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Mark {
+    /// Simulated time, ms.
+    pub t_ms: f64,
+    /// The annotation's text.
+    pub label: String,
+    /// Index of the `mark` event in the trace (0-based, counting events only).
+    pub event: u64,
+}
+
+/// A trace being replayed: the heap, the map from trace ids to handles, and the marks seen so far.
+pub struct Replay {
+    name: String,
+    heap: Heap,
+    ids: IdTable,
+    marks: Vec<Mark>,
+    events: u64,
+    oom_event: Option<u64>,
+}
+
+impl Replay {
+    /// Starts a replay named `name` on `heap`.
+    pub fn new(name: impl Into<String>, heap: Heap) -> Replay {
+        Replay { name: name.into(), heap, ids: IdTable::default(), marks: Vec::new(), events: 0, oom_event: None }
+    }
+
+    /// Applies one event. Returns [`Flow::Stop`] once the simulated program has run out of memory (the heap is
+    /// then frozen, see [`Heap::out_of_memory`]).
+    ///
+    /// # Errors
+    /// A [`Problem`] when the event cannot happen in a real program: an id allocated twice or never allocated, an
+    /// object already freed, a slot out of range, an `unroot` of a handle not held, an `exit` with no scope.
+    pub fn apply(&mut self, event: TraceEvent<'_>) -> Result<Flow, Problem> {
+        let index = self.events;
+        self.events += 1;
+        let result = self.apply_event(event);
+        let collections = self.heap.totals().scavenges + self.heap.totals().mark_compacts;
+        self.ids.maybe_prune(&self.heap, collections);
+        match result {
+            Ok(()) => Ok(Flow::Continue),
+            Err(Stop::OutOfMemory) => {
+                self.oom_event = Some(index);
+                Ok(Flow::Stop)
+            }
+            Err(Stop::Problem(problem)) => Err(problem),
+        }
+    }
+
+    fn apply_event(&mut self, event: TraceEvent<'_>) -> Result<(), Stop> {
+        let heap = &mut self.heap;
+        match event {
+            TraceEvent::Alloc { id, size, slots, kind, tag, site, root, pretenured } => {
+                self.ids.check_new(id).map_err(Stop::Problem)?;
+                let mut label = |name: Option<std::borrow::Cow<'_, str>>| name.map(|n| heap.label(&n));
+                let labels = Labels { kind: label(kind), tag: label(tag), site: label(site) };
+                let object =
+                    if pretenured { heap.alloc_old(size, slots, labels) } else { heap.alloc(size, slots, labels) }?;
+                self.ids.insert(id, object);
+                if let Some(root) = root {
+                    heap.add_root(&root, object)?;
+                }
+            }
+            TraceEvent::Write { obj, slot, to } => {
+                let host = self.ids.resolve(heap, obj).map_err(Stop::Problem)?;
+                let target = match to {
+                    Some(to) => Some(self.ids.resolve(heap, to).map_err(Stop::Problem)?),
+                    None => None,
+                };
+                heap.write(host, slot, target).map_err(|e| match e {
+                    HeapError::SlotOutOfRange { slot, slot_count, .. } => Stop::Problem(Problem::new(
+                        ProblemKind::SlotOutOfRange,
+                        format!("slot {slot} is out of range: object {obj} has {slot_count} slots"),
+                    )),
+                    other => Stop::from(other),
+                })?;
+            }
+            TraceEvent::Root { id, root } => {
+                let object = self.ids.resolve(heap, id).map_err(Stop::Problem)?;
+                heap.add_root(&root, object)?;
+            }
+            TraceEvent::Unroot { id, root } => {
+                let object = self.ids.resolve(heap, id).map_err(Stop::Problem)?;
+                heap.remove_root(&root, object).map_err(|e| match e {
+                    HeapError::NotRooted { .. } => Stop::Problem(Problem::new(
+                        ProblemKind::NotRooted,
+                        format!("`unroot`: root set \"{root}\" holds no handle to object {id}"),
+                    )),
+                    other => Stop::from(other),
+                })?;
+            }
+            TraceEvent::Enter => heap.enter_scope(),
+            TraceEvent::Exit => heap.exit_scope().map_err(|e| match e {
+                HeapError::NoOpenScope => Stop::Problem(Problem::new(
+                    ProblemKind::NoOpenScope,
+                    "`exit` with no open handle scope (no matching `enter`)",
+                )),
+                other => Stop::from(other),
+            })?,
+            TraceEvent::Tick { ms } => heap.advance(ms),
+            TraceEvent::Gc { kind } => {
+                heap.collect(kind)?;
+            }
+            TraceEvent::Mark { label } => {
+                self.marks.push(Mark { t_ms: heap.now_ms(), label: label.into_owned(), event: self.events - 1 })
+            }
+        }
+        Ok(())
+    }
+
+    /// The trace's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The simulated heap.
+    pub fn heap(&self) -> &Heap {
+        &self.heap
+    }
+
+    /// The simulated heap, for observers or direct inspection.
+    pub fn heap_mut(&mut self) -> &mut Heap {
+        &mut self.heap
+    }
+
+    /// The handle of the object the trace calls `id`, while it is alive.
+    pub fn object(&self, id: u64) -> Option<ObjectId> {
+        self.ids.live.get(&id).copied().filter(|&o| self.heap.is_alive(o))
+    }
+
+    /// Events applied so far.
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// The `mark` annotations seen so far.
+    pub fn marks(&self) -> &[Mark] {
+        &self.marks
+    }
+
+    /// Index of the event during which the program ran out of memory, if it did.
+    pub fn out_of_memory_event(&self) -> Option<u64> {
+        self.oom_event
+    }
+
+    /// The report of the replay so far (see [`Report`]).
+    pub fn report(&self) -> Report {
+        Report::new(self)
+    }
+}
+
+/// Why applying an event stopped short.
+enum Stop {
+    /// The simulated program died.
+    OutOfMemory,
+    /// The event is impossible.
+    Problem(Problem),
+}
+
+impl From<HeapError> for Stop {
+    fn from(e: HeapError) -> Stop {
+        match e {
+            HeapError::OutOfMemory(_) => Stop::OutOfMemory,
+            // The replay checks ids, slots and scopes itself; anything else is reported as the heap words it.
+            other => Stop::Problem(Problem::new(ProblemKind::Field, other.to_string())),
+        }
+    }
+}
+
+/// Reads a whole trace and replays it. `build` turns the header into the heap configuration to use (apply
+/// overrides there; `Ok(header.heap.clone())` takes the trace's own).
+///
+/// Running out of memory is not an error: the returned replay's heap reports it
+/// ([`Heap::out_of_memory`]) and the events after it are not read.
+///
+/// # Errors
+/// The first problem in the trace, with its position; a configuration `build` rejects is a header problem.
+pub fn replay_trace(
+    input: impl BufRead,
+    source_name: &str,
+    format: Option<TraceFormat>,
+    build: impl FnOnce(&TraceHeader) -> Result<HeapConfig, String>,
+) -> Result<Replay, TraceError> {
+    let mut visitor = Replayer { build: Some(build), replay: None };
+    let summary: ReadSummary = read_trace(input, source_name, format, &mut visitor)?;
+    debug_assert_eq!(visitor.replay.as_ref().map(Replay::events), Some(summary.events));
+    Ok(visitor.replay.expect("read_trace calls header() before returning Ok"))
+}
+
+struct Replayer<B> {
+    build: Option<B>,
+    replay: Option<Replay>,
+}
+
+impl<B: FnOnce(&TraceHeader) -> Result<HeapConfig, String>> TraceVisitor for Replayer<B> {
+    fn header(&mut self, header: TraceHeader) -> Result<(), Problem> {
+        let build = self.build.take().expect("one header per trace");
+        let config = build(&header).map_err(|e| Problem::new(ProblemKind::Header, e))?;
+        let heap = Heap::new(config).map_err(|e| Problem::new(ProblemKind::Header, format!("heap: {e}")))?;
+        self.replay = Some(Replay::new(header.name, heap));
+        Ok(())
+    }
+
+    fn event(&mut self, event: TraceEvent<'_>) -> Result<Flow, Problem> {
+        self.replay.as_mut().expect("the header comes first").apply(event)
+    }
+}
+
+/// The trace's ids: the handles of objects that may be alive, and every id ever allocated.
+///
+/// Ids of freed objects are pruned from `live` after collections, so the table stays the size of the live set.
+/// `used` remembers every allocated id, to tell a duplicate or a freed object from an unknown id; as a set of
+/// ranges it stays tiny when ids are allocated in runs (the usual counter), and costs about 32 bytes per run
+/// otherwise.
+#[derive(Default)]
+struct IdTable {
+    live: FxHashMap<u64, ObjectId>,
+    used: RangeInclusiveSet<u64>,
+    /// The run of consecutive ids being allocated, not yet merged into `used`.
+    run: Option<(u64, u64)>,
+    /// Collections seen at the last pruning.
+    pruned_at: u64,
+    /// Size of `live` after the last pruning.
+    live_after_prune: usize,
+}
+
+impl IdTable {
+    fn was_used(&self, id: u64) -> bool {
+        matches!(self.run, Some((start, end)) if (start..=end).contains(&id)) || self.used.contains(&id)
+    }
+
+    fn check_new(&self, id: u64) -> Result<(), Problem> {
+        if self.was_used(id) {
+            return Err(Problem::new(
+                ProblemKind::DuplicateId,
+                format!("`alloc` reuses id {id}: ids must be unique in a trace"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn insert(&mut self, id: u64, object: ObjectId) {
+        self.live.insert(id, object);
+        self.run = match self.run {
+            Some((start, end)) if end.checked_add(1) == Some(id) => Some((start, id)),
+            Some((start, end)) => {
+                self.used.insert(start..=end);
+                Some((id, id))
+            }
+            None => Some((id, id)),
+        };
+    }
+
+    fn resolve(&self, heap: &Heap, id: u64) -> Result<ObjectId, Problem> {
+        match self.live.get(&id) {
+            Some(&object) if heap.is_alive(object) => Ok(object),
+            Some(_) => Err(freed(id)),
+            None if self.was_used(id) => Err(freed(id)),
+            None => Err(Problem::new(
+                ProblemKind::UnknownId,
+                format!("object {id} was never allocated (no `alloc` with this id before)"),
+            )),
+        }
+    }
+
+    /// Drops freed objects once the table has doubled since the last pruning and a collection has run.
+    fn maybe_prune(&mut self, heap: &Heap, collections: u64) {
+        if collections == self.pruned_at || self.live.len() < 2 * self.live_after_prune + 4096 {
+            return;
+        }
+        self.live.retain(|_, object| heap.is_alive(*object));
+        self.pruned_at = collections;
+        self.live_after_prune = self.live.len();
+    }
+}
+
+fn freed(id: u64) -> Problem {
+    Problem::new(
+        ProblemKind::FreedObject,
+        format!(
+            "the trace uses object {id}, which was unreachable at its last collection: root it or keep a reference"
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::ProblemKind;
+
+    fn run(events: &[&str]) -> Result<Replay, TraceError> {
+        let mut text = String::from(r#"{"format": "gc-sim-trace", "version": 1, "name": "t"}"#);
+        for e in events {
+            text.push('\n');
+            text.push_str(e);
+        }
+        replay_trace(text.as_bytes(), "t.ndjson", None, |h| Ok(h.heap.clone()))
+    }
+
+    fn problem(events: &[&str]) -> TraceError {
+        run(events).err().expect("the trace is invalid")
+    }
+
+    const A1: &str = r#"{"op": "alloc", "id": 1, "size": 16, "slots": 1, "root": "r"}"#;
+
+    #[test]
+    fn impossible_events_are_reported_with_their_line() {
+        let cases: [(&[&str], ProblemKind, &str); 6] = [
+            (&[A1, A1], ProblemKind::DuplicateId, "t.ndjson:3: `alloc` reuses id 1"),
+            (&[A1, r#"{"op": "write", "obj": 1, "slot": 0, "to": 9}"#], ProblemKind::UnknownId, "t.ndjson:3: object 9 was never allocated"),
+            (&[A1, r#"{"op": "write", "obj": 1, "slot": 1, "to": null}"#], ProblemKind::SlotOutOfRange, "slot 1 is out of range: object 1 has 1 slots"),
+            (&[A1, r#"{"op": "unroot", "id": 1, "root": "timers"}"#], ProblemKind::NotRooted, "root set \"timers\" holds no handle to object 1"),
+            (&[r#"{"op": "exit"}"#], ProblemKind::NoOpenScope, "t.ndjson:2: `exit` with no open handle scope"),
+            (
+                &[r#"{"op": "alloc", "id": 2, "size": 16}"#, r#"{"op": "gc", "kind": "minor"}"#, r#"{"op": "root", "id": 2, "root": "r"}"#],
+                ProblemKind::FreedObject,
+                "t.ndjson:4: the trace uses object 2, which was unreachable at its last collection: root it or keep a reference",
+            ),
+        ];
+        for (events, kind, message) in cases {
+            let e = problem(events);
+            assert_eq!(e.kind(), kind, "{e}");
+            assert!(e.to_string().contains(message), "{e}\n  expected: {message}");
+        }
+    }
+
+    #[test]
+    fn an_object_is_reachable_through_a_slot_and_freed_when_cut() {
+        let replay = run(&[
+            A1,
+            r#"{"op": "alloc", "id": 2, "size": 32}"#,
+            r#"{"op": "write", "obj": 1, "slot": 0, "to": 2}"#,
+            r#"{"op": "gc", "kind": "minor"}"#,
+            r#"{"op": "write", "obj": 1, "slot": 0, "to": null}"#,
+            r#"{"op": "gc", "kind": "major"}"#,
+            r#"{"op": "mark", "label": "done"}"#,
+        ])
+        .unwrap();
+        assert!(replay.object(1).is_some());
+        assert!(replay.object(2).is_none(), "cut, then collected");
+        let report = replay.report();
+        assert_eq!((report.summary.scavenges, report.summary.mark_compacts), (1, 1));
+        assert_eq!((report.summary.live_objects, report.summary.live_bytes), (1, 16));
+        assert_eq!(report.marks[0].label, "done");
+        assert_eq!(report.marks[0].event, 6);
+        assert_eq!(report.timeline.len(), 2 * 2 + 2);
+    }
+
+    #[test]
+    fn ids_in_any_order_are_remembered_and_pruned() {
+        let mut events = vec![r#"{"op": "enter"}"#.to_owned()];
+        // Ids out of order: every one is its own run.
+        for i in 0..10_000u64 {
+            let id = (i * 7919) % 10_007;
+            events.push(format!(r#"{{"op": "alloc", "id": {id}, "size": 64}}"#));
+        }
+        events.push(r#"{"op": "exit"}"#.to_owned());
+        events.push(r#"{"op": "gc", "kind": "minor"}"#.to_owned());
+        events.push(r#"{"op": "alloc", "id": 20000, "size": 64}"#.to_owned());
+        let refs: Vec<&str> = events.iter().map(String::as_str).collect();
+        let replay = run(&refs).unwrap();
+        assert!(replay.ids.live.len() <= 2, "pruned after the scavenge: {}", replay.ids.live.len());
+        let dup = format!(r#"{{"op": "alloc", "id": {}, "size": 8}}"#, (5000 * 7919) % 10_007);
+        let mut again = refs.clone();
+        again.push(&dup);
+        assert_eq!(problem(&again).kind(), ProblemKind::DuplicateId, "remembered after pruning");
+        let mut freed = refs.clone();
+        freed.push(r#"{"op": "root", "id": 7919, "root": "r"}"#);
+        assert_eq!(problem(&freed).kind(), ProblemKind::FreedObject);
+    }
+
+    #[test]
+    fn out_of_memory_stops_the_replay() {
+        let mut text = String::from(
+            r#"{"format": "gc-sim-trace", "version": 1, "name": "oom", "heap": {"max_old_generation_size": 8388608}}"#,
+        );
+        text.push_str("\n{\"op\": \"alloc\", \"id\": 0, \"size\": 16, \"slots\": 1, \"root\": \"r\"}");
+        for i in 1..20_000u64 {
+            text.push_str(&format!(
+                "\n{{\"op\": \"alloc\", \"id\": {i}, \"size\": 1024, \"slots\": 1, \"pretenured\": true}}"
+            ));
+            text.push_str(&format!("\n{{\"op\": \"write\", \"obj\": {}, \"slot\": 0, \"to\": {i}}}", i - 1));
+        }
+        text.push_str("\nthis line is never read");
+        let replay = replay_trace(text.as_bytes(), "oom.ndjson", None, |h| Ok(h.heap.clone())).unwrap();
+        let report = replay.report();
+        let oom = report.summary.oom.expect("died");
+        assert!(oom.message.ends_with("Allocation failed - JavaScript heap out of memory"));
+        let event = oom.event.unwrap();
+        assert_eq!(event % 2, 1, "an alloc died");
+        assert_eq!(report.summary.trace_events, event + 1);
+    }
+}

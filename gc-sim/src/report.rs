@@ -1,0 +1,166 @@
+//! The machine-readable report of a replay: summary, per-space usage, retainers, every GC event and a time series
+//! of per-space sizes for plotting. Its JSON form (`gc-sim run --report`) is documented in `docs/report-format.md`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::HeapConfig;
+use crate::error::OomLocation;
+use crate::replay::{Mark, Replay};
+use crate::retainers::RootRetention;
+use crate::tracer::{Collector, GcEvent, HeapUsage};
+
+/// The value of a report's `format` field.
+pub const REPORT_FORMAT: &str = "gc-sim-report";
+/// The report schema version.
+pub const REPORT_VERSION: u32 = 1;
+
+/// Everything a replay produced. Deterministic: the same trace and configuration give the same report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Always [`REPORT_FORMAT`].
+    pub format: String,
+    /// Always [`REPORT_VERSION`].
+    pub version: u32,
+    /// The trace's name.
+    pub name: String,
+    /// The heap configuration of the run (the trace's, with any command-line overrides).
+    pub config: HeapConfig,
+    /// Totals and the outcome.
+    pub summary: Summary,
+    /// Per-space usage at the end of the trace (dead young objects count until the next scavenge, as in V8).
+    pub spaces: HeapUsage,
+    /// What each root set keeps alive at the end, largest retained bytes first.
+    pub retainers: Vec<RootRetention>,
+    /// The trace's `mark` annotations.
+    pub marks: Vec<Mark>,
+    /// Every collection, in order.
+    pub events: Vec<GcEvent>,
+    /// Per-space usage over simulated time: the start, before and after every collection, and the end.
+    pub timeline: Vec<Sample>,
+}
+
+/// Totals of a replay and its outcome.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Trace events applied.
+    pub trace_events: u64,
+    /// Simulated time at the end, ms (mutator time plus modelled pauses).
+    pub end_ms: f64,
+    /// Scavenges run.
+    pub scavenges: u64,
+    /// Mark-compacts run.
+    pub mark_compacts: u64,
+    /// Total modelled pause, ms.
+    pub pause_ms: f64,
+    /// Modelled pause of the scavenges, ms.
+    pub scavenge_pause_ms: f64,
+    /// Modelled pause of the mark-compacts, ms.
+    pub mark_compact_pause_ms: f64,
+    /// The longest pause, ms.
+    pub max_pause_ms: f64,
+    /// Objects the trace allocated.
+    pub allocated_objects: u64,
+    /// Bytes the trace allocated.
+    pub allocated_bytes: u64,
+    /// Bytes promoted to the old generation.
+    pub promoted_bytes: u64,
+    /// Bytes copied within new space.
+    pub copied_bytes: u64,
+    /// Objects reachable at the end of the trace.
+    pub live_objects: u64,
+    /// Bytes of objects reachable at the end of the trace.
+    pub live_bytes: u64,
+    /// Of those, bytes in the old generation.
+    pub live_old_bytes: u64,
+    /// The out-of-memory death, if the program died.
+    pub oom: Option<OomReport>,
+}
+
+/// How the simulated program died.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OomReport {
+    /// Where V8 gave up.
+    pub location: OomLocation,
+    /// Node's message, e.g. `Reached heap limit Allocation failed - JavaScript heap out of memory`.
+    pub message: String,
+    /// Simulated time of death, ms.
+    pub at_ms: f64,
+    /// Index of the trace event that died (0-based).
+    pub event: Option<u64>,
+    /// Old-generation object bytes at death.
+    pub old_generation_bytes: u64,
+    /// The old generation's maximum.
+    pub max_old_generation_size: u64,
+}
+
+/// Heap usage at one moment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    /// Simulated time, ms.
+    pub t_ms: f64,
+    /// Usage of each space.
+    pub spaces: HeapUsage,
+    /// The old generation's allocation limit in force.
+    pub old_generation_allocation_limit: u64,
+}
+
+impl Report {
+    /// The report of a replay as it stands.
+    pub fn new(replay: &Replay) -> Report {
+        let heap = replay.heap();
+        let totals = heap.totals();
+        let events = heap.events().to_vec();
+        let pause = |collector| events.iter().filter(|e| e.collector == collector).map(|e| e.pause_ms).sum::<f64>();
+        let live = heap.live_set();
+        let summary = Summary {
+            trace_events: replay.events(),
+            end_ms: heap.now_ms(),
+            scavenges: totals.scavenges,
+            mark_compacts: totals.mark_compacts,
+            pause_ms: totals.pause_ms,
+            scavenge_pause_ms: pause(Collector::Scavenge),
+            mark_compact_pause_ms: pause(Collector::MarkCompact),
+            max_pause_ms: events.iter().map(|e| e.pause_ms).fold(0.0, f64::max),
+            allocated_objects: totals.allocated_objects,
+            allocated_bytes: totals.allocated_bytes,
+            promoted_bytes: totals.promoted_bytes,
+            copied_bytes: totals.copied_bytes,
+            live_objects: live.objects,
+            live_bytes: live.bytes,
+            live_old_bytes: live.old_bytes,
+            oom: heap.out_of_memory().map(|oom| OomReport {
+                location: oom.location,
+                message: oom.message(),
+                at_ms: oom.at_ms,
+                event: replay.out_of_memory_event(),
+                old_generation_bytes: oom.old_generation_bytes,
+                max_old_generation_size: oom.max_old_generation_size,
+            }),
+        };
+        let mut timeline = Vec::with_capacity(2 * events.len() + 2);
+        let mut limit = heap.config().initial_old_generation_limit();
+        timeline.push(Sample { t_ms: 0.0, spaces: HeapUsage::default(), old_generation_allocation_limit: limit });
+        for e in &events {
+            timeline.push(Sample { t_ms: e.start_ms, spaces: e.before, old_generation_allocation_limit: limit });
+            limit = e.old_generation_allocation_limit;
+            timeline.push(Sample { t_ms: e.end_ms(), spaces: e.after, old_generation_allocation_limit: limit });
+        }
+        timeline.push(Sample {
+            t_ms: heap.now_ms(),
+            spaces: heap.usage(),
+            old_generation_allocation_limit: heap.old_generation_allocation_limit(),
+        });
+        Report {
+            format: REPORT_FORMAT.to_owned(),
+            version: REPORT_VERSION,
+            name: replay.name().to_owned(),
+            config: heap.config().clone(),
+            summary,
+            spaces: heap.usage(),
+            retainers: heap.root_set_retention(),
+            marks: replay.marks().to_vec(),
+            events,
+            timeline,
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! Who keeps what alive: the live set and the bytes each root set retains, as a heap snapshot would show them.
+//!
+//! These walks never change the heap: they mark into a side table, not the objects' mark bits. They are analysis
+//! for reports and tests, not part of a collection.
+
+use serde::{Deserialize, Serialize};
+use slotmap::SecondaryMap;
+
+use crate::heap::Heap;
+use crate::object::{ObjectId, Space};
+
+/// The name under which objects held only by open handle scopes are reported.
+pub const HANDLE_SCOPES: &str = "(handle scopes)";
+
+/// What one root set keeps alive.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootRetention {
+    /// The root set's name, or [`HANDLE_SCOPES`].
+    pub root: String,
+    /// Handles the root set holds.
+    pub handles: u64,
+    /// Objects reachable from the root set (shared objects count for every root that reaches them).
+    pub reachable_objects: u64,
+    /// Bytes of those objects.
+    pub reachable_bytes: u64,
+    /// Objects that only this root set keeps alive: unreachable once it is gone (its retained size, as in
+    /// heap-snapshot tools, with the root set as one node).
+    pub retained_objects: u64,
+    /// Bytes of those objects.
+    pub retained_bytes: u64,
+    /// Of the retained bytes, those in the old generation (old space and large-object space).
+    pub retained_old_bytes: u64,
+}
+
+/// Objects and bytes of a set of objects.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectTally {
+    /// Number of objects.
+    pub objects: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Bytes in the old generation.
+    pub old_bytes: u64,
+}
+
+impl Heap {
+    /// Objects and bytes reachable from every root set and open handle scope: what a full collection would keep.
+    ///
+    /// Unlike [`usage`](Heap::usage), which counts every object the spaces hold (dead young objects wait for the
+    /// next scavenge), this is the live set.
+    pub fn live_set(&self) -> ObjectTally {
+        let mut visited = SecondaryMap::new();
+        let mut tally = ObjectTally::default();
+        self.walk(self.all_root_handles(None), &mut visited, |_, size, space| tally.add(size, space));
+        tally
+    }
+
+    /// What each root set keeps alive, largest retained bytes first (ties by name). Objects held by open handle
+    /// scopes appear under [`HANDLE_SCOPES`].
+    ///
+    /// The cost is one walk of the live graph per root set, plus one: meant for reports and tests.
+    pub fn root_set_retention(&self) -> Vec<RootRetention> {
+        let mut names: Vec<Option<&str>> =
+            self.roots.sets().iter().filter(|s| !s.handles.is_empty()).map(|s| Some(s.name.as_str())).collect();
+        if !self.scopes.handles().is_empty() {
+            names.push(None);
+        }
+        let mut result: Vec<RootRetention> = names
+            .iter()
+            .map(|&name| {
+                // Everything the other roots reach, then what this root adds.
+                let mut visited = SecondaryMap::new();
+                self.walk(self.all_root_handles(Some(name)), &mut visited, |_, _, _| {});
+                let mut retained = ObjectTally::default();
+                let mut reachable = ObjectTally::default();
+                let mut own = SecondaryMap::new();
+                self.walk(self.root_handles(name), &mut own, |id, size, space| {
+                    reachable.add(size, space);
+                    if !visited.contains_key(id) {
+                        retained.add(size, space);
+                    }
+                });
+                RootRetention {
+                    root: name.unwrap_or(HANDLE_SCOPES).to_owned(),
+                    handles: match name {
+                        Some(name) => self
+                            .roots
+                            .sets()
+                            .iter()
+                            .filter(|s| s.name == name)
+                            .flat_map(|s| s.handles.values())
+                            .map(|&n| u64::from(n))
+                            .sum(),
+                        None => self.scopes.handles().len() as u64,
+                    },
+                    reachable_objects: reachable.objects,
+                    reachable_bytes: reachable.bytes,
+                    retained_objects: retained.objects,
+                    retained_bytes: retained.bytes,
+                    retained_old_bytes: retained.old_bytes,
+                }
+            })
+            .collect();
+        result.sort_by(|a, b| b.retained_bytes.cmp(&a.retained_bytes).then_with(|| a.root.cmp(&b.root)));
+        result
+    }
+
+    /// The objects held by one root set (`Some(name)`) or by the handle scopes (`None`).
+    fn root_handles<'a>(&'a self, name: Option<&'a str>) -> Box<dyn Iterator<Item = ObjectId> + 'a> {
+        match name {
+            Some(name) => Box::new(
+                self.roots.sets().iter().filter(move |s| s.name == name).flat_map(|s| s.handles.keys().copied()),
+            ),
+            None => Box::new(self.scopes.handles().iter().copied()),
+        }
+    }
+
+    /// The handles of every root set and the handle scopes, except the one named by `except`.
+    fn all_root_handles<'a>(&'a self, except: Option<Option<&'a str>>) -> impl Iterator<Item = ObjectId> + 'a {
+        let sets = self.roots.sets().iter().filter(move |s| except != Some(Some(s.name.as_str())));
+        let scopes = if except == Some(None) { &[][..] } else { self.scopes.handles() };
+        sets.flat_map(|s| s.handles.keys().copied()).chain(scopes.iter().copied())
+    }
+
+    /// Depth-first walk (iterative) from `roots`, calling `visit` once per newly reached object.
+    fn walk(
+        &self,
+        roots: impl Iterator<Item = ObjectId>,
+        visited: &mut SecondaryMap<ObjectId, ()>,
+        mut visit: impl FnMut(ObjectId, u32, Space),
+    ) {
+        let mut stack: Vec<ObjectId> = Vec::new();
+        let mut reach = |id: ObjectId, stack: &mut Vec<ObjectId>| {
+            if let Some(o) = self.objects.get(id) {
+                if self.is_live_header(o) && visited.insert(id, ()).is_none() {
+                    visit(id, o.size, o.space);
+                    stack.push(id);
+                }
+            }
+        };
+        for id in roots {
+            reach(id, &mut stack);
+        }
+        while let Some(id) = stack.pop() {
+            let o = &self.objects[id];
+            for index in o.slot_start..o.slot_start + o.slot_count {
+                if let Some(target) = self.slots.get(index) {
+                    reach(target, &mut stack);
+                }
+            }
+        }
+    }
+}
+
+impl ObjectTally {
+    fn add(&mut self, size: u32, space: Space) {
+        self.objects += 1;
+        self.bytes += u64::from(size);
+        if !space.is_young() {
+            self.old_bytes += u64::from(size);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Collection, Heap, Labels};
+
+    #[test]
+    fn retention_separates_shared_from_exclusive() {
+        let mut heap = Heap::default();
+        let shared = heap.alloc(104, 0, Labels::NONE).unwrap();
+        let a = heap.alloc(16, 2, Labels::NONE).unwrap();
+        let b = heap.alloc(24, 2, Labels::NONE).unwrap();
+        let only_a = heap.alloc(1000, 0, Labels::NONE).unwrap();
+        heap.write(a, 0, Some(shared)).unwrap();
+        heap.write(b, 0, Some(shared)).unwrap();
+        heap.write(a, 1, Some(only_a)).unwrap();
+        heap.add_root("timers", a).unwrap();
+        heap.add_root("globals", b).unwrap();
+        let garbage = heap.alloc(5000, 0, Labels::NONE).unwrap();
+        assert!(heap.is_alive(garbage), "not collected yet");
+        assert_eq!(heap.live_set().bytes, 104 + 16 + 24 + 1000);
+        let r = heap.root_set_retention();
+        assert_eq!(r.iter().map(|r| r.root.as_str()).collect::<Vec<_>>(), ["timers", "globals"]);
+        assert_eq!((r[0].reachable_bytes, r[0].retained_bytes, r[0].retained_objects), (1120, 1016, 2));
+        assert_eq!((r[1].reachable_bytes, r[1].retained_bytes), (128, 24));
+        assert_eq!(r[0].retained_old_bytes, 0);
+        heap.collect(Collection::Major).unwrap();
+        let r = heap.root_set_retention();
+        assert_eq!(r[0].retained_old_bytes, 1016, "promoted by the full GC");
+        assert_eq!(heap.live_set().bytes, heap.usage().used_bytes(), "after a full GC, only live objects remain");
+    }
+
+    #[test]
+    fn handle_scopes_are_a_root() {
+        let mut heap = Heap::default();
+        heap.enter_scope();
+        heap.alloc(40, 0, Labels::NONE).unwrap();
+        let r = heap.root_set_retention();
+        assert_eq!(r.len(), 1);
+        assert_eq!((r[0].root.as_str(), r[0].retained_bytes, r[0].handles), (super::HANDLE_SCOPES, 40, 1));
+    }
+}

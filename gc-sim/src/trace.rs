@@ -1,0 +1,902 @@
+//! Trace format v1: allocation traces as JSON or NDJSON, read streaming.
+//!
+//! A trace is a header (`format`, `version`, `name`, optional `heap` configuration) and a sequence of mutator
+//! events (`alloc`, `write`, `root`, `unroot`, `enter`, `exit`, `tick`, `gc`, `mark`). It comes in two forms:
+//!
+//! * **JSON**: one document, `{"format": "gc-sim-trace", "version": 1, "name": ..., "heap": {...}, "events": [...]}`.
+//!   The header fields must come before `events`.
+//! * **NDJSON** (`.ndjson`, `.jsonl`): the header without `events` on the first line, then one event per line.
+//!
+//! Both are read streaming by [`read_trace`]: memory does not grow with the number of events. The full
+//! description, with a JSON Schema, is `docs/trace-format.md`.
+//!
+//! Every error is a [`TraceError`] that names the source, the line (NDJSON, and JSON syntax errors) or the event
+//! index (`events[17]` in JSON), and what is wrong.
+//!
+//! ```
+//! use gc_sim::trace::{read_trace, TraceEvent, TraceFormat, TraceHeader, TraceVisitor, Flow, Problem};
+//!
+//! struct Count(usize);
+//! impl TraceVisitor for Count {
+//!     fn header(&mut self, _: TraceHeader) -> Result<(), Problem> { Ok(()) }
+//!     fn event(&mut self, _: TraceEvent<'_>) -> Result<Flow, Problem> { self.0 += 1; Ok(Flow::Continue) }
+//! }
+//! let ndjson = "{\"format\": \"gc-sim-trace\", \"version\": 1}\n{\"op\": \"alloc\", \"id\": 1, \"size\": 16}\n";
+//! let mut count = Count(0);
+//! read_trace(ndjson.as_bytes(), "example.ndjson", Some(TraceFormat::Ndjson), &mut count)?;
+//! assert_eq!(count.0, 1);
+//! # Ok::<(), gc_sim::trace::TraceError>(())
+//! ```
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io::{BufRead, Read};
+
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+
+use crate::config::HeapConfig;
+use crate::heap::Collection;
+
+/// The value of a trace header's `format` field.
+pub const FORMAT: &str = "gc-sim-trace";
+/// The trace format version this crate reads and writes.
+pub const VERSION: u32 = 1;
+
+/// The two forms of a trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceFormat {
+    /// One JSON document with an `events` array.
+    Json,
+    /// Newline-delimited JSON: the header on the first line, then one event per line.
+    Ndjson,
+}
+
+impl TraceFormat {
+    /// The form a file name's extension implies: `.ndjson` and `.jsonl` are NDJSON, `.json` is JSON; `None` for
+    /// anything else (the form is then detected from the content).
+    pub fn from_path(path: &std::path::Path) -> Option<TraceFormat> {
+        match path.extension()?.to_str()? {
+            "ndjson" | "jsonl" => Some(TraceFormat::Ndjson),
+            "json" => Some(TraceFormat::Json),
+            _ => None,
+        }
+    }
+}
+
+/// A trace's header.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceHeader {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// Always [`VERSION`].
+    pub version: u32,
+    /// A name shown in summaries, reports and plot titles.
+    #[serde(default)]
+    pub name: String,
+    /// Heap configuration for the run: any [`HeapConfig`] field, sizes in bytes; missing fields keep Node 20's
+    /// defaults.
+    #[serde(default)]
+    pub heap: HeapConfig,
+}
+
+impl TraceHeader {
+    /// A version-1 header with the given name and heap configuration.
+    pub fn new(name: impl Into<String>, heap: HeapConfig) -> TraceHeader {
+        TraceHeader { format: FORMAT.to_owned(), version: VERSION, name: name.into(), heap }
+    }
+
+    fn check(&self) -> Result<(), Problem> {
+        if self.format != FORMAT {
+            return Err(Problem::new(
+                ProblemKind::Header,
+                format!("`format` is \"{}\", expected \"{FORMAT}\"", self.format),
+            ));
+        }
+        if self.version != VERSION {
+            return Err(Problem::new(
+                ProblemKind::Header,
+                format!("trace format version {} is not supported (this gc-sim reads version {VERSION})", self.version),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// One mutator event of a trace. Strings borrow from the input where they can.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TraceEvent<'a> {
+    /// `alloc`: allocate object `id` in the innermost open handle scope.
+    Alloc {
+        /// The trace's id for the object, unique in the trace.
+        id: u64,
+        /// Size in bytes (rounded up to 8 by the heap).
+        size: u32,
+        /// Number of reference slots.
+        slots: u32,
+        /// What the object is (`"Timeout"`, `"closure"`).
+        kind: Option<Cow<'a, str>>,
+        /// A grouping tag, e.g. a connection id.
+        tag: Option<Cow<'a, str>>,
+        /// The allocation site.
+        site: Option<Cow<'a, str>>,
+        /// A root set that also holds the new object.
+        root: Option<Cow<'a, str>>,
+        /// Allocate in the old generation (pretenured, V8's `AllocationType::kOld`).
+        pretenured: bool,
+    },
+    /// `write`: `obj.slots[slot] = to`, through the write barrier.
+    Write {
+        /// The object written to.
+        obj: u64,
+        /// The slot index.
+        slot: u32,
+        /// The object stored, or `None` to clear the slot.
+        to: Option<u64>,
+    },
+    /// `root`: add a handle to `id` in the root set `root`.
+    Root {
+        /// The object.
+        id: u64,
+        /// The root set's name.
+        root: Cow<'a, str>,
+    },
+    /// `unroot`: remove one handle to `id` from the root set `root`.
+    Unroot {
+        /// The object.
+        id: u64,
+        /// The root set's name.
+        root: Cow<'a, str>,
+    },
+    /// `enter`: open a handle scope.
+    Enter,
+    /// `exit`: close the innermost handle scope.
+    Exit,
+    /// `tick`: the mutator runs for `ms` milliseconds.
+    Tick {
+        /// Milliseconds of mutator time.
+        ms: f64,
+    },
+    /// `gc`: a forced collection, like `global.gc()`.
+    Gc {
+        /// Minor (a scavenge) or major (a mark-compact).
+        kind: Collection,
+    },
+    /// `mark`: an annotation, shown in logs and plots.
+    Mark {
+        /// The annotation's text.
+        label: Cow<'a, str>,
+    },
+}
+
+/// What a [`TraceVisitor`] wants after an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Read the next event.
+    Continue,
+    /// Stop reading (the simulated program died); the rest of the input is not read.
+    Stop,
+}
+
+/// Receives a trace's header and events from [`read_trace`].
+pub trait TraceVisitor {
+    /// Called once, before any event.
+    fn header(&mut self, header: TraceHeader) -> Result<(), Problem>;
+    /// Called for every event, in order.
+    fn event(&mut self, event: TraceEvent<'_>) -> Result<Flow, Problem>;
+}
+
+/// The category of a trace problem, for programs that react to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProblemKind {
+    /// The input could not be read.
+    Io,
+    /// The input is not well-formed JSON.
+    Syntax,
+    /// A missing, wrong or misplaced header (or an invalid heap configuration in it).
+    Header,
+    /// An event's `op` is not one of the format's.
+    UnknownOp,
+    /// A field is missing, has the wrong type or value, or does not belong to the event's op.
+    Field,
+    /// An `alloc` reuses an id.
+    DuplicateId,
+    /// An event names an id never allocated.
+    UnknownId,
+    /// An event uses an object the collector has freed.
+    FreedObject,
+    /// A `write` past the object's slots.
+    SlotOutOfRange,
+    /// An `unroot` of a handle the root set does not hold.
+    NotRooted,
+    /// An `exit` with no open scope.
+    NoOpenScope,
+    /// An `alloc` of size 0.
+    ZeroSize,
+}
+
+/// What is wrong with one event or the header, before its position is known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The category.
+    pub kind: ProblemKind,
+    /// A sentence saying what is wrong.
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem of `kind` described by `message`.
+    pub fn new(kind: ProblemKind, message: impl Into<String>) -> Problem {
+        Problem { kind, message: message.into() }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// A problem with its place in the input.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct TraceError {
+    /// The file name (or `<stdin>`).
+    pub source_name: String,
+    /// The 1-based line, when known (always for NDJSON; for JSON syntax errors).
+    pub line: Option<u64>,
+    /// The 1-based column of a JSON syntax error.
+    pub column: Option<u64>,
+    /// The 0-based index of the event in a JSON trace's `events` array.
+    pub event: Option<u64>,
+    /// What is wrong.
+    pub problem: Problem,
+}
+
+impl TraceError {
+    /// The category of the problem.
+    pub fn kind(&self) -> ProblemKind {
+        self.problem.kind
+    }
+}
+
+impl fmt::Display for TraceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.source_name)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        if let Some(event) = self.event {
+            write!(f, ": events[{event}]")?;
+        }
+        write!(f, ": {}", self.problem)
+    }
+}
+
+/// How much of a trace [`read_trace`] read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadSummary {
+    /// Events passed to the visitor.
+    pub events: u64,
+    /// Whether the visitor stopped the reading early.
+    pub stopped: bool,
+}
+
+/// Reads a trace from `input` and feeds it to `visitor`, streaming. `source_name` is used in error messages.
+/// `format` is the trace's form, or `None` to detect it: a first line that is a complete JSON object without
+/// `events` starts an NDJSON trace.
+///
+/// # Errors
+/// The first problem met, from the input or from the visitor, with its position.
+pub fn read_trace(
+    mut input: impl BufRead,
+    source_name: &str,
+    format: Option<TraceFormat>,
+    visitor: &mut impl TraceVisitor,
+) -> Result<ReadSummary, TraceError> {
+    let error =
+        |line, problem| TraceError { source_name: source_name.to_owned(), line, column: None, event: None, problem };
+    let mut first_line = String::new();
+    let format = match format {
+        Some(format) => format,
+        None => {
+            input.read_line(&mut first_line).map_err(|e| error(None, io_problem(&e)))?;
+            match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&first_line) {
+                Ok(object) if !object.contains_key("events") => TraceFormat::Ndjson,
+                _ => TraceFormat::Json,
+            }
+        }
+    };
+    let input = std::io::Cursor::new(first_line).chain(input);
+    match format {
+        TraceFormat::Ndjson => read_ndjson(input, source_name, visitor),
+        TraceFormat::Json => read_json(input, source_name, visitor),
+    }
+}
+
+fn io_problem(e: &std::io::Error) -> Problem {
+    Problem::new(ProblemKind::Io, format!("cannot read the trace: {e}"))
+}
+
+fn json_problem(e: &serde_json::Error, what: &str) -> Problem {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Io => Problem::new(ProblemKind::Io, format!("cannot read the trace: {e}")),
+        Category::Syntax | Category::Eof => {
+            Problem::new(ProblemKind::Syntax, format!("malformed JSON: {}", strip_position(e)))
+        }
+        Category::Data => {
+            let message = strip_position(e);
+            let kind = if message.starts_with("unknown variant") && message.contains("alloc") {
+                ProblemKind::UnknownOp
+            } else if what == "header" {
+                ProblemKind::Header
+            } else {
+                ProblemKind::Field
+            };
+            Problem::new(kind, format!("{what}: {message}"))
+        }
+    }
+}
+
+/// serde_json appends " at line L column C"; the position is reported separately.
+fn strip_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(at) if e.line() > 0 => text[..at].to_owned(),
+        _ => text,
+    }
+}
+
+fn read_ndjson(
+    mut input: impl BufRead,
+    source_name: &str,
+    visitor: &mut impl TraceVisitor,
+) -> Result<ReadSummary, TraceError> {
+    let at = |line: u64, column: Option<u64>, problem| TraceError {
+        source_name: source_name.to_owned(),
+        line: Some(line),
+        column,
+        event: None,
+        problem,
+    };
+    let mut buffer = String::new();
+    let mut line = 0u64;
+    let mut summary = ReadSummary { events: 0, stopped: false };
+    let mut header_seen = false;
+    loop {
+        buffer.clear();
+        let read = input.read_line(&mut buffer).map_err(|e| at(line + 1, None, io_problem(&e)))?;
+        if read == 0 {
+            break;
+        }
+        line += 1;
+        let text = buffer.trim();
+        if text.is_empty() {
+            continue;
+        }
+        if !header_seen {
+            let header: TraceHeader = serde_json::from_str(text).map_err(|e| {
+                let problem = json_problem(&e, "header");
+                at(line, (problem.kind == ProblemKind::Syntax).then_some(e.column() as u64), problem)
+            })?;
+            header.check().map_err(|p| at(line, None, p))?;
+            visitor.header(header).map_err(|p| at(line, None, p))?;
+            header_seen = true;
+            continue;
+        }
+        let raw: RawEvent<'_> = serde_json::from_str(text).map_err(|e| {
+            let problem = json_problem(&e, "event");
+            at(line, (problem.kind == ProblemKind::Syntax).then_some(e.column() as u64), problem)
+        })?;
+        let event = raw.into_event().map_err(|p| at(line, None, p))?;
+        summary.events += 1;
+        if visitor.event(event).map_err(|p| at(line, None, p))? == Flow::Stop {
+            summary.stopped = true;
+            return Ok(summary);
+        }
+    }
+    if !header_seen {
+        return Err(at(line.max(1), None, Problem::new(ProblemKind::Header, "the trace is empty: no header line")));
+    }
+    Ok(summary)
+}
+
+fn read_json(input: impl Read, source_name: &str, visitor: &mut impl TraceVisitor) -> Result<ReadSummary, TraceError> {
+    let mut state = JsonState { visitor, failure: None, events: 0, inside_events: false, stopped: false };
+    let mut deserializer = serde_json::Deserializer::from_reader(input);
+    let result = Document { state: &mut state }.deserialize(&mut deserializer).and_then(|()| deserializer.end());
+    let error =
+        |line, column, event, problem| TraceError { source_name: source_name.to_owned(), line, column, event, problem };
+    if let Some((event, problem)) = state.failure.take() {
+        return Err(error(None, None, event, problem));
+    }
+    if let Err(e) = result {
+        if state.stopped {
+            return Ok(ReadSummary { events: state.events, stopped: true });
+        }
+        let what = if state.inside_events { "event" } else { "header" };
+        let problem = json_problem(&e, what);
+        let event = (what == "event" && problem.kind != ProblemKind::Syntax).then_some(state.events);
+        let (line, column) = if e.line() > 0 { (Some(e.line() as u64), Some(e.column() as u64)) } else { (None, None) };
+        return Err(error(line, column, event, problem));
+    }
+    Ok(ReadSummary { events: state.events, stopped: state.stopped })
+}
+
+/// Where the streaming JSON reader is, and the first problem raised by the visitor (serde only carries strings).
+struct JsonState<'v, V> {
+    visitor: &'v mut V,
+    failure: Option<(Option<u64>, Problem)>,
+    events: u64,
+    inside_events: bool,
+    stopped: bool,
+}
+
+/// The top-level JSON object, read field by field so that `events` streams.
+struct Document<'s, 'v, V> {
+    state: &'s mut JsonState<'v, V>,
+}
+
+#[derive(Default)]
+struct PartialHeader {
+    format: Option<String>,
+    version: Option<u32>,
+    name: Option<String>,
+    heap: Option<HeapConfig>,
+}
+
+impl PartialHeader {
+    fn finish(&mut self) -> Result<TraceHeader, Problem> {
+        let missing = |field| Problem::new(ProblemKind::Header, format!("header: missing field `{field}`"));
+        let header = TraceHeader {
+            format: self.format.take().ok_or_else(|| missing("format"))?,
+            version: self.version.take().ok_or_else(|| missing("version"))?,
+            name: self.name.take().unwrap_or_default(),
+            heap: self.heap.take().unwrap_or_default(),
+        };
+        header.check()?;
+        Ok(header)
+    }
+}
+
+impl<'de, V: TraceVisitor> DeserializeSeed<'de> for Document<'_, '_, V> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de, V: TraceVisitor> Visitor<'de> for Document<'_, '_, V> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a gc-sim trace object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut header = PartialHeader::default();
+        let mut events_seen = false;
+        let fail = |state: &mut JsonState<'_, V>, event: Option<u64>, problem: Problem| {
+            state.failure = Some((event, problem));
+            de::Error::custom("stopped")
+        };
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if events_seen && key != "events" {
+                return Err(fail(
+                    self.state,
+                    None,
+                    Problem::new(ProblemKind::Header, format!("header field `{key}` must come before `events`")),
+                ));
+            }
+            match &*key {
+                "format" => header.format = Some(map.next_value()?),
+                "version" => header.version = Some(map.next_value()?),
+                "name" => header.name = Some(map.next_value()?),
+                "heap" => header.heap = Some(map.next_value()?),
+                "events" => {
+                    if events_seen {
+                        return Err(fail(
+                            self.state,
+                            None,
+                            Problem::new(ProblemKind::Header, "`events` appears twice"),
+                        ));
+                    }
+                    events_seen = true;
+                    let header = header.finish().map_err(|mut p| {
+                        if p.message.contains("missing field") {
+                            p.message.push_str(" (the header fields must come before `events`)");
+                        }
+                        fail(self.state, None, p)
+                    })?;
+                    self.state.visitor.header(header).map_err(|p| fail(self.state, None, p))?;
+                    self.state.inside_events = true;
+                    map.next_value_seed(Events { state: &mut *self.state })?;
+                    self.state.inside_events = false;
+                    if self.state.stopped {
+                        return Err(de::Error::custom("stopped"));
+                    }
+                }
+                other => {
+                    return Err(fail(
+                        self.state,
+                        None,
+                        Problem::new(
+                            ProblemKind::Header,
+                            format!("unknown header field `{other}` (expected format, version, name, heap, events)"),
+                        ),
+                    ))
+                }
+            }
+        }
+        if !events_seen {
+            let header = header.finish().map_err(|p| fail(self.state, None, p))?;
+            self.state.visitor.header(header).map_err(|p| fail(self.state, None, p))?;
+        }
+        Ok(())
+    }
+}
+
+/// The `events` array, fed to the visitor one element at a time.
+struct Events<'s, 'v, V> {
+    state: &'s mut JsonState<'v, V>,
+}
+
+impl<'de, V: TraceVisitor> DeserializeSeed<'de> for Events<'_, '_, V> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de, V: TraceVisitor> Visitor<'de> for Events<'_, '_, V> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of events")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let state = self.state;
+        while let Some(raw) = seq.next_element::<RawEvent<'de>>()? {
+            let index = state.events;
+            let flow = raw.into_event().and_then(|event| state.visitor.event(event));
+            state.events += 1;
+            match flow {
+                Ok(Flow::Continue) => {}
+                Ok(Flow::Stop) => {
+                    state.stopped = true;
+                    return Err(de::Error::custom("stopped"));
+                }
+                Err(problem) => {
+                    state.failure = Some((Some(index), problem));
+                    return Err(de::Error::custom("stopped"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The ops of format v1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Op {
+    Alloc,
+    Write,
+    Root,
+    Unroot,
+    Enter,
+    Exit,
+    Tick,
+    Gc,
+    Mark,
+}
+
+impl Op {
+    fn name(self) -> &'static str {
+        match self {
+            Op::Alloc => "alloc",
+            Op::Write => "write",
+            Op::Root => "root",
+            Op::Unroot => "unroot",
+            Op::Enter => "enter",
+            Op::Exit => "exit",
+            Op::Tick => "tick",
+            Op::Gc => "gc",
+            Op::Mark => "mark",
+        }
+    }
+}
+
+/// Any event's fields, as written; [`RawEvent::into_event`] checks them against the op.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvent<'a> {
+    op: Op,
+    id: Option<u64>,
+    size: Option<u64>,
+    slots: Option<u64>,
+    #[serde(borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    tag: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    site: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    root: Option<Cow<'a, str>>,
+    pretenured: Option<bool>,
+    obj: Option<u64>,
+    slot: Option<u64>,
+    #[serde(default, deserialize_with = "present")]
+    to: Option<Option<u64>>,
+    ms: Option<f64>,
+    #[serde(borrow)]
+    label: Option<Cow<'a, str>>,
+}
+
+/// Distinguishes `"to": null` (present, `Some(None)`) from a missing `to` (`None`).
+fn present<'de, D: de::Deserializer<'de>>(deserializer: D) -> Result<Option<Option<u64>>, D::Error> {
+    Option::<u64>::deserialize(deserializer).map(Some)
+}
+
+impl<'a> RawEvent<'a> {
+    fn into_event(self) -> Result<TraceEvent<'a>, Problem> {
+        let op = self.op;
+        let present: [(&str, bool); 13] = [
+            ("id", self.id.is_some()),
+            ("size", self.size.is_some()),
+            ("slots", self.slots.is_some()),
+            ("kind", self.kind.is_some()),
+            ("tag", self.tag.is_some()),
+            ("site", self.site.is_some()),
+            ("root", self.root.is_some()),
+            ("pretenured", self.pretenured.is_some()),
+            ("obj", self.obj.is_some()),
+            ("slot", self.slot.is_some()),
+            ("to", self.to.is_some()),
+            ("ms", self.ms.is_some()),
+            ("label", self.label.is_some()),
+        ];
+        let allowed: &[&str] = match op {
+            Op::Alloc => &["id", "size", "slots", "kind", "tag", "site", "root", "pretenured"],
+            Op::Write => &["obj", "slot", "to"],
+            Op::Root | Op::Unroot => &["id", "root"],
+            Op::Enter | Op::Exit => &[],
+            Op::Tick => &["ms"],
+            Op::Gc => &["kind"],
+            Op::Mark => &["label"],
+        };
+        if let Some((field, _)) = present.iter().find(|(field, is)| *is && !allowed.contains(field)) {
+            return Err(Problem::new(
+                ProblemKind::Field,
+                format!("`{}` has no field `{field}` (its fields: {})", op.name(), list(allowed)),
+            ));
+        }
+        let missing =
+            |field: &str| Problem::new(ProblemKind::Field, format!("`{}` needs the field `{field}`", op.name()));
+        let small = |field: &str, value: u64| {
+            u32::try_from(value).map_err(|_| {
+                Problem::new(ProblemKind::Field, format!("`{field}` is {value}, more than the maximum of {}", u32::MAX))
+            })
+        };
+        Ok(match op {
+            Op::Alloc => {
+                let size = small("size", self.size.ok_or_else(|| missing("size"))?)?;
+                if size == 0 {
+                    return Err(Problem::new(ProblemKind::ZeroSize, "`size` is 0: an object has at least 1 byte"));
+                }
+                TraceEvent::Alloc {
+                    id: self.id.ok_or_else(|| missing("id"))?,
+                    size,
+                    slots: small("slots", self.slots.unwrap_or(0))?,
+                    kind: self.kind,
+                    tag: self.tag,
+                    site: self.site,
+                    root: self.root,
+                    pretenured: self.pretenured.unwrap_or(false),
+                }
+            }
+            Op::Write => TraceEvent::Write {
+                obj: self.obj.ok_or_else(|| missing("obj"))?,
+                slot: small("slot", self.slot.ok_or_else(|| missing("slot"))?)?,
+                to: self.to.ok_or_else(|| missing("to"))?,
+            },
+            Op::Root => TraceEvent::Root {
+                id: self.id.ok_or_else(|| missing("id"))?,
+                root: self.root.ok_or_else(|| missing("root"))?,
+            },
+            Op::Unroot => TraceEvent::Unroot {
+                id: self.id.ok_or_else(|| missing("id"))?,
+                root: self.root.ok_or_else(|| missing("root"))?,
+            },
+            Op::Enter => TraceEvent::Enter,
+            Op::Exit => TraceEvent::Exit,
+            Op::Tick => {
+                let ms = self.ms.ok_or_else(|| missing("ms"))?;
+                if !(ms.is_finite() && ms >= 0.0) {
+                    return Err(Problem::new(ProblemKind::Field, format!("`ms` is {ms}: it must be a number >= 0")));
+                }
+                TraceEvent::Tick { ms }
+            }
+            Op::Gc => TraceEvent::Gc {
+                kind: match self.kind.as_deref() {
+                    Some("minor") => Collection::Minor,
+                    Some("major") => Collection::Major,
+                    Some(other) => {
+                        return Err(Problem::new(
+                            ProblemKind::Field,
+                            format!("`gc` has kind \"{other}\", expected \"minor\" or \"major\""),
+                        ))
+                    }
+                    None => return Err(missing("kind")),
+                },
+            },
+            Op::Mark => TraceEvent::Mark { label: self.label.ok_or_else(|| missing("label"))? },
+        })
+    }
+}
+
+fn list(fields: &[&str]) -> String {
+    if fields.is_empty() {
+        "none".to_owned()
+    } else {
+        fields.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Collects events as owned debug strings.
+    #[derive(Default)]
+    struct Collect {
+        header: Option<TraceHeader>,
+        events: Vec<String>,
+        stop_after: Option<usize>,
+    }
+
+    impl TraceVisitor for Collect {
+        fn header(&mut self, header: TraceHeader) -> Result<(), Problem> {
+            self.header = Some(header);
+            Ok(())
+        }
+        fn event(&mut self, event: TraceEvent<'_>) -> Result<Flow, Problem> {
+            self.events.push(format!("{event:?}"));
+            Ok(if Some(self.events.len()) == self.stop_after { Flow::Stop } else { Flow::Continue })
+        }
+    }
+
+    const HEADER: &str =
+        r#"{"format": "gc-sim-trace", "version": 1, "name": "t", "heap": {"max_semi_space_size": 2097152}}"#;
+    const EVENTS: [&str; 4] = [
+        r#"{"op": "alloc", "id": 1, "size": 24, "slots": 2, "tag": "conn-1", "root": "timers"}"#,
+        r#"{"op": "write", "obj": 1, "slot": 0, "to": null}"#,
+        r#"{"op": "tick", "ms": 1.5}"#,
+        r#"{"op": "gc", "kind": "minor"}"#,
+    ];
+
+    fn json() -> String {
+        format!("{}, \"events\": [\n{}\n]}}", &HEADER[..HEADER.len() - 1], EVENTS.join(",\n"))
+    }
+
+    fn ndjson() -> String {
+        format!("{HEADER}\n{}\n", EVENTS.join("\n"))
+    }
+
+    fn read(text: &str, format: Option<TraceFormat>) -> Result<Collect, TraceError> {
+        let mut collect = Collect::default();
+        read_trace(text.as_bytes(), "t", format, &mut collect)?;
+        Ok(collect)
+    }
+
+    #[test]
+    fn json_and_ndjson_give_the_same_events() {
+        let a = read(&json(), Some(TraceFormat::Json)).unwrap();
+        let b = read(&ndjson(), Some(TraceFormat::Ndjson)).unwrap();
+        assert_eq!(a.events, b.events);
+        assert_eq!(a.events.len(), 4);
+        assert_eq!(a.header, b.header);
+        assert_eq!(a.header.unwrap().heap.max_semi_space_size, 2 * 1024 * 1024);
+        assert!(a.events[1].contains("to: None"), "{}", a.events[1]);
+    }
+
+    #[test]
+    fn the_form_is_detected_from_the_first_line() {
+        assert_eq!(read(&json(), None).unwrap().events.len(), 4);
+        assert_eq!(read(&ndjson(), None).unwrap().events.len(), 4);
+        let one_line_json = json().replace('\n', "");
+        assert_eq!(read(&one_line_json, None).unwrap().events.len(), 4);
+    }
+
+    #[test]
+    fn a_visitor_can_stop_the_reading() {
+        for (text, format) in [(json(), TraceFormat::Json), (ndjson(), TraceFormat::Ndjson)] {
+            let mut collect = Collect { stop_after: Some(2), ..Collect::default() };
+            let summary = read_trace(text.as_bytes(), "t", Some(format), &mut collect).unwrap();
+            assert_eq!(summary, ReadSummary { events: 2, stopped: true });
+        }
+    }
+
+    fn error(text: &str, format: TraceFormat) -> TraceError {
+        match read(text, Some(format)) {
+            Ok(c) => panic!("expected an error, read {:?}", c.events),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn ndjson_errors_name_the_line() {
+        let bad = |event: &str| format!("{HEADER}\n{}\n{event}\n", EVENTS[0]);
+        let cases = [
+            (r#"{"op": "alloc", "id": 2"#, ProblemKind::Syntax, "t:3:"),
+            (r#"{"op": "free", "id": 2}"#, ProblemKind::UnknownOp, "t:3: event: unknown variant `free`"),
+            (r#"{"op": "alloc", "id": 2}"#, ProblemKind::Field, "t:3: `alloc` needs the field `size`"),
+            (r#"{"op": "alloc", "id": "x", "size": 8}"#, ProblemKind::Field, "t:3: event: invalid type"),
+            (r#"{"op": "alloc", "id": 2, "size": 0}"#, ProblemKind::ZeroSize, "t:3: `size` is 0"),
+            (r#"{"op": "tick", "ms": 1, "id": 3}"#, ProblemKind::Field, "t:3: `tick` has no field `id`"),
+            (r#"{"op": "gc", "kind": "full"}"#, ProblemKind::Field, "t:3: `gc` has kind \"full\""),
+            (r#"{"op": "write", "obj": 1, "slot": 0}"#, ProblemKind::Field, "t:3: `write` needs the field `to`"),
+            (r#"{"op": "alloc", "id": 2, "size": 8, "colour": 1}"#, ProblemKind::Field, "unknown field `colour`"),
+        ];
+        for (event, kind, expected) in cases {
+            let e = error(&bad(event), TraceFormat::Ndjson);
+            assert_eq!(e.kind(), kind, "{e}");
+            assert!(e.to_string().contains(expected), "{e} does not contain {expected}");
+            assert_eq!(e.line, Some(3));
+        }
+    }
+
+    #[test]
+    fn json_errors_name_the_event_index() {
+        let text = json().replace(r#""op": "tick", "ms": 1.5"#, r#""op": "tick""#);
+        let e = error(&text, TraceFormat::Json);
+        assert_eq!(e.event, Some(2));
+        assert!(e.to_string().starts_with("t: events[2]: `tick` needs the field `ms`"), "{e}");
+        let text = json().replace(r#""op": "tick", "ms": 1.5"#, r#""op": "tick", "ms": "soon""#);
+        let e = error(&text, TraceFormat::Json);
+        assert_eq!((e.kind(), e.event), (ProblemKind::Field, Some(2)), "{e}");
+        assert!(e.line.is_some(), "serde's position is kept: {e}");
+        let text = json().replace(r#"{"op": "tick", "ms": 1.5}"#, r#"{"op": "tick", "ms": 1.5"#);
+        let e = error(&text, TraceFormat::Json);
+        assert_eq!(e.kind(), ProblemKind::Syntax);
+        assert_eq!(e.line, Some(5), "{e}");
+    }
+
+    #[test]
+    fn header_problems() {
+        let cases = [
+            (r#"{"format": "other", "version": 1}"#, "`format` is \"other\""),
+            (r#"{"format": "gc-sim-trace", "version": 2}"#, "version 2 is not supported"),
+            (r#"{"format": "gc-sim-trace"}"#, "header: missing field `version`"),
+            (r#"{"format": "gc-sim-trace", "version": 1, "heap": {"max_old": 1}}"#, "unknown field `max_old`"),
+        ];
+        for (header, expected) in cases {
+            for format in [TraceFormat::Json, TraceFormat::Ndjson] {
+                let e = error(&format!("{header}\n"), format);
+                assert_eq!(e.kind(), ProblemKind::Header, "{e}");
+                assert!(e.to_string().contains(expected), "{e}: expected {expected}");
+            }
+        }
+        let late = r#"{"format": "gc-sim-trace", "events": [], "version": 1}"#;
+        assert!(error(late, TraceFormat::Json)
+            .to_string()
+            .contains("missing field `version` (the header fields must come before `events`)"));
+        assert_eq!(error("", TraceFormat::Ndjson).kind(), ProblemKind::Header);
+        assert_eq!(error("", TraceFormat::Json).kind(), ProblemKind::Syntax);
+    }
+
+    #[test]
+    fn sizes_over_u32_are_rejected_not_truncated() {
+        let e =
+            error(&format!("{HEADER}\n{{\"op\": \"alloc\", \"id\": 1, \"size\": 4294967296}}\n"), TraceFormat::Ndjson);
+        assert!(e.to_string().contains("`size` is 4294967296, more than the maximum"), "{e}");
+    }
+}
