@@ -1,1 +1,62 @@
-fn main() {}
+//! `gc-sim`: replay allocation traces through a simulated V8 heap.
+//!
+//! ```text
+//! gc-sim run TRACE [--trace-gc] [--report FILE.json] [--max-old-space-size MB] ... [--quiet]
+//! ```
+//!
+//! Exit codes: 0 success, 1 invalid trace or I/O error, 2 usage error, 3 the simulated program ran out of memory
+//! (the report is still written).
+
+mod heap_flags;
+mod run;
+mod summary;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::heap_flags::HeapFlags;
+
+/// Simulate V8's generational garbage collector on an allocation trace.
+#[derive(Parser, Debug)]
+#[command(name = "gc-sim", version, about, long_about = None, after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+const EXIT_CODES: &str = "Exit codes: 0 success, 1 invalid trace or I/O error, 2 usage error, \
+                          3 the simulated program ran out of memory (the report is still written).";
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Replay a trace (JSON, or NDJSON for long ones; `-` reads standard input).
+    Run(RunArgs),
+}
+
+/// Options of `gc-sim run`.
+#[derive(Args, Debug)]
+#[command(after_help = EXIT_CODES)]
+struct RunArgs {
+    /// The trace: a `.json` document, an `.ndjson`/`.jsonl` stream, or `-` for standard input.
+    trace: PathBuf,
+    /// Print one line per collection, in V8's `--trace-gc` format.
+    #[arg(long, alias = "trace_gc")]
+    trace_gc: bool,
+    /// Write the machine-readable JSON report here (schema: docs/report-format.md).
+    #[arg(long, value_name = "FILE.json")]
+    report: Option<PathBuf>,
+    /// Print no summary.
+    #[arg(long, short)]
+    quiet: bool,
+    #[command(flatten)]
+    heap: HeapFlags,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => run::run(args),
+    }
+}

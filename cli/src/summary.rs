@@ -1,0 +1,93 @@
+//! The human-readable summary printed at the end of `gc-sim run`.
+
+use std::io::{self, Write};
+
+use gc_sim::{Report, SpaceUsage};
+use indicatif::{HumanBytes, HumanCount};
+
+/// How many root sets the summary lists.
+const TOP_RETAINERS: usize = 5;
+
+/// Prints the summary of `report` (read from `source`).
+pub fn print(out: &mut impl Write, source: &str, report: &Report) -> io::Result<()> {
+    let s = &report.summary;
+    let name = if report.name.is_empty() { source } else { &report.name };
+    writeln!(out)?;
+    writeln!(
+        out,
+        "gc-sim: {name} ({source}): {} events, {} simulated",
+        HumanCount(s.trace_events),
+        duration(s.end_ms)
+    )?;
+    let utilization = if s.end_ms > 0.0 { 100.0 * (1.0 - s.pause_ms / s.end_ms) } else { 100.0 };
+    writeln!(
+        out,
+        "  collections  {} scavenges ({:.1} ms), {} mark-compacts ({:.1} ms); longest pause {:.2} ms; \
+         {utilization:.1} % of the time in the mutator",
+        HumanCount(s.scavenges),
+        s.scavenge_pause_ms,
+        HumanCount(s.mark_compacts),
+        s.mark_compact_pause_ms,
+        s.max_pause_ms,
+    )?;
+    writeln!(
+        out,
+        "  allocated    {} in {} objects; {} copied in new space, {} promoted",
+        HumanBytes(s.allocated_bytes),
+        HumanCount(s.allocated_objects),
+        HumanBytes(s.copied_bytes),
+        HumanBytes(s.promoted_bytes),
+    )?;
+    writeln!(
+        out,
+        "  live at end  {} in {} objects ({} in the old generation)",
+        HumanBytes(s.live_bytes),
+        HumanCount(s.live_objects),
+        HumanBytes(s.live_old_bytes),
+    )?;
+    writeln!(out, "  {:<24}{:>12}{:>12}{:>12}", "space", "used", "committed", "objects")?;
+    let spaces = &report.spaces;
+    let rows: [(&str, SpaceUsage); 4] = [
+        ("new_space", spaces.new_space),
+        ("new_large_object_space", spaces.new_large_object_space),
+        ("old_space", spaces.old_space),
+        ("large_object_space", spaces.large_object_space),
+    ];
+    for (space, usage) in rows {
+        writeln!(
+            out,
+            "  {space:<24}{:>12}{:>12}{:>12}",
+            HumanBytes(usage.used_bytes).to_string(),
+            HumanBytes(usage.committed_bytes).to_string(),
+            HumanCount(usage.objects).to_string(),
+        )?;
+    }
+    if !report.retainers.is_empty() {
+        writeln!(out, "  largest retainers (bytes only this root keeps alive):")?;
+        for r in report.retainers.iter().take(TOP_RETAINERS) {
+            writeln!(
+                out,
+                "    {:<22}{:>12} in {} objects ({} old), {} handles",
+                r.root,
+                HumanBytes(r.retained_bytes).to_string(),
+                HumanCount(r.retained_objects),
+                HumanBytes(r.retained_old_bytes),
+                HumanCount(r.handles),
+            )?;
+        }
+    }
+    if let Some(oom) = &s.oom {
+        let at = oom.event.map(|e| format!(", trace event {e}")).unwrap_or_default();
+        writeln!(out, "  OUT OF MEMORY at {}{at}: {}", duration(oom.at_ms), oom.message)?;
+    }
+    Ok(())
+}
+
+/// A simulated duration in ms or s.
+fn duration(ms: f64) -> String {
+    if ms < 10_000.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{:.2} s", ms / 1000.0)
+    }
+}
