@@ -30,9 +30,8 @@ pub struct HeapFlags {
 impl HeapFlags {
     /// Applies the flags to `config` (the trace's own configuration).
     pub fn apply(&self, config: &mut HeapConfig) -> Result<(), String> {
-        let mib = |flag: &str, value: u64| {
-            value.checked_mul(MIB).ok_or_else(|| format!("--{flag} {value} is too large"))
-        };
+        let mib =
+            |flag: &str, value: u64| value.checked_mul(MIB).ok_or_else(|| format!("--{flag} {value} is too large"));
         if let Some(mb) = self.max_semi_space_size {
             config.max_semi_space_size = mib("max-semi-space-size", mb)?;
             // Node lowers the initial size along with a smaller maximum.

@@ -55,7 +55,13 @@ fn replay(args: &RunArgs) -> Result<ExitCode, String> {
     let format = if stdin { None } else { TraceFormat::from_path(&args.trace) };
 
     let stdout = io::stdout().lock();
-    let mut visitor = CliVisitor { flags: &args.heap, trace_gc: args.trace_gc, out: BufWriter::new(stdout), printed: 0, replay: None };
+    let mut visitor = CliVisitor {
+        flags: &args.heap,
+        trace_gc: args.trace_gc,
+        out: BufWriter::new(stdout),
+        printed: 0,
+        replay: None,
+    };
     let read = read_trace(input, &source_name, format, &mut visitor);
     progress.finish_and_clear();
     visitor.print_new_collections();

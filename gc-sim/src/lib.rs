@@ -20,6 +20,10 @@
 //! | [`tracer`] | `gc-tracer.h` | [`GcEvent`], the [`PauseModel`], mutator utilization |
 //! | `verifier` | `heap-verifier.h` | [`Heap::verify`] and its [`Violation`]s |
 //! | `heap` | `heap.h` | the [`Heap`] facade: the mutator API, triggers and limits |
+//! | [`retainers`] | `heap-snapshot-generator.h` | the live set and what each root set retains |
+//! | [`trace`] | — | trace format v1: streaming JSON/NDJSON reader, [`trace::TraceEvent`], positioned errors |
+//! | [`replay`] | — | [`Replay`]: a trace applied to a heap, trace ids to handles |
+//! | [`report`] | — | [`Report`]: summary, retainers, GC events and a timeline, serializable |
 //!
 //! ## Using it in a test
 //! ```
