@@ -1,0 +1,200 @@
+//! The example traces in `examples/traces/`: each one replays and tells the story that
+//! `examples/traces/README.md` promises.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+
+use gc_sim::trace::{read_trace, Flow, Problem, ProblemKind, TraceEvent, TraceFormat, TraceHeader, TraceVisitor};
+use gc_sim::{replay_trace, Collector, GcReason, Heap, OomLocation, Replay, Report, Space};
+
+const LEAK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/traces/leak.json");
+const FIXED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/traces/fixed.ndjson");
+const WRITE_BARRIER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/traces/write-barrier.json");
+const OOM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/traces/oom.json");
+const README: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/traces/README.md");
+
+/// The ticker traces open 16 connections. Each keeps 7 objects (Timeout, closure, Context, KoaContext, WebSocket,
+/// Socket and its read Buffer) of 23,784 bytes in all.
+const CONNECTIONS: u64 = 16;
+const CONNECTION_OBJECTS: u64 = 7;
+const CONNECTION_BYTES: u64 = 23_784;
+
+fn replay(path: &str) -> Replay {
+    let file = File::open(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let format = TraceFormat::from_path(Path::new(path));
+    replay_trace(BufReader::new(file), path, format, |header| Ok(header.heap.clone())).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Live objects and bytes tagged `conn-N`, for every connection.
+fn connections(replay: &Replay) -> Vec<(u64, u64)> {
+    let heap = replay.heap();
+    (1..=CONNECTIONS).map(|c| heap.find_label(&format!("conn-{c}")).map_or((0, 0), |tag| heap.tagged(tag))).collect()
+}
+
+fn retained_by<'r>(report: &'r Report, root: &str) -> Option<&'r gc_sim::retainers::RootRetention> {
+    report.retainers.iter().find(|r| r.root == root)
+}
+
+#[test]
+fn every_example_is_small_named_and_annotated_and_listed_in_the_readme() {
+    let readme = std::fs::read_to_string(README).unwrap();
+    for path in [LEAK, FIXED, WRITE_BARRIER, OOM] {
+        let size = std::fs::metadata(path).unwrap().len();
+        assert!(size < 100 * 1024, "{path} is {size} bytes");
+        let report = replay(path).report();
+        assert!(!report.name.is_empty(), "{path} has no name");
+        assert!(!report.marks.is_empty(), "{path} has no mark");
+        let file = Path::new(path).file_name().unwrap().to_str().unwrap();
+        assert!(readme.contains(&format!("`{file}`")), "examples/traces/README.md does not list {file}");
+    }
+}
+
+#[test]
+fn leak_keeps_every_connection_alive_in_old_space_through_timers() {
+    let replay = replay(LEAK);
+    let report = replay.report();
+    let summary = &report.summary;
+    assert!(summary.oom.is_none());
+    assert!(summary.scavenges >= 3, "{} scavenges", summary.scavenges);
+    assert!(summary.mark_compacts >= 1);
+    assert!(report.events.iter().any(|e| e.collector == Collector::Scavenge && e.promoted_bytes > 0));
+    // A mark-compact at the allocation limit runs during the trace and cannot free the connections either.
+    assert!(report
+        .events
+        .iter()
+        .any(|e| e.collector == Collector::MarkCompact && e.reason == GcReason::AllocationLimit));
+
+    // Every connection's objects are alive at the end, and in old space.
+    assert_eq!(connections(&replay), vec![(CONNECTION_OBJECTS, CONNECTION_BYTES); CONNECTIONS as usize]);
+    let heap = replay.heap();
+    for (_, object) in heap.objects() {
+        if object.labels.tag.is_some_and(|tag| heap.label_name(tag).starts_with("conn-")) {
+            assert_eq!(object.space, Space::Old, "{object:?}");
+        }
+    }
+    assert!(summary.live_old_bytes * 10 >= summary.live_bytes * 9, "mostly old: {summary:?}");
+
+    // The root set `timers` is what keeps them.
+    let timers = retained_by(&report, "timers").expect("timers retains something");
+    assert_eq!(report.retainers[0].root, "timers", "the largest retainer");
+    assert_eq!(timers.handles, CONNECTIONS);
+    assert_eq!(timers.retained_objects, CONNECTIONS * CONNECTION_OBJECTS);
+    assert_eq!(timers.retained_bytes, CONNECTIONS * CONNECTION_BYTES);
+    assert_eq!(timers.retained_old_bytes, CONNECTIONS * CONNECTION_BYTES);
+    let closed = report.marks.iter().filter(|m| m.label.contains("closes")).count();
+    assert_eq!(closed as u64, CONNECTIONS);
+}
+
+#[test]
+fn fixed_reclaims_every_connection() {
+    let fixed = replay(FIXED).report();
+    let leak = replay(LEAK).report();
+    assert_eq!(
+        (fixed.summary.allocated_objects, fixed.summary.allocated_bytes),
+        (leak.summary.allocated_objects, leak.summary.allocated_bytes),
+        "the same workload"
+    );
+    assert!(fixed.summary.oom.is_none());
+    assert!(fixed.summary.scavenges >= 3);
+    assert!(fixed.summary.mark_compacts >= 1);
+
+    let replay = replay(FIXED);
+    assert_eq!(connections(&replay), vec![(0, 0); CONNECTIONS as usize]);
+    assert!(retained_by(&fixed, "timers").is_none(), "{:?}", fixed.retainers);
+    // Only the server itself (the app and its router, 3,072 bytes) stays.
+    let globals = retained_by(&fixed, "globals").unwrap();
+    assert_eq!((fixed.summary.live_objects, fixed.summary.live_bytes), (2, 3072));
+    assert_eq!(globals.retained_bytes, fixed.summary.live_bytes);
+    assert!(fixed.summary.live_bytes * 100 < leak.summary.live_bytes);
+}
+
+/// Replays a trace event by event, recording the remembered set's size after each event.
+struct RememberedSetProbe {
+    replay: Option<Replay>,
+    after: Vec<(&'static str, usize)>,
+}
+
+impl TraceVisitor for RememberedSetProbe {
+    fn header(&mut self, header: TraceHeader) -> Result<(), Problem> {
+        let heap = Heap::new(header.heap).map_err(|e| Problem::new(ProblemKind::Header, e.to_string()))?;
+        self.replay = Some(Replay::new(header.name, heap));
+        Ok(())
+    }
+
+    fn event(&mut self, event: TraceEvent<'_>) -> Result<Flow, Problem> {
+        let op = match event {
+            TraceEvent::Write { .. } => "write",
+            TraceEvent::Gc { .. } => "gc",
+            _ => "other",
+        };
+        let replay = self.replay.as_mut().unwrap();
+        let flow = replay.apply(event)?;
+        self.after.push((op, replay.heap().remembered_set_len()));
+        Ok(flow)
+    }
+}
+
+#[test]
+fn write_barrier_keeps_a_young_object_alive_through_the_remembered_set() {
+    let mut probe = RememberedSetProbe { replay: None, after: Vec::new() };
+    let file = BufReader::new(File::open(WRITE_BARRIER).unwrap());
+    read_trace(file, WRITE_BARRIER, None, &mut probe).unwrap_or_else(|e| panic!("{e}"));
+
+    // Each store of a young Session into the old cache records one slot. The slot stays while the Session is young
+    // and goes when it is promoted or when the mark-compact runs.
+    let first_write = probe.after.iter().position(|(op, _)| *op == "write").unwrap();
+    assert!(probe.after[..first_write].iter().all(|&(_, len)| len == 0));
+    let after = |op| probe.after.iter().filter(|(o, _)| *o == op).map(|&(_, len)| len).collect::<Vec<_>>();
+    assert_eq!(after("write"), [1, 1]);
+    assert_eq!(after("gc"), [0, 0, 1, 0, 1, 0]);
+
+    let replay = probe.replay.unwrap();
+    let report = replay.report();
+    let e = &report.events;
+    assert_eq!(e.len(), 6);
+    // Scavenges 1 and 2 copy, then promote, the 512-byte cache.
+    assert_eq!((e[0].copied_bytes, e[1].promoted_bytes), (512, 512));
+    // Scavenge 3: nothing but the cache's remembered slot holds session-1, and it survives (copied). The 4 KiB
+    // string allocated next to it, held only by the closed scope, dies.
+    assert_eq!(e[2].collector, Collector::Scavenge);
+    assert_eq!(e[2].before.old_space.objects, 1, "the cache is old");
+    assert_eq!((e[2].copied_objects, e[2].copied_bytes, e[2].promoted_bytes), (1, 200, 0));
+    assert_eq!(e[2].died_bytes, 4096);
+    // Scavenge 4 promotes it.
+    assert_eq!((e[3].copied_bytes, e[3].promoted_objects, e[3].promoted_bytes), (0, 1, 200));
+    // Scavenge 5: the cache is no longer rooted, but its remembered slot still keeps session-2 (old garbage keeps
+    // young garbage alive).
+    assert_eq!((e[4].copied_objects, e[4].copied_bytes, e[4].died_bytes), (1, 200, 0));
+    // The mark-compact traces from the roots: the cache and both sessions die.
+    assert_eq!(e[5].collector, Collector::MarkCompact);
+    assert_eq!((e[5].died_objects, e[5].died_bytes), (3, 512 + 200 + 200));
+    assert_eq!((report.summary.live_objects, report.summary.live_bytes), (0, 0));
+    assert!([1, 2, 4].iter().all(|&id| replay.object(id).is_none()));
+}
+
+#[test]
+fn oom_dies_of_a_growing_rooted_list() {
+    let replay = replay(OOM);
+    let report = replay.report();
+    let summary = &report.summary;
+    let oom = summary.oom.as_ref().expect("the program runs out of memory");
+    assert_eq!(oom.location, OomLocation::ReachedHeapLimit);
+    assert_eq!(oom.message, "Reached heap limit Allocation failed - JavaScript heap out of memory");
+    assert_eq!(oom.max_old_generation_size, 1024 * 1024);
+    assert_eq!(report.config.max_old_generation_size, 1024 * 1024);
+    assert_eq!(oom.event, Some(summary.trace_events - 1), "the replay stops at the event that died");
+    assert_eq!(replay.out_of_memory_event(), oom.event);
+
+    // The rest of the trace is not read.
+    let text = std::fs::read_to_string(OOM).unwrap();
+    let events = text.lines().filter(|line| line.trim_start().starts_with("{\"op\"")).count() as u64;
+    assert!(summary.trace_events < events, "{} of {events} events", summary.trace_events);
+    assert!(report.marks.iter().all(|m| !m.label.contains("never reached")));
+
+    // The list is what fills the heap.
+    assert_eq!(report.events.last().unwrap().collector, Collector::MarkCompact);
+    let globals = retained_by(&report, "globals").unwrap();
+    assert!(globals.retained_bytes * 10 >= summary.live_bytes * 9, "{globals:?}");
+    assert!(summary.live_old_bytes * 10 >= summary.live_bytes * 9);
+}
