@@ -157,7 +157,7 @@ fn invalid_traces_exit_1_naming_the_place() {
     let a1 = r#"{"op": "alloc", "id": 1, "size": 16, "slots": 1, "root": "r"}"#;
     let cases: &[(&str, &[&str], &str)] = &[
         ("malformed JSON", &[a1, r#"{"op": "alloc", "id": 2,"#], "malformed JSON"),
-        ("unknown op", &[a1, r#"{"op": "free", "id": 1}"#], "unknown variant `free`"),
+        ("unknown op", &[a1, r#"{"op": "free", "id": 1}"#], "unknown op \"free\""),
         ("missing field", &[a1, r#"{"op": "write", "obj": 1, "slot": 0}"#], "`write` needs the field `to`"),
         ("mistyped field", &[a1, r#"{"op": "tick", "ms": "soon"}"#], "invalid type: string \"soon\""),
         ("duplicate id", &[a1, a1], "`alloc` reuses id 1"),

@@ -32,6 +32,7 @@ use crate::object::{Labels, ObjectId};
 use crate::report::Report;
 use crate::trace::{read_trace, Flow, Problem, ProblemKind, TraceError, TraceEvent, TraceFormat, TraceHeader};
 use crate::trace::{ReadSummary, TraceVisitor};
+use crate::tracer::HeapUsage;
 
 /// A `mark` annotation of a trace, placed on the simulated clock.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -52,12 +53,23 @@ pub struct Replay {
     marks: Vec<Mark>,
     events: u64,
     oom_event: Option<u64>,
+    /// Heap usage when the replay started (both semi-spaces are committed from the start).
+    initial_usage: HeapUsage,
 }
 
 impl Replay {
     /// Starts a replay named `name` on `heap`.
     pub fn new(name: impl Into<String>, heap: Heap) -> Replay {
-        Replay { name: name.into(), heap, ids: IdTable::default(), marks: Vec::new(), events: 0, oom_event: None }
+        let initial_usage = heap.usage();
+        Replay {
+            name: name.into(),
+            heap,
+            ids: IdTable::default(),
+            marks: Vec::new(),
+            events: 0,
+            oom_event: None,
+            initial_usage,
+        }
     }
 
     /// Applies one event. Returns [`Flow::Stop`] once the simulated program has run out of memory (the heap is
@@ -105,7 +117,10 @@ impl Replay {
                 heap.write(host, slot, target).map_err(|e| match e {
                     HeapError::SlotOutOfRange { slot, slot_count, .. } => Stop::Problem(Problem::new(
                         ProblemKind::SlotOutOfRange,
-                        format!("slot {slot} is out of range: object {obj} has {slot_count} slots"),
+                        format!(
+                            "slot {slot} is out of range: object {obj} has {slot_count} slot{}",
+                            if slot_count == 1 { "" } else { "s" }
+                        ),
                     )),
                     other => Stop::from(other),
                 })?;
@@ -176,6 +191,11 @@ impl Replay {
     /// Index of the event during which the program ran out of memory, if it did.
     pub fn out_of_memory_event(&self) -> Option<u64> {
         self.oom_event
+    }
+
+    /// Heap usage when the replay started.
+    pub fn initial_usage(&self) -> HeapUsage {
+        self.initial_usage
     }
 
     /// The report of the replay so far (see [`Report`]).
@@ -343,7 +363,7 @@ mod tests {
         let cases: [(&[&str], ProblemKind, &str); 6] = [
             (&[A1, A1], ProblemKind::DuplicateId, "t.ndjson:3: `alloc` reuses id 1"),
             (&[A1, r#"{"op": "write", "obj": 1, "slot": 0, "to": 9}"#], ProblemKind::UnknownId, "t.ndjson:3: object 9 was never allocated"),
-            (&[A1, r#"{"op": "write", "obj": 1, "slot": 1, "to": null}"#], ProblemKind::SlotOutOfRange, "slot 1 is out of range: object 1 has 1 slots"),
+            (&[A1, r#"{"op": "write", "obj": 1, "slot": 1, "to": null}"#], ProblemKind::SlotOutOfRange, "slot 1 is out of range: object 1 has 1 slot"),
             (&[A1, r#"{"op": "unroot", "id": 1, "root": "timers"}"#], ProblemKind::NotRooted, "root set \"timers\" holds no handle to object 1"),
             (&[r#"{"op": "exit"}"#], ProblemKind::NoOpenScope, "t.ndjson:2: `exit` with no open handle scope"),
             (

@@ -35,7 +35,8 @@ pub struct Report {
     pub marks: Vec<Mark>,
     /// Every collection, in order.
     pub events: Vec<GcEvent>,
-    /// Per-space usage over simulated time: the start, before and after every collection, and the end.
+    /// Per-space usage over simulated time: the start (the empty heap, with its committed semi-spaces), before and
+    /// after every collection, and the end.
     pub timeline: Vec<Sample>,
 }
 
@@ -139,7 +140,7 @@ impl Report {
         };
         let mut timeline = Vec::with_capacity(2 * events.len() + 2);
         let mut limit = heap.config().initial_old_generation_limit();
-        timeline.push(Sample { t_ms: 0.0, spaces: HeapUsage::default(), old_generation_allocation_limit: limit });
+        timeline.push(Sample { t_ms: 0.0, spaces: replay.initial_usage(), old_generation_allocation_limit: limit });
         for e in &events {
             timeline.push(Sample { t_ms: e.start_ms, spaces: e.before, old_generation_allocation_limit: limit });
             limit = e.old_generation_allocation_limit;

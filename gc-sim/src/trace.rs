@@ -300,21 +300,35 @@ pub fn read_trace(
 ) -> Result<ReadSummary, TraceError> {
     let error =
         |line, problem| TraceError { source_name: source_name.to_owned(), line, column: None, event: None, problem };
-    let mut first_line = String::new();
+    // The first line (at most `DETECTION_LIMIT` bytes of it) is read ahead to detect the form, then put back.
+    let mut first_line = Vec::new();
     let format = match format {
         Some(format) => format,
         None => {
-            input.read_line(&mut first_line).map_err(|e| error(None, io_problem(&e)))?;
-            match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&first_line) {
-                Ok(object) if !object.contains_key("events") => TraceFormat::Ndjson,
-                _ => TraceFormat::Json,
-            }
+            (&mut input)
+                .take(DETECTION_LIMIT)
+                .read_until(b'\n', &mut first_line)
+                .map_err(|e| error(None, io_problem(&e)))?;
+            detect_format(&first_line)
         }
     };
     let input = std::io::Cursor::new(first_line).chain(input);
     match format {
         TraceFormat::Ndjson => read_ndjson(input, source_name, visitor),
         TraceFormat::Json => read_json(input, source_name, visitor),
+    }
+}
+
+/// How much of the first line form detection reads; a longer first line is a JSON document's.
+const DETECTION_LIMIT: u64 = 1 << 20;
+
+/// A first line that is a complete JSON object without an `events` key is an NDJSON header. The keys are checked
+/// without building values, so a long one-line document costs nothing here.
+fn detect_format(first_line: &[u8]) -> TraceFormat {
+    let keys = serde_json::from_slice::<std::collections::HashMap<Cow<'_, str>, de::IgnoredAny>>(first_line);
+    match keys {
+        Ok(keys) if !keys.contains_key("events") => TraceFormat::Ndjson,
+        _ => TraceFormat::Json,
     }
 }
 
@@ -331,13 +345,7 @@ fn json_problem(e: &serde_json::Error, what: &str) -> Problem {
         }
         Category::Data => {
             let message = strip_position(e);
-            let kind = if message.starts_with("unknown variant") && message.contains("alloc") {
-                ProblemKind::UnknownOp
-            } else if what == "header" {
-                ProblemKind::Header
-            } else {
-                ProblemKind::Field
-            };
+            let kind = if what == "header" { ProblemKind::Header } else { ProblemKind::Field };
             Problem::new(kind, format!("{what}: {message}"))
         }
     }
@@ -585,8 +593,7 @@ impl<'de, V: TraceVisitor> Visitor<'de> for Events<'_, '_, V> {
 }
 
 /// The ops of format v1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Op {
     Alloc,
     Write,
@@ -600,6 +607,15 @@ enum Op {
 }
 
 impl Op {
+    const ALL: [Op; 9] = [Op::Alloc, Op::Write, Op::Root, Op::Unroot, Op::Enter, Op::Exit, Op::Tick, Op::Gc, Op::Mark];
+
+    fn parse(name: &str) -> Result<Op, Problem> {
+        Op::ALL.into_iter().find(|op| op.name() == name).ok_or_else(|| {
+            let names: Vec<&str> = Op::ALL.iter().map(|op| op.name()).collect();
+            Problem::new(ProblemKind::UnknownOp, format!("unknown op \"{name}\" (the ops: {})", names.join(", ")))
+        })
+    }
+
     fn name(self) -> &'static str {
         match self {
             Op::Alloc => "alloc",
@@ -619,7 +635,8 @@ impl Op {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawEvent<'a> {
-    op: Op,
+    #[serde(borrow)]
+    op: Cow<'a, str>,
     id: Option<u64>,
     size: Option<u64>,
     slots: Option<u64>,
@@ -648,7 +665,7 @@ fn present<'de, D: de::Deserializer<'de>>(deserializer: D) -> Result<Option<Opti
 
 impl<'a> RawEvent<'a> {
     fn into_event(self) -> Result<TraceEvent<'a>, Problem> {
-        let op = self.op;
+        let op = Op::parse(&self.op)?;
         let present: [(&str, bool); 13] = [
             ("id", self.id.is_some()),
             ("size", self.size.is_some()),
@@ -817,6 +834,15 @@ mod tests {
     }
 
     #[test]
+    fn a_one_line_document_longer_than_the_detection_limit_is_json() {
+        let event = r#"{"op": "alloc", "id": 1, "size": 24, "kind": "a long label to make the line long"}"#;
+        let events = vec![event; (DETECTION_LIMIT as usize / event.len()) * 2].join(",");
+        let text = format!("{}, \"events\": [{events}]}}", &HEADER[..HEADER.len() - 1]);
+        assert!(text.len() as u64 > 2 * DETECTION_LIMIT - 1000);
+        assert_eq!(read(&text, None).unwrap().events.len(), events.matches("alloc").count());
+    }
+
+    #[test]
     fn a_visitor_can_stop_the_reading() {
         for (text, format) in [(json(), TraceFormat::Json), (ndjson(), TraceFormat::Ndjson)] {
             let mut collect = Collect { stop_after: Some(2), ..Collect::default() };
@@ -837,7 +863,7 @@ mod tests {
         let bad = |event: &str| format!("{HEADER}\n{}\n{event}\n", EVENTS[0]);
         let cases = [
             (r#"{"op": "alloc", "id": 2"#, ProblemKind::Syntax, "t:3:"),
-            (r#"{"op": "free", "id": 2}"#, ProblemKind::UnknownOp, "t:3: event: unknown variant `free`"),
+            (r#"{"op": "free", "id": 2}"#, ProblemKind::UnknownOp, "t:3: unknown op \"free\" (the ops: alloc, write,"),
             (r#"{"op": "alloc", "id": 2}"#, ProblemKind::Field, "t:3: `alloc` needs the field `size`"),
             (r#"{"op": "alloc", "id": "x", "size": 8}"#, ProblemKind::Field, "t:3: event: invalid type"),
             (r#"{"op": "alloc", "id": 2, "size": 0}"#, ProblemKind::ZeroSize, "t:3: `size` is 0"),
