@@ -1,13 +1,15 @@
 //! `gc-sim`: replay allocation traces through a simulated V8 heap.
 //!
 //! ```text
-//! gc-sim run TRACE [--trace-gc] [--report FILE.json] [--max-old-space-size MB] ... [--quiet]
+//! gc-sim run TRACE [--trace-gc] [--report FILE.json] [--plot FILE.png] [--max-old-space-size MB] ... [--quiet]
+//! gc-sim plot REPORT.json [REPORT2.json ...] -o FILE.png [--chart heap|pauses|comparison]
 //! ```
 //!
 //! Exit codes: 0 success, 1 invalid trace or I/O error, 2 usage error, 3 the simulated program ran out of memory
 //! (the report is still written).
 
 mod heap_flags;
+mod plot;
 mod run;
 mod summary;
 
@@ -33,6 +35,8 @@ const EXIT_CODES: &str = "Exit codes: 0 success, 1 invalid trace or I/O error, 2
 enum Command {
     /// Replay a trace (JSON, or NDJSON for long ones; `-` reads standard input).
     Run(RunArgs),
+    /// Render charts from saved reports (`gc-sim run --report`).
+    Plot(plot::PlotArgs),
 }
 
 /// Options of `gc-sim run`.
@@ -47,6 +51,12 @@ struct RunArgs {
     /// Write the machine-readable JSON report here (schema: docs/report-format.md).
     #[arg(long, value_name = "FILE.json")]
     report: Option<PathBuf>,
+    /// Draw the heap by generation over time (PNG, or SVG for a `.svg` path).
+    #[arg(long, value_name = "FILE.png")]
+    plot: Option<PathBuf>,
+    /// Also draw the GC pauses over time (PNG, or SVG for a `.svg` path).
+    #[arg(long, value_name = "FILE.png")]
+    plot_pauses: Option<PathBuf>,
     /// Print no summary.
     #[arg(long, short)]
     quiet: bool,
@@ -58,5 +68,6 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Plot(args) => plot::plot(args),
     }
 }

@@ -73,6 +73,12 @@ fn replay(args: &RunArgs) -> Result<ExitCode, String> {
     if let Some(path) = &args.report {
         write_report(path, &report)?;
     }
+    if let Some(path) = &args.plot {
+        visualizer::render_heap(&report, path, &visualizer::HeapChartOptions::default()).map_err(|e| e.to_string())?;
+    }
+    if let Some(path) = &args.plot_pauses {
+        visualizer::render_pauses(&report, path).map_err(|e| e.to_string())?;
+    }
     if !args.quiet {
         summary::print(&mut out, &source_name, &report).map_err(|e| format!("cannot write to standard output: {e}"))?;
     }

@@ -329,3 +329,51 @@ fn ten_million_events_replay_in_flat_memory() {
     let (Some(early), Some(late)) = (early, late) else { panic!("too few samples: {samples:?}") };
     assert!(late <= early + 8 * 1024, "RSS grew from {early} KiB (1-2 M events) to {late} KiB (5-10 M events)");
 }
+
+/// The README's chart is what the README's first command draws today (rendering is deterministic).
+#[test]
+fn the_readmes_chart_is_the_readmes_command_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let plot = dir.path().join("leak.png");
+    let out = Command::new(BIN)
+        .current_dir(root)
+        .args(["run", "examples/traces/leak.json", "--quiet", "--plot", plot.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let committed = std::fs::read(format!("{root}/docs/images/leak-heap.png")).unwrap();
+    assert!(
+        std::fs::read(&plot).unwrap() == committed,
+        "docs/images/leak-heap.png is stale: rerun the README's command"
+    );
+}
+
+#[test]
+fn plot_renders_saved_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = write(dir.path(), "t.ndjson", &ndjson(HEADER, &workload()));
+    let report = dir.path().join("r.json");
+    let pauses = dir.path().join("pauses.svg");
+    let out = gc_sim(&[
+        "run",
+        trace.to_str().unwrap(),
+        "-q",
+        "--report",
+        report.to_str().unwrap(),
+        "--plot-pauses",
+        pauses.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(std::fs::read_to_string(&pauses).unwrap().starts_with("<svg"));
+    let png = dir.path().join("cmp.png");
+    let out = gc_sim(&["plot", report.to_str().unwrap(), report.to_str().unwrap(), "-o", png.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(&std::fs::read(&png).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
+    let out = gc_sim(&["plot", trace.to_str().unwrap(), "-o", png.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("not a gc-sim report"), "{}", text(&out.stderr));
+    let out = gc_sim(&["plot", report.to_str().unwrap(), report.to_str().unwrap(), "-o", "x.png", "--chart", "heap"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("takes one report"));
+}

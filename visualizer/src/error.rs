@@ -1,0 +1,60 @@
+//! Why a chart could not be made.
+
+use std::path::PathBuf;
+
+/// Why a chart could not be rendered or written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VisualizerError {
+    /// The chart file could not be written.
+    #[error("cannot write the chart to {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The drawing backend failed (plotters' error, as text).
+    #[error("cannot draw the chart: {0}")]
+    Drawing(String),
+    /// The PNG encoder failed.
+    #[error("cannot encode the PNG: {0}")]
+    Encoding(String),
+    /// The bundled font could not be loaded.
+    #[error("the bundled font cannot be loaded")]
+    Font,
+    /// The report has nothing to plot.
+    #[error("the report \"{name}\" has nothing to plot: {reason}")]
+    EmptyReport {
+        /// The report's (trace's) name.
+        name: String,
+        /// What is missing.
+        reason: &'static str,
+    },
+    /// A comparison was asked for with no report.
+    #[error("a comparison needs at least one report")]
+    NoReports,
+    /// The requested chart size is out of bounds (see [`ChartSize`](crate::ChartSize)).
+    #[error(
+        "a chart of {width}×{height} pixels is not possible: the width must be 480 to 16384, the height 300 to 16384"
+    )]
+    InvalidSize {
+        /// The requested width.
+        width: u32,
+        /// The requested height.
+        height: u32,
+    },
+}
+
+/// Turns a plotters error (or any displayable error) into [`VisualizerError::Drawing`].
+pub(crate) trait Drawn<T> {
+    /// The result, with the error as [`VisualizerError::Drawing`].
+    fn drawn(self) -> Result<T, VisualizerError>;
+}
+
+impl<T, E: std::fmt::Display> Drawn<T> for Result<T, E> {
+    fn drawn(self) -> Result<T, VisualizerError> {
+        self.map_err(|e| VisualizerError::Drawing(e.to_string()))
+    }
+}
