@@ -293,12 +293,7 @@ impl HeapChart<'_> {
             };
             entries.push(Entry::new(Swatch::Rule(palette::MARK), text));
         }
-        if let Some(oom) = &r.summary.oom {
-            entries.push(Entry::new(
-                Swatch::Rule(palette::OUT_OF_MEMORY),
-                format!("out of memory at {}", format_duration(oom.at_ms)),
-            ));
-        }
+        entries.extend(Entry::out_of_memory(r));
         entries.push(Entry::new(
             Swatch::Note,
             format!(

@@ -45,6 +45,16 @@ impl Entry {
     pub fn new(swatch: Swatch, text: impl Into<String>) -> Entry {
         Entry { swatch, text: text.into() }
     }
+
+    /// The entry for the report's out-of-memory line, if the program died.
+    pub fn out_of_memory(report: &gc_sim::Report) -> Option<Entry> {
+        report.summary.oom.as_ref().map(|oom| {
+            Entry::new(
+                Swatch::Rule(palette::OUT_OF_MEMORY),
+                format!("out of memory at {}", crate::units::format_duration(oom.at_ms)),
+            )
+        })
+    }
 }
 
 const SWATCH_WIDTH: i32 = 24;

@@ -161,12 +161,7 @@ impl Chart for PauseChart<'_> {
             entry(palette::SCAVENGE, Collector::Scavenge),
             entry(palette::MARK_COMPACT, Collector::MarkCompact),
         ];
-        if let Some(oom) = &r.summary.oom {
-            entries.push(Entry::new(
-                Swatch::Rule(palette::OUT_OF_MEMORY),
-                format!("out of memory at {}", format_duration(oom.at_ms)),
-            ));
-        }
+        entries.extend(Entry::out_of_memory(r));
         entries.push(Entry::new(
             Swatch::Note,
             format!(
