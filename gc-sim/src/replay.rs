@@ -81,7 +81,7 @@ impl Replay {
     pub fn apply(&mut self, event: TraceEvent<'_>) -> Result<Flow, Problem> {
         let index = self.events;
         self.events += 1;
-        let result = self.apply_event(event);
+        let result = self.apply_event(index, event);
         let collections = self.heap.totals().scavenges + self.heap.totals().mark_compacts;
         self.ids.maybe_prune(&self.heap, collections);
         match result {
@@ -94,7 +94,7 @@ impl Replay {
         }
     }
 
-    fn apply_event(&mut self, event: TraceEvent<'_>) -> Result<(), Stop> {
+    fn apply_event(&mut self, index: u64, event: TraceEvent<'_>) -> Result<(), Stop> {
         let heap = &mut self.heap;
         match event {
             TraceEvent::Alloc { id, size, slots, kind, tag, site, root, pretenured } => {
@@ -152,7 +152,7 @@ impl Replay {
                 heap.collect(kind)?;
             }
             TraceEvent::Mark { label } => {
-                self.marks.push(Mark { t_ms: heap.now_ms(), label: label.into_owned(), event: self.events - 1 })
+                self.marks.push(Mark { t_ms: heap.now_ms(), label: label.into_owned(), event: index })
             }
         }
         Ok(())
