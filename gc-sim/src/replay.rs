@@ -19,6 +19,7 @@
 //! # Ok::<(), gc_sim::trace::TraceError>(())
 //! ```
 
+use std::borrow::Cow;
 use std::io::BufRead;
 
 use rangemap::RangeInclusiveSet;
@@ -43,6 +44,9 @@ pub struct Mark {
     pub label: String,
     /// Index of the `mark` event in the trace (0-based, counting events only).
     pub event: u64,
+    /// The tag the mark closes, if any (see [`TraceEvent::Mark`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closes: Option<String>,
 }
 
 /// A trace being replayed: the heap, the map from trace ids to handles, and the marks seen so far.
@@ -151,9 +155,12 @@ impl Replay {
             TraceEvent::Gc { kind } => {
                 heap.collect(kind)?;
             }
-            TraceEvent::Mark { label } => {
-                self.marks.push(Mark { t_ms: heap.now_ms(), label: label.into_owned(), event: index })
-            }
+            TraceEvent::Mark { label, closes } => self.marks.push(Mark {
+                t_ms: heap.now_ms(),
+                label: label.into_owned(),
+                event: index,
+                closes: closes.map(Cow::into_owned),
+            }),
         }
         Ok(())
     }

@@ -167,6 +167,9 @@ pub enum TraceEvent<'a> {
     Mark {
         /// The annotation's text.
         label: Cow<'a, str>,
+        /// A tag whose owner ends here (a connection closes): its objects still alive at the end of the trace are
+        /// reported as suspected leaks.
+        closes: Option<Cow<'a, str>>,
     },
 }
 
@@ -656,6 +659,8 @@ struct RawEvent<'a> {
     ms: Option<f64>,
     #[serde(borrow)]
     label: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    closes: Option<Cow<'a, str>>,
 }
 
 /// Distinguishes `"to": null` (present, `Some(None)`) from a missing `to` (`None`).
@@ -666,7 +671,7 @@ fn present<'de, D: de::Deserializer<'de>>(deserializer: D) -> Result<Option<Opti
 impl<'a> RawEvent<'a> {
     fn into_event(self) -> Result<TraceEvent<'a>, Problem> {
         let op = Op::parse(&self.op)?;
-        let present: [(&str, bool); 13] = [
+        let present: [(&str, bool); 14] = [
             ("id", self.id.is_some()),
             ("size", self.size.is_some()),
             ("slots", self.slots.is_some()),
@@ -680,6 +685,7 @@ impl<'a> RawEvent<'a> {
             ("to", self.to.is_some()),
             ("ms", self.ms.is_some()),
             ("label", self.label.is_some()),
+            ("closes", self.closes.is_some()),
         ];
         let allowed: &[&str] = match op {
             Op::Alloc => &["id", "size", "slots", "kind", "tag", "site", "root", "pretenured"],
@@ -688,7 +694,7 @@ impl<'a> RawEvent<'a> {
             Op::Enter | Op::Exit => &[],
             Op::Tick => &["ms"],
             Op::Gc => &["kind"],
-            Op::Mark => &["label"],
+            Op::Mark => &["label", "closes"],
         };
         if let Some((field, _)) = present.iter().find(|(field, is)| *is && !allowed.contains(field)) {
             return Err(Problem::new(
@@ -755,7 +761,7 @@ impl<'a> RawEvent<'a> {
                     None => return Err(missing("kind")),
                 },
             },
-            Op::Mark => TraceEvent::Mark { label: self.label.ok_or_else(|| missing("label"))? },
+            Op::Mark => TraceEvent::Mark { label: self.label.ok_or_else(|| missing("label"))?, closes: self.closes },
         })
     }
 }
