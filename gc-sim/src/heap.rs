@@ -9,6 +9,7 @@ use slotmap::SlotMap;
 use crate::config::{ConfigError, HeapConfig};
 use crate::error::{HeapError, OomLocation, OutOfMemory};
 use crate::heap_controller;
+use crate::heap_map::{HeapMap, HeapMapMoment};
 use crate::large_object_space::LargeObjectSpace;
 use crate::new_space::NewSpace;
 use crate::object::{align_object_size, HeapObject, Label, Labels, ObjectId, ObjectInfo, Space};
@@ -133,6 +134,10 @@ pub struct Heap {
     pub(crate) mark_compact_pending: bool,
     pub(crate) totals: GcTotals,
     oom: Option<OutOfMemory>,
+    /// Heap maps asked for with `request_heap_map` and not yet taken.
+    pub(crate) heap_map_requests: Vec<HeapMapMoment>,
+    /// Heap maps taken.
+    pub(crate) heap_maps: Vec<HeapMap>,
     events: Vec<GcEvent>,
     observers: Vec<Observer>,
 }
@@ -190,6 +195,8 @@ impl Heap {
             mark_compact_pending: false,
             totals: GcTotals::default(),
             oom: None,
+            heap_map_requests: Vec::new(),
+            heap_maps: Vec::new(),
             events: Vec::new(),
             observers: Vec::new(),
         })
@@ -732,12 +739,18 @@ impl Heap {
             }
             Generation::Young => (Collector::Scavenge, None),
         };
+        if !self.heap_map_requests.is_empty() {
+            self.take_requested_heap_map(HeapMapMoment::Before(self.tracer.collections + 1), collector);
+        }
         let event = match collector {
             Collector::Scavenge => self.scavenge(reason),
             Collector::MarkCompact => self.mark_compact(reason, collector_reason),
         };
         self.scratch.reset();
         self.record_event(event.clone());
+        if !self.heap_map_requests.is_empty() {
+            self.take_requested_heap_map(HeapMapMoment::After(event.number), collector);
+        }
         match collector {
             Collector::MarkCompact => {
                 self.mark_compact_pending = false;

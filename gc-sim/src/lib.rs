@@ -20,6 +20,7 @@
 //! | [`tracer`] | `gc-tracer.h` | [`GcEvent`], the [`PauseModel`], mutator utilization |
 //! | `verifier` | `heap-verifier.h` | [`Heap::verify`] and its [`Violation`]s |
 //! | `heap` | `heap.h` | the [`Heap`] facade: the mutator API, triggers and limits |
+//! | [`heap_map`] | GCspy | [`HeapMap`]: every page as a row of live / dead / free / waste cells |
 //! | [`retainers`] | `heap-snapshot-generator.h` | the live set and what each root set retains |
 //! | [`trace`] | — | trace format v1: streaming JSON/NDJSON reader, [`trace::TraceEvent`], positioned errors |
 //! | [`replay`] | — | [`Replay`]: a trace applied to a heap, trace ids to handles |
@@ -54,6 +55,7 @@ mod error;
 mod free_list;
 mod heap;
 pub mod heap_controller;
+pub mod heap_map;
 mod large_object_space;
 mod mark_compact;
 mod new_space;
@@ -74,6 +76,7 @@ pub use config::{ConfigError, HeapConfig, PageGeometry, KIB, MIB};
 pub use error::{HeapError, OomLocation, OutOfMemory};
 pub use free_list::{FreeBlock, SIZE_CLASSES};
 pub use heap::{Collection, GcTotals, Heap};
+pub use heap_map::{HeapMap, HeapMapMoment};
 pub use object::{Address, Label, Labels, ObjectId, ObjectInfo, Space};
 pub use replay::{replay_trace, Replay};
 pub use report::Report;

@@ -152,7 +152,7 @@ impl NewSpace {
     /// The address of `offset` in page `page` of the current to-space. The two semi-spaces are distinct memory:
     /// semi-space 0 has pages `0..max_pages`, semi-space 1 pages `max_pages..2 * max_pages`.
     #[inline]
-    fn address(&self, page: u32, offset: u32) -> Address {
+    pub(crate) fn address(&self, page: u32, offset: u32) -> Address {
         Address { page: (self.epoch & 1) * self.max_pages + page, offset }
     }
 
@@ -166,6 +166,11 @@ impl NewSpace {
     /// Sets the capacity in pages (growing or shrinking); never below what to-space already uses.
     pub fn set_capacity_pages(&mut self, pages: u32) {
         self.capacity_pages = pages.clamp(self.page + 1, self.max_pages.max(self.page + 1));
+    }
+
+    /// The linear allocation area's page index in to-space (0-based) and its top.
+    pub fn allocation_position(&self) -> (u32, u32) {
+        (self.page, self.top)
     }
 
     #[cfg(test)]

@@ -17,15 +17,20 @@ slotmap::new_key_type! {
 /// Where an object lives.
 ///
 /// The names follow V8's `AllocationSpace` (`NEW_SPACE`, `OLD_SPACE`, `NEW_LO_SPACE`, `LO_SPACE`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// In JSON a space is its V8 name (`"new_space"`, ...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Space {
     /// The semi-space young generation: collected by the scavenger, objects are copied.
+    #[serde(rename = "new_space")]
     New,
     /// Young large objects: each on its own page, promoted whole (never copied) when they survive a scavenge.
+    #[serde(rename = "new_large_object_space")]
     NewLargeObject,
     /// The paged old generation: collected by mark-sweep-compact.
+    #[serde(rename = "old_space")]
     Old,
     /// Old large objects: each on its own page, never moved, freed whole.
+    #[serde(rename = "large_object_space")]
     LargeObject,
 }
 

@@ -136,6 +136,11 @@ impl OldSpace {
         self.add_free(page, top, limit - top);
     }
 
+    /// The linear allocation area: its page, top and limit (an empty area when `top == limit`).
+    pub fn linear_area(&self) -> (u32, u32, u32) {
+        (self.lab.page, self.lab.top, self.lab.limit)
+    }
+
     /// Drops the linear area without freeing it (before sweeping, which rebuilds every free block).
     pub fn reset_linear_area(&mut self) {
         self.lab = LinearArea::default();

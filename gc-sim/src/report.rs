@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::HeapConfig;
 use crate::error::OomLocation;
+use crate::heap_map::HeapMap;
 use crate::replay::{Mark, Replay};
 use crate::retainers::RootRetention;
 use crate::tracer::{Collector, GcEvent, HeapUsage};
@@ -38,6 +39,10 @@ pub struct Report {
     /// Per-space usage over simulated time: the start (the empty heap, with its committed semi-spaces), before and
     /// after every collection, and the end.
     pub timeline: Vec<Sample>,
+    /// Heap maps: those requested with [`Heap::request_heap_map`](crate::Heap::request_heap_map), in the order
+    /// they were taken, then the map at the end.
+    #[serde(default)]
+    pub heap_maps: Vec<HeapMap>,
 }
 
 /// Totals of a replay and its outcome.
@@ -162,6 +167,7 @@ impl Report {
             marks: replay.marks().to_vec(),
             events,
             timeline,
+            heap_maps: heap.heap_maps().iter().cloned().chain([heap.heap_map()]).collect(),
         }
     }
 }

@@ -116,14 +116,17 @@ impl Heap {
     }
 
     /// The handles of every root set and the handle scopes, except the one named by `except`.
-    fn all_root_handles<'a>(&'a self, except: Option<Option<&'a str>>) -> impl Iterator<Item = ObjectId> + 'a {
+    pub(crate) fn all_root_handles<'a>(
+        &'a self,
+        except: Option<Option<&'a str>>,
+    ) -> impl Iterator<Item = ObjectId> + 'a {
         let sets = self.roots.sets().iter().filter(move |s| except != Some(Some(s.name.as_str())));
         let scopes = if except == Some(None) { &[][..] } else { self.scopes.handles() };
         sets.flat_map(|s| s.handles.keys().copied()).chain(scopes.iter().copied())
     }
 
     /// Depth-first walk (iterative) from `roots`, calling `visit` once per newly reached object.
-    fn walk(
+    pub(crate) fn walk(
         &self,
         roots: impl Iterator<Item = ObjectId>,
         visited: &mut SecondaryMap<ObjectId, ()>,
