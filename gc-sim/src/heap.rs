@@ -17,6 +17,7 @@ use crate::old_space::OldSpace;
 use crate::remembered_set::RememberedSet;
 use crate::roots::{HandleScopes, RootSets};
 use crate::slots::SlotArena;
+use crate::survival::{TagPromotion, TagPromotions};
 use crate::tracer::{Collector, CollectorReason, GcEvent, GcReason, HeapUsage, SpaceUsage, Tracer};
 
 /// A collection the program asks for, like `global.gc()` (full) or `--expose-gc`'s `gc({type: 'minor'})`.
@@ -133,6 +134,8 @@ pub struct Heap {
     /// than new space's capacity, and finalizes it shortly after; marking is atomic here.
     pub(crate) mark_compact_pending: bool,
     pub(crate) totals: GcTotals,
+    /// When tagged objects were promoted.
+    pub(crate) tag_promotions: TagPromotions,
     oom: Option<OutOfMemory>,
     /// Heap maps asked for with `request_heap_map` and not yet taken.
     pub(crate) heap_map_requests: Vec<HeapMapMoment>,
@@ -194,6 +197,7 @@ impl Heap {
             next_large_page: 0,
             mark_compact_pending: false,
             totals: GcTotals::default(),
+            tag_promotions: TagPromotions::default(),
             oom: None,
             heap_map_requests: Vec::new(),
             heap_maps: Vec::new(),
@@ -229,6 +233,16 @@ impl Heap {
     /// The string of a label made by [`label`](Self::label).
     pub fn label_name(&self, label: Label) -> &str {
         &self.label_names[label.0.get() as usize - 1]
+    }
+
+    /// Number of labels interned so far.
+    pub(crate) fn label_count(&self) -> usize {
+        self.label_names.len()
+    }
+
+    /// The string of the label numbered `index` (0-based).
+    pub(crate) fn label_name_at(&self, index: usize) -> &str {
+        &self.label_names[index]
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -574,6 +588,11 @@ impl Heap {
     /// Average and current mark-compact mutator utilization, as printed in `--trace-gc` lines.
     pub fn mutator_utilization(&self) -> (f64, f64) {
         (self.tracer.average_mutator_utilization(), self.tracer.current_mutator_utilization())
+    }
+
+    /// When the objects tagged `tag` were promoted, or `None` if none was.
+    pub fn tag_promotion(&self, tag: Label) -> Option<TagPromotion> {
+        self.tag_promotions.get(tag)
     }
 
     /// Live objects carrying tag `tag`, and their bytes.

@@ -21,6 +21,8 @@
 //! | `verifier` | `heap-verifier.h` | [`Heap::verify`] and its [`Violation`]s |
 //! | `heap` | `heap.h` | the [`Heap`] facade: the mutator API, triggers and limits |
 //! | [`heap_map`] | GCspy | [`HeapMap`]: every page as a row of live / dead / free / waste cells |
+//! | [`heap_snapshot`] | `heap-snapshot-generator.h` | [`HeapSnapshot`]: dominator tree, retained sizes, retaining paths |
+//! | [`survival`] | — | ages of live objects, when each tag was promoted |
 //! | [`retainers`] | `heap-snapshot-generator.h` | the live set and what each root set retains |
 //! | [`trace`] | — | trace format v1: streaming JSON/NDJSON reader, [`trace::TraceEvent`], positioned errors |
 //! | [`replay`] | — | [`Replay`]: a trace applied to a heap, trace ids to handles |
@@ -56,6 +58,7 @@ mod free_list;
 mod heap;
 pub mod heap_controller;
 pub mod heap_map;
+pub mod heap_snapshot;
 mod large_object_space;
 mod mark_compact;
 mod new_space;
@@ -68,6 +71,7 @@ pub mod retainers;
 mod roots;
 mod scavenger;
 mod slots;
+pub mod survival;
 pub mod trace;
 pub mod tracer;
 mod verifier;
@@ -77,6 +81,7 @@ pub use error::{HeapError, OomLocation, OutOfMemory};
 pub use free_list::{FreeBlock, SIZE_CLASSES};
 pub use heap::{Collection, GcTotals, Heap};
 pub use heap_map::{HeapMap, HeapMapMoment};
+pub use heap_snapshot::{HeapSnapshot, RetainingPath, TagRetention};
 pub use object::{Address, Label, Labels, ObjectId, ObjectInfo, Space};
 pub use replay::{replay_trace, Replay};
 pub use report::Report;

@@ -280,6 +280,7 @@ impl Heap {
             o.age = o.age.saturating_add(1);
             let size = o.size;
             o.address = self.old_space.allocate(size);
+            self.tag_promotions.record(o.labels.tag, size, self.tracer.collections);
             objects += 1;
             bytes += u64::from(size);
         }
@@ -300,6 +301,7 @@ impl Heap {
             o.space = Space::LargeObject;
             o.age = o.age.saturating_add(1);
             let size = o.size;
+            self.tag_promotions.record(o.labels.tag, size, self.tracer.collections);
             self.new_lo_space.remove_bytes(size, &self.config.page);
             self.lo_space.add(id, size, &self.config.page);
             promoted.0 += 1;

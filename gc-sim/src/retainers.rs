@@ -156,7 +156,7 @@ impl Heap {
 }
 
 impl ObjectTally {
-    fn add(&mut self, size: u32, space: Space) {
+    pub(crate) fn add(&mut self, size: u32, space: Space) {
         self.objects += 1;
         self.bytes += u64::from(size);
         if !space.is_young() {

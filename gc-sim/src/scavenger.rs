@@ -19,6 +19,7 @@ use crate::object::{HeapObject, ObjectId, Space};
 use crate::old_space::OldSpace;
 use crate::remembered_set::RememberedSet;
 use crate::slots::SlotArena;
+use crate::survival::TagPromotions;
 use crate::tracer::{Collector, GcEvent, GcReason};
 
 /// Counters of one scavenge.
@@ -47,6 +48,9 @@ struct Scavenger<'h, 's> {
     /// Promoted objects whose slots are still to be scanned.
     promotion_list: ScratchVec<'s, ObjectId>,
     counts: ScavengeCounts,
+    /// Where promotions of tagged objects are recorded, and the number of this collection.
+    promotions: &'h mut TagPromotions,
+    gc: u64,
 }
 
 impl Scavenger<'_, '_> {
@@ -75,6 +79,7 @@ impl Scavenger<'_, '_> {
                     None => {
                         o.space = Space::Old;
                         o.address = self.old_space.allocate(size);
+                        self.promotions.record(o.labels.tag, size, self.gc);
                         self.promotion_list.push(id);
                         self.counts.promoted_bytes += u64::from(size);
                         self.counts.promoted_objects += 1;
@@ -87,6 +92,7 @@ impl Scavenger<'_, '_> {
                 // Promoted by moving its page: the address stays.
                 o.space = Space::LargeObject;
                 o.age = o.age.saturating_add(1);
+                self.promotions.record(o.labels.tag, o.size, self.gc);
                 self.counts.promoted_bytes += u64::from(o.size);
                 self.counts.promoted_objects += 1;
                 self.promotion_list.push(id);
@@ -176,6 +182,8 @@ impl Heap {
                 lab: SurvivorLab::default(),
                 promotion_list: ScratchVec::new_in(&scratch),
                 counts: ScavengeCounts::default(),
+                promotions: &mut self.tag_promotions,
+                gc: self.tracer.collections,
             };
             for set in self.roots.sets() {
                 for &id in set.handles.keys() {

@@ -1,0 +1,67 @@
+//! Survival: how old the live objects are, and when each tag's objects were promoted.
+//!
+//! The collectors record every promotion of a tagged object here (an index into a vector by label, so the cost per
+//! promoted object is one branch and an addition). Ages come from the objects' headers: the number of scavenges an
+//! object survived, which V8 tracks with its age mark (copied on the first survived scavenge, promoted on the
+//! second).
+
+use serde::{Deserialize, Serialize};
+
+use crate::object::Label;
+
+/// When a tag's objects were promoted to the old generation, by scavenges and mark-compacts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagPromotion {
+    /// Number of the first collection that promoted one of the tag's objects (see
+    /// [`GcEvent::number`](crate::GcEvent::number)).
+    pub first_gc: u64,
+    /// Number of the last one.
+    pub last_gc: u64,
+    /// Objects promoted.
+    pub objects: u64,
+    /// Bytes promoted.
+    pub bytes: u64,
+}
+
+/// Promotions of tagged objects, indexed by label number.
+#[derive(Debug, Default)]
+pub(crate) struct TagPromotions {
+    by_label: Vec<Option<TagPromotion>>,
+}
+
+impl TagPromotions {
+    /// Records that collection `gc` promoted an object of `size` bytes tagged `tag`.
+    #[inline]
+    pub fn record(&mut self, tag: Option<Label>, size: u32, gc: u64) {
+        let Some(tag) = tag else { return };
+        let index = tag.0.get() as usize - 1;
+        if index >= self.by_label.len() {
+            self.by_label.resize(index + 1, None);
+        }
+        let entry =
+            self.by_label[index].get_or_insert(TagPromotion { first_gc: gc, last_gc: gc, objects: 0, bytes: 0 });
+        entry.last_gc = gc;
+        entry.objects += 1;
+        entry.bytes += u64::from(size);
+    }
+
+    /// The promotions of `tag`'s objects so far.
+    pub fn get(&self, tag: Label) -> Option<TagPromotion> {
+        self.by_label.get(tag.0.get() as usize - 1).copied().flatten()
+    }
+}
+
+/// Live objects that survived the same number of scavenges, by generation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgeBucket {
+    /// Scavenges survived (a mark-compact's promotion also counts as one).
+    pub age: u8,
+    /// Live objects of that age in the young generation.
+    pub young_objects: u64,
+    /// Their bytes.
+    pub young_bytes: u64,
+    /// Live objects of that age in the old generation.
+    pub old_objects: u64,
+    /// Their bytes.
+    pub old_bytes: u64,
+}
