@@ -22,6 +22,7 @@
 //! | `heap` | `heap.h` | the [`Heap`] facade: the mutator API, triggers and limits |
 //! | [`heap_map`] | GCspy | [`HeapMap`]: every page as a row of live / dead / free / waste cells |
 //! | [`heap_snapshot`] | `heap-snapshot-generator.h` | [`HeapSnapshot`]: dominator tree, retained sizes, retaining paths |
+//! | [`leaks`] | — | leak analysis in the trace's terms: tags, suspected leaks, `why` paths |
 //! | [`survival`] | — | ages of live objects, when each tag was promoted |
 //! | [`retainers`] | `heap-snapshot-generator.h` | the live set and what each root set retains |
 //! | [`trace`] | — | trace format v1: streaming JSON/NDJSON reader, [`trace::TraceEvent`], positioned errors |
@@ -60,6 +61,7 @@ pub mod heap_controller;
 pub mod heap_map;
 pub mod heap_snapshot;
 mod large_object_space;
+pub mod leaks;
 mod mark_compact;
 mod new_space;
 pub mod object;

@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::HeapConfig;
 use crate::error::HeapError;
 use crate::heap::Heap;
+use crate::leaks::{Namer, Why};
 use crate::object::{Labels, ObjectId};
 use crate::report::Report;
 use crate::trace::{read_trace, Flow, Problem, ProblemKind, TraceError, TraceEvent, TraceFormat, TraceHeader};
@@ -185,6 +186,18 @@ impl Replay {
         self.ids.live.get(&id).copied().filter(|&o| self.heap.is_alive(o))
     }
 
+    /// The trace ids of objects that may be alive, with their handles (freed ones may linger until pruned; check
+    /// [`Heap::is_alive`]). In no particular order.
+    pub fn trace_ids(&self) -> impl Iterator<Item = (u64, ObjectId)> + '_ {
+        self.ids.live.iter().map(|(&id, &object)| (id, object))
+    }
+
+    /// Why the object with trace id `query`, or else the tag `query`, is alive: its shortest retaining path.
+    pub fn why(&self, query: &str) -> Why {
+        let snapshot = self.heap.snapshot();
+        Namer::new(self, &snapshot).why(self, query)
+    }
+
     /// Events applied so far.
     pub fn events(&self) -> u64 {
         self.events
@@ -207,7 +220,12 @@ impl Replay {
 
     /// The report of the replay so far (see [`Report`]).
     pub fn report(&self) -> Report {
-        Report::new(self)
+        Report::new(self, None)
+    }
+
+    /// The report, with the answer to [`why`](Self::why) `query` in [`Report::why`].
+    pub fn report_with_why(&self, query: &str) -> Report {
+        Report::new(self, Some(query))
     }
 }
 

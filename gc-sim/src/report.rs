@@ -6,8 +6,10 @@ use serde::{Deserialize, Serialize};
 use crate::config::HeapConfig;
 use crate::error::OomLocation;
 use crate::heap_map::HeapMap;
+use crate::leaks::{LeakAnalysis, Namer, SuspectedLeak, TagSummary, Why};
 use crate::replay::{Mark, Replay};
 use crate::retainers::RootRetention;
+use crate::survival::AgeBucket;
 use crate::tracer::{Collector, GcEvent, HeapUsage};
 
 /// The value of a report's `format` field.
@@ -43,6 +45,19 @@ pub struct Report {
     /// they were taken, then the map at the end.
     #[serde(default)]
     pub heap_maps: Vec<HeapMap>,
+    /// Every tag with live objects at the end: what it retains, when it was promoted, when it closed. Largest
+    /// retained bytes first.
+    #[serde(default)]
+    pub tags: Vec<TagSummary>,
+    /// Live objects at the end by age (scavenges survived) and generation.
+    #[serde(default)]
+    pub ages: Vec<AgeBucket>,
+    /// Tags closed by a `mark` whose objects are still alive at the end, in the order they closed.
+    #[serde(default)]
+    pub suspected_leaks: Vec<SuspectedLeak>,
+    /// The answer to `gc-sim run --why`, if asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<Why>,
 }
 
 /// Totals of a replay and its outcome.
@@ -78,6 +93,12 @@ pub struct Summary {
     pub live_bytes: u64,
     /// Of those, bytes in the old generation.
     pub live_old_bytes: u64,
+    /// Tags closed by a `mark` with objects still alive (see [`Report::suspected_leaks`]).
+    #[serde(default)]
+    pub suspected_leak_tags: u64,
+    /// Bytes those tags retain together.
+    #[serde(default)]
+    pub suspected_leak_bytes: u64,
     /// The out-of-memory death, if the program died.
     pub oom: Option<OomReport>,
 }
@@ -111,13 +132,16 @@ pub struct Sample {
 }
 
 impl Report {
-    /// The report of a replay as it stands.
-    pub fn new(replay: &Replay) -> Report {
+    /// The report of a replay as it stands, with the answer to [`Replay::why`] `why` if asked.
+    pub fn new(replay: &Replay, why: Option<&str>) -> Report {
         let heap = replay.heap();
+        let snapshot = heap.snapshot();
+        let namer = Namer::new(replay, &snapshot);
+        let leaks = LeakAnalysis::new(replay, &snapshot, &namer);
         let totals = heap.totals();
         let events = heap.events().to_vec();
         let pause = |collector| events.iter().filter(|e| e.collector == collector).map(|e| e.pause_ms).sum::<f64>();
-        let live = heap.live_set();
+        let live = snapshot.live();
         let summary = Summary {
             trace_events: replay.events(),
             end_ms: heap.now_ms(),
@@ -134,6 +158,8 @@ impl Report {
             live_objects: live.objects,
             live_bytes: live.bytes,
             live_old_bytes: live.old_bytes,
+            suspected_leak_tags: leaks.suspected_leaks.len() as u64,
+            suspected_leak_bytes: leaks.suspected_leaks.iter().map(|l| l.retained_bytes).sum(),
             oom: heap.out_of_memory().map(|oom| OomReport {
                 location: oom.location,
                 message: oom.message(),
@@ -168,6 +194,10 @@ impl Report {
             events,
             timeline,
             heap_maps: heap.heap_maps().iter().cloned().chain([heap.heap_map()]).collect(),
+            tags: leaks.tags,
+            ages: leaks.ages,
+            suspected_leaks: leaks.suspected_leaks,
+            why: why.map(|query| namer.why(replay, query)),
         }
     }
 }

@@ -198,3 +198,51 @@ fn oom_dies_of_a_growing_rooted_list() {
     assert!(globals.retained_bytes * 10 >= summary.live_bytes * 9, "{globals:?}");
     assert!(summary.live_old_bytes * 10 >= summary.live_bytes * 9);
 }
+
+#[test]
+fn leak_analysis_names_every_closed_connection_and_its_path_from_timers() {
+    let leaky = replay(LEAK);
+    let report = leaky.report_with_why("4");
+    // Every connection closed with a `mark` (`closes`) and stayed alive: 16 suspected leaks, in closing order.
+    let leaks = &report.suspected_leaks;
+    assert_eq!(leaks.len() as u64, CONNECTIONS);
+    assert_eq!(report.summary.suspected_leak_tags, CONNECTIONS);
+    assert_eq!(report.summary.suspected_leak_bytes, CONNECTIONS * CONNECTION_BYTES);
+    assert!(leaks.windows(2).all(|w| w[0].closed_at_ms <= w[1].closed_at_ms));
+    for leak in leaks {
+        assert_eq!(
+            (leak.objects, leak.bytes, leak.retained_bytes),
+            (CONNECTION_OBJECTS, CONNECTION_BYTES, CONNECTION_BYTES)
+        );
+        assert_eq!(leak.old_bytes, leak.bytes, "{} is all in old space", leak.tag);
+        assert_eq!(leak.root, "timers");
+        assert_eq!(leak.path[0].kind.as_deref(), Some("Timeout"));
+        assert_eq!(leak.path.last().unwrap().tag.as_deref(), Some(leak.tag.as_str()));
+    }
+    // Each tag was promoted after it was opened, and every connection's objects were promoted.
+    for tag in &report.tags {
+        let promoted = tag.promoted.expect("promoted");
+        assert_eq!(promoted.bytes, CONNECTION_BYTES, "{}", tag.retention.tag);
+        assert!(promoted.first_gc <= promoted.last_gc);
+        assert!(tag.closed_at_ms.is_some());
+    }
+    // The live objects are old: none is young at the end of a trace that ends with a full collection.
+    assert!(report.ages.iter().all(|b| b.young_objects == 0));
+    assert_eq!(report.ages.iter().map(|b| b.old_bytes).sum::<u64>(), report.summary.live_bytes);
+
+    // Object 4 is conn-1's Socket: timers -> Timeout -> closure -> Context -> KoaContext -> WebSocket -> Socket.
+    let why = report.why.as_ref().unwrap();
+    assert_eq!(why.root.as_deref(), Some("timers"));
+    let kinds: Vec<_> = why.path.iter().map(|s| s.kind.as_deref().unwrap_or("?")).collect();
+    assert_eq!(kinds.first(), Some(&"Timeout"));
+    assert_eq!(kinds.last(), Some(&"Socket"));
+    assert_eq!(why.path.last().unwrap().id, Some(4));
+    assert!(why.path.windows(2).all(|w| w[0].retained_bytes >= w[1].retained_bytes), "each step dominates the next");
+    let line = gc_sim::leaks::format_path(why.root.as_deref().unwrap(), &why.path);
+    assert!(line.starts_with("timers -> Timeout#") && line.ends_with("Socket#4 (conn-1)"), "{line}");
+
+    let fixed = replay(FIXED).report_with_why("conn-1");
+    assert!(fixed.suspected_leaks.is_empty());
+    assert!(fixed.tags.is_empty(), "no connection object is alive");
+    assert_eq!(fixed.why.unwrap().root, None, "nothing retains conn-1");
+}

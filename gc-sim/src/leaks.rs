@@ -1,0 +1,226 @@
+//! Leak analysis of a replay, in the trace's own terms (its ids, kinds and tags): what each tag retains and when
+//! it was promoted, how old the live objects are, which tags outlived the `mark` that closed them (suspected
+//! leaks), and why an object or tag is still alive (its shortest retaining path).
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+use slotmap::SecondaryMap;
+
+use crate::heap_snapshot::{HeapSnapshot, RetainingPath, TagRetention};
+use crate::object::{ObjectId, Space};
+use crate::replay::Replay;
+use crate::survival::AgeBucket;
+
+/// A tag's retention, promotions and closing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TagSummary {
+    /// What the tag's live objects hold and retain.
+    #[serde(flatten)]
+    pub retention: TagRetention,
+    /// When the tag's objects were promoted, if any was.
+    pub promoted: Option<Promotion>,
+    /// When a `mark` closed the tag, if one did (ms).
+    pub closed_at_ms: Option<f64>,
+}
+
+/// When a tag's objects were promoted.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Promotion {
+    /// The first collection that promoted one of them ([`GcEvent::number`](crate::GcEvent::number)).
+    pub first_gc: u64,
+    /// Its start, ms.
+    pub first_ms: f64,
+    /// The last collection that did.
+    pub last_gc: u64,
+    /// Its start, ms.
+    pub last_ms: f64,
+    /// Objects promoted (an object is promoted once).
+    pub objects: u64,
+    /// Bytes promoted.
+    pub bytes: u64,
+}
+
+/// A tag whose `mark` said it closed, with objects still alive at the end.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SuspectedLeak {
+    /// The tag.
+    pub tag: String,
+    /// When the mark closed it, ms.
+    pub closed_at_ms: f64,
+    /// Index of the closing `mark` event.
+    pub closed_event: u64,
+    /// The tag's live objects.
+    pub objects: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Of those, bytes in the old generation.
+    pub old_bytes: u64,
+    /// Bytes the tag's objects retain together.
+    pub retained_bytes: u64,
+    /// The shortest retaining path to the tag's object nearest to the roots.
+    pub path: Vec<PathStep>,
+    /// The root set the path starts from.
+    pub root: String,
+}
+
+/// One object on a retaining path.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PathStep {
+    /// The slot of the previous object that holds this one (`None` for the first, held by the root set).
+    pub slot: Option<u32>,
+    /// The trace's id for the object.
+    pub id: Option<u64>,
+    /// Its kind.
+    pub kind: Option<String>,
+    /// Its tag.
+    pub tag: Option<String>,
+    /// Its space.
+    pub space: Space,
+    /// Its size.
+    pub size: u32,
+    /// Bytes it retains.
+    pub retained_bytes: u64,
+}
+
+/// The answer to "why is this alive?" for an object id or a tag.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Why {
+    /// What was asked: an object's id or a tag.
+    pub query: String,
+    /// The root set of the path, or `None` when nothing live matches the query.
+    pub root: Option<String>,
+    /// The shortest retaining path from the root set to the object (for a tag: to its object nearest to the roots).
+    pub path: Vec<PathStep>,
+}
+
+/// The leak analysis of a replay at its current point.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LeakAnalysis {
+    /// Every tag with live objects, largest retained bytes first (ties by name).
+    pub tags: Vec<TagSummary>,
+    /// Live objects by age.
+    pub ages: Vec<AgeBucket>,
+    /// Closed tags still alive, in the order they closed.
+    pub suspected_leaks: Vec<SuspectedLeak>,
+}
+
+/// Names the objects of a snapshot with the trace's ids.
+pub(crate) struct Namer<'a> {
+    snapshot: &'a HeapSnapshot<'a>,
+    trace_ids: SecondaryMap<ObjectId, u64>,
+}
+
+impl<'a> Namer<'a> {
+    pub fn new(replay: &Replay, snapshot: &'a HeapSnapshot<'a>) -> Namer<'a> {
+        let mut trace_ids = SecondaryMap::new();
+        for (trace_id, object) in replay.trace_ids() {
+            if replay.heap().is_alive(object) {
+                trace_ids.insert(object, trace_id);
+            }
+        }
+        Namer { snapshot, trace_ids }
+    }
+
+    fn steps(&self, path: &RetainingPath) -> Vec<PathStep> {
+        let heap = self.snapshot.heap();
+        path.steps
+            .iter()
+            .map(|&(slot, id)| {
+                let o = heap.object(id).expect("a path holds live objects");
+                PathStep {
+                    slot,
+                    id: self.trace_ids.get(id).copied(),
+                    kind: o.labels.kind.map(|l| heap.label_name(l).to_owned()),
+                    tag: o.labels.tag.map(|l| heap.label_name(l).to_owned()),
+                    space: o.space,
+                    size: o.size,
+                    retained_bytes: self.snapshot.retained(id).map_or(0, |t| t.bytes),
+                }
+            })
+            .collect()
+    }
+
+    /// Why `query` (a trace id, or else a tag) is alive.
+    pub fn why(&self, replay: &Replay, query: &str) -> Why {
+        let heap = self.snapshot.heap();
+        let target = query
+            .parse::<u64>()
+            .ok()
+            .and_then(|id| replay.object(id))
+            .or_else(|| heap.find_label(query).and_then(|tag| self.snapshot.nearest_tagged(tag)));
+        match target.and_then(|t| self.snapshot.retaining_path(t)) {
+            Some(path) => Why { query: query.to_owned(), path: self.steps(&path), root: Some(path.root) },
+            None => Why { query: query.to_owned(), root: None, path: Vec::new() },
+        }
+    }
+}
+
+impl LeakAnalysis {
+    /// Analyses `replay` through `snapshot` (a snapshot of the replay's heap).
+    pub(crate) fn new(replay: &Replay, snapshot: &HeapSnapshot<'_>, namer: &Namer<'_>) -> LeakAnalysis {
+        let heap = replay.heap();
+        let events = heap.events();
+        let at = |gc: u64| events.get(gc as usize - 1).map_or(0.0, |e| e.start_ms);
+        let closed = |tag: &str| replay.marks().iter().find(|m| m.closes.as_deref() == Some(tag));
+        let tags: Vec<TagSummary> = snapshot
+            .tag_retention()
+            .into_iter()
+            .map(|retention| {
+                let promoted = heap.find_label(&retention.tag).and_then(|l| heap.tag_promotion(l)).map(|p| Promotion {
+                    first_gc: p.first_gc,
+                    first_ms: at(p.first_gc),
+                    last_gc: p.last_gc,
+                    last_ms: at(p.last_gc),
+                    objects: p.objects,
+                    bytes: p.bytes,
+                });
+                let closed_at_ms = closed(&retention.tag).map(|m| m.t_ms);
+                TagSummary { retention, promoted, closed_at_ms }
+            })
+            .collect();
+
+        let mut suspected_leaks = Vec::new();
+        for mark in replay.marks() {
+            let Some(tag) = mark.closes.as_deref() else { continue };
+            let Some(summary) = tags.iter().find(|t| t.retention.tag == tag) else { continue };
+            if suspected_leaks.iter().any(|l: &SuspectedLeak| l.tag == tag) {
+                continue; // closed twice: reported at its first close
+            }
+            let why = namer.why(replay, tag);
+            let r = &summary.retention;
+            suspected_leaks.push(SuspectedLeak {
+                tag: tag.to_owned(),
+                closed_at_ms: mark.t_ms,
+                closed_event: mark.event,
+                objects: r.objects,
+                bytes: r.bytes,
+                old_bytes: r.old_bytes,
+                retained_bytes: r.retained_bytes,
+                root: why.root.unwrap_or_else(|| r.root.clone()),
+                path: why.path,
+            });
+        }
+        LeakAnalysis { tags, ages: snapshot.ages(), suspected_leaks }
+    }
+}
+
+/// A retaining path as one line, root first, as DevTools lists retainers:
+/// `timers -> Timeout#17 -> [0] closure#18 -> [1] KoaContext#20 (conn-17)`.
+pub fn format_path(root: &str, path: &[PathStep]) -> String {
+    let mut line = root.to_owned();
+    for step in path {
+        line.push_str(" -> ");
+        if let Some(slot) = step.slot {
+            let _ = write!(line, "[{slot}] ");
+        }
+        line.push_str(step.kind.as_deref().unwrap_or("object"));
+        if let Some(id) = step.id {
+            let _ = write!(line, "#{id}");
+        }
+    }
+    if let Some(tag) = path.last().and_then(|s| s.tag.as_deref()) {
+        let _ = write!(line, " ({tag})");
+    }
+    line
+}
