@@ -1,7 +1,8 @@
 //! `gc-sim`: replay allocation traces through a simulated V8 heap.
 //!
 //! ```text
-//! gc-sim run TRACE [--trace-gc] [--report FILE.json] [--plot FILE.png] [--max-old-space-size MB] ... [--quiet]
+//! gc-sim run TRACE [--trace-gc] [--report FILE.json] [--plot FILE.png] [--why TAG_OR_ID] [--heap-map-at MOMENT]
+//!               [--max-old-space-size MB] ... [--quiet]
 //! gc-sim plot REPORT.json [REPORT2.json ...] -o FILE.png [--chart heap|pauses|comparison]
 //! ```
 //!
@@ -57,6 +58,13 @@ struct RunArgs {
     /// Also draw the GC pauses over time (PNG, or SVG for a `.svg` path).
     #[arg(long, value_name = "FILE.png")]
     plot_pauses: Option<PathBuf>,
+    /// Explain why an object (its trace id) or a tag is alive at the end: its shortest retaining path from a root.
+    #[arg(long, value_name = "TAG_OR_ID")]
+    why: Option<String>,
+    /// Also take a heap map just before or after collection N (`before:N`, `after:N`); repeatable. The report
+    /// always has the map at the end.
+    #[arg(long, value_name = "MOMENT")]
+    heap_map_at: Vec<gc_sim::HeapMapMoment>,
     /// Print no summary.
     #[arg(long, short)]
     quiet: bool,

@@ -57,6 +57,7 @@ fn replay(args: &RunArgs) -> Result<ExitCode, String> {
     let stdout = io::stdout().lock();
     let mut visitor = CliVisitor {
         flags: &args.heap,
+        heap_maps: &args.heap_map_at,
         trace_gc: args.trace_gc,
         out: BufWriter::new(stdout),
         printed: 0,
@@ -69,7 +70,16 @@ fn replay(args: &RunArgs) -> Result<ExitCode, String> {
     read.map_err(|e| e.to_string())?;
     let replay = replay.expect("a trace that was read has a header");
 
-    let report = replay.report();
+    let collections = replay.heap().events().len();
+    for moment in &args.heap_map_at {
+        if !replay.heap().heap_maps().iter().any(|m| m.moment == *moment) {
+            eprintln!("gc-sim: no heap map at {moment}: the run had {collections} collections");
+        }
+    }
+    let report = match &args.why {
+        Some(query) => replay.report_with_why(query),
+        None => replay.report(),
+    };
     if let Some(path) = &args.report {
         write_report(path, &report)?;
     }
@@ -130,6 +140,7 @@ fn write_report(path: &Path, report: &gc_sim::Report) -> Result<(), String> {
 /// happen.
 struct CliVisitor<'a, W: Write> {
     flags: &'a HeapFlags,
+    heap_maps: &'a [gc_sim::HeapMapMoment],
     trace_gc: bool,
     out: W,
     /// Collections already printed.
@@ -154,7 +165,10 @@ impl<W: Write> TraceVisitor for CliVisitor<'_, W> {
     fn header(&mut self, header: TraceHeader) -> Result<(), Problem> {
         let mut config = header.heap;
         self.flags.apply(&mut config).map_err(|e| Problem::new(ProblemKind::Header, e))?;
-        let heap = Heap::new(config).map_err(|e| Problem::new(ProblemKind::Header, format!("heap: {e}")))?;
+        let mut heap = Heap::new(config).map_err(|e| Problem::new(ProblemKind::Header, format!("heap: {e}")))?;
+        for &moment in self.heap_maps {
+            heap.request_heap_map(moment);
+        }
         self.replay = Some(Replay::new(header.name, heap));
         Ok(())
     }

@@ -5,8 +5,10 @@ use std::io::{self, Write};
 use gc_sim::{Report, SpaceUsage};
 use indicatif::{HumanBytes, HumanCount};
 
-/// How many root sets the summary lists.
+/// How many root sets and tags the summary lists.
 const TOP_RETAINERS: usize = 5;
+/// How many suspected leaks the summary shows with their path.
+const LEAK_EXAMPLES: usize = 3;
 
 /// Prints the summary of `report` (read from `source`).
 pub fn print(out: &mut impl Write, source: &str, report: &Report) -> io::Result<()> {
@@ -74,6 +76,79 @@ pub fn print(out: &mut impl Write, source: &str, report: &Report) -> io::Result<
                 HumanBytes(r.retained_old_bytes),
                 HumanCount(r.handles),
             )?;
+        }
+    }
+    if !report.tags.is_empty() {
+        writeln!(
+            out,
+            "  largest tags (bytes each tag's objects retain), of {}:",
+            HumanCount(report.tags.len() as u64)
+        )?;
+        for t in report.tags.iter().take(TOP_RETAINERS) {
+            let r = &t.retention;
+            let promoted = t.promoted.map(|p| format!(", promoted by GC #{}", p.first_gc)).unwrap_or_default();
+            let closed = t.closed_at_ms.map(|ms| format!(", closed at {}", duration(ms))).unwrap_or_default();
+            writeln!(
+                out,
+                "    {:<22}{:>12} in {} objects ({} old), via {}{promoted}{closed}",
+                r.tag,
+                HumanBytes(r.retained_bytes).to_string(),
+                HumanCount(r.retained_objects),
+                HumanBytes(r.retained_old_bytes),
+                r.root,
+            )?;
+        }
+    }
+    if !report.ages.is_empty() {
+        let ages: Vec<String> = report
+            .ages
+            .iter()
+            .map(|b| {
+                let mut parts = Vec::new();
+                if b.young_objects > 0 {
+                    parts.push(format!("{} young ({})", HumanCount(b.young_objects), HumanBytes(b.young_bytes)));
+                }
+                if b.old_objects > 0 {
+                    parts.push(format!("{} old ({})", HumanCount(b.old_objects), HumanBytes(b.old_bytes)));
+                }
+                format!("{}: {}", b.age, parts.join(" + "))
+            })
+            .collect();
+        writeln!(out, "  live by age (scavenges survived)  {}", ages.join("; "))?;
+    }
+    if !report.suspected_leaks.is_empty() {
+        writeln!(
+            out,
+            "  SUSPECTED LEAKS: {} closed tags still alive, retaining {}",
+            HumanCount(s.suspected_leak_tags),
+            HumanBytes(s.suspected_leak_bytes)
+        )?;
+        for leak in report.suspected_leaks.iter().take(LEAK_EXAMPLES) {
+            writeln!(
+                out,
+                "    {} closed at {}: {} objects, {} ({} old), retained by {}",
+                leak.tag,
+                duration(leak.closed_at_ms),
+                HumanCount(leak.objects),
+                HumanBytes(leak.bytes),
+                HumanBytes(leak.old_bytes),
+                gc_sim::leaks::format_path(&leak.root, &leak.path),
+            )?;
+        }
+        if report.suspected_leaks.len() > LEAK_EXAMPLES {
+            writeln!(
+                out,
+                "    ... and {} more (see the report's suspected_leaks)",
+                report.suspected_leaks.len() - LEAK_EXAMPLES
+            )?;
+        }
+    }
+    if let Some(why) = &report.why {
+        match &why.root {
+            Some(root) => {
+                writeln!(out, "  why is {} alive?  {}", why.query, gc_sim::leaks::format_path(root, &why.path))?
+            }
+            None => writeln!(out, "  why is {} alive?  it is not: no live object has this id or tag", why.query)?,
         }
     }
     if let Some(oom) = &s.oom {

@@ -377,3 +377,45 @@ fn plot_renders_saved_reports() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("takes one report"));
 }
+
+#[test]
+fn the_summary_names_suspected_leaks_and_why_answers_with_a_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let leak = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/traces/leak.json");
+    let out = gc_sim(&[
+        "run",
+        leak,
+        "--why",
+        "4",
+        "--heap-map-at",
+        "before:9",
+        "--heap-map-at",
+        "after:99",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("SUSPECTED LEAKS: 16 closed tags still alive"), "{stdout}");
+    assert!(stdout.contains("conn-1 closed at 80.8 ms: 7 objects"), "{stdout}");
+    assert!(stdout.contains("largest tags"), "{stdout}");
+    assert!(
+        stdout.contains("why is 4 alive?  timers -> Timeout#9 -> [0] closure#8 -> [0] Context#7 -> [0] KoaContext#6 -> [0] WebSocket#5 -> [0] Socket#4 (conn-1)"),
+        "{stdout}"
+    );
+    assert!(text(&out.stderr).contains("no heap map at after:99: the run had 9 collections"), "{}", text(&out.stderr));
+    let r = read_report(&report);
+    assert_eq!(r.why.unwrap().path.len(), 6);
+    let moments: Vec<String> = r.heap_maps.iter().map(|m| m.moment.to_string()).collect();
+    assert_eq!(moments, ["before:9", "end"]);
+
+    let fixed = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/traces/fixed.ndjson");
+    let out = gc_sim(&["run", fixed, "--why", "conn-1"]);
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains("SUSPECTED LEAKS"), "{stdout}");
+    assert!(stdout.contains("why is conn-1 alive?  it is not"), "{stdout}");
+    let bad = gc_sim(&["run", fixed, "--heap-map-at", "during:3"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("expected `before:N`, `after:N` (N >= 1) or `end`"), "{}", text(&bad.stderr));
+}
