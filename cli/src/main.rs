@@ -3,7 +3,8 @@
 //! ```text
 //! gc-sim run TRACE [--trace-gc] [--report FILE.json] [--plot FILE.png] [--why TAG_OR_ID] [--heap-map-at MOMENT]
 //!               [--max-old-space-size MB] ... [--quiet]
-//! gc-sim plot REPORT.json [REPORT2.json ...] -o FILE.png [--chart heap|pauses|comparison]
+//! gc-sim plot REPORT.json [REPORT2.json ...] -o FILE.png [--chart heap|pauses|comparison|heapmap]
+//!               [--moment MOMENT ...] [--color-by state|kind|tag]
 //! ```
 //!
 //! Exit codes: 0 success, 1 invalid trace or I/O error, 2 usage error, 3 the simulated program ran out of memory
@@ -58,6 +59,9 @@ struct RunArgs {
     /// Also draw the GC pauses over time (PNG, or SVG for a `.svg` path).
     #[arg(long, value_name = "FILE.png")]
     plot_pauses: Option<PathBuf>,
+    /// Also draw the heap maps (those of `--heap-map-at`, then the end) side by side (PNG, or SVG for `.svg`).
+    #[arg(long, value_name = "FILE.png")]
+    plot_heap_map: Option<PathBuf>,
     /// Explain why an object (its trace id) or a tag is alive at the end: its shortest retaining path from a root.
     #[arg(long, value_name = "TAG_OR_ID")]
     why: Option<String>,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use gc_sim::Report;
+use gc_sim::{HeapMapMoment, Report};
 
 /// Options of `gc-sim plot`.
 #[derive(Args, Debug)]
@@ -17,9 +17,18 @@ pub struct PlotArgs {
     /// The image to write: PNG, or SVG for a `.svg` path.
     #[arg(short, long, value_name = "FILE.png")]
     output: PathBuf,
-    /// Which chart: `heap` (the default for one report), `pauses`, or `comparison` (the default for several).
+    /// Which chart: `heap` (the default for one report), `pauses`, `comparison` (the default for several), or
+    /// `heapmap` (the default with `--moment` or `--color-by`).
     #[arg(long, value_enum)]
     chart: Option<Chart>,
+    /// Heap map: draw the map taken at this moment (`before:N`, `after:N` around collection N, or `end`); repeat
+    /// for maps side by side. Default: every map in the report.
+    #[arg(long = "moment", value_name = "MOMENT", value_parser = parse_moment)]
+    moments: Vec<HeapMapMoment>,
+    /// Heap map: what the cells show: `state` (live, dead, waste and free bytes), or the live bytes by `kind` or
+    /// `tag`.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    color_by: Option<ColorBy>,
 }
 
 /// The charts `gc-sim plot` draws.
@@ -31,6 +40,33 @@ enum Chart {
     Pauses,
     /// Old-generation size of several runs on one chart.
     Comparison,
+    /// Every page of the heap as a row of cells, at the report's heap-map moments.
+    Heapmap,
+}
+
+/// What the cells of a heap map show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ColorBy {
+    /// Live, dead, waste and free bytes.
+    State,
+    /// Live bytes by the cell's dominant kind.
+    Kind,
+    /// Live bytes by the cell's dominant tag.
+    Tag,
+}
+
+impl From<ColorBy> for visualizer::HeapMapColoring {
+    fn from(c: ColorBy) -> Self {
+        match c {
+            ColorBy::State => visualizer::HeapMapColoring::State,
+            ColorBy::Kind => visualizer::HeapMapColoring::Kind,
+            ColorBy::Tag => visualizer::HeapMapColoring::Tag,
+        }
+    }
+}
+
+fn parse_moment(text: &str) -> Result<HeapMapMoment, String> {
+    text.parse()
 }
 
 /// Runs `gc-sim plot`.
@@ -45,8 +81,20 @@ pub fn plot(args: PlotArgs) -> ExitCode {
 }
 
 fn render(args: &PlotArgs) -> Result<(), String> {
+    let heap_map_options = !args.moments.is_empty() || args.color_by.is_some();
+    let chart = match args.chart {
+        Some(chart) => chart,
+        None if heap_map_options => Chart::Heapmap,
+        None if args.reports.len() > 1 => Chart::Comparison,
+        None => Chart::Heap,
+    };
+    if heap_map_options && chart != Chart::Heapmap {
+        return Err(format!(
+            "--moment and --color-by apply to the heap map (--chart heapmap), not to the {} chart",
+            format!("{chart:?}").to_lowercase()
+        ));
+    }
     let reports = args.reports.iter().map(read_report).collect::<Result<Vec<Report>, String>>()?;
-    let chart = args.chart.unwrap_or(if reports.len() > 1 { Chart::Comparison } else { Chart::Heap });
     let single = || match reports.as_slice() {
         [one] => Ok(one),
         _ => Err(format!("the {chart:?} chart takes one report, not {}", reports.len()).to_lowercase()),
@@ -55,8 +103,21 @@ fn render(args: &PlotArgs) -> Result<(), String> {
         Chart::Heap => visualizer::render_heap(single()?, &args.output, &visualizer::HeapChartOptions::default()),
         Chart::Pauses => visualizer::render_pauses(single()?, &args.output),
         Chart::Comparison => visualizer::render_comparison(&reports.iter().collect::<Vec<_>>(), &args.output),
+        Chart::Heapmap => {
+            let options = visualizer::HeapMapOptions {
+                moments: (!args.moments.is_empty()).then(|| args.moments.clone()),
+                color_by: args.color_by.map_or(visualizer::HeapMapColoring::State, Into::into),
+                ..visualizer::HeapMapOptions::default()
+            };
+            visualizer::render_heap_map(single()?, &args.output, &options)
+        }
     };
-    result.map_err(|e| e.to_string())
+    result.map_err(|e| match e {
+        visualizer::VisualizerError::MissingHeapMap { .. } => {
+            format!("{e} (take maps before and after collections with `gc-sim run --heap-map-at MOMENT`)")
+        }
+        e => e.to_string(),
+    })
 }
 
 fn read_report(path: &PathBuf) -> Result<Report, String> {

@@ -89,6 +89,10 @@ fn replay(args: &RunArgs) -> Result<ExitCode, String> {
     if let Some(path) = &args.plot_pauses {
         visualizer::render_pauses(&report, path).map_err(|e| e.to_string())?;
     }
+    if let Some(path) = &args.plot_heap_map {
+        visualizer::render_heap_map(&report, path, &visualizer::HeapMapOptions::default())
+            .map_err(|e| e.to_string())?;
+    }
     if !args.quiet {
         summary::print(&mut out, &source_name, &report).map_err(|e| format!("cannot write to standard output: {e}"))?;
     }

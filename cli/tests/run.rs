@@ -383,6 +383,7 @@ fn the_summary_names_suspected_leaks_and_why_answers_with_a_path() {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("r.json");
     let leak = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/traces/leak.json");
+    let map = dir.path().join("map.png");
     let out = gc_sim(&[
         "run",
         leak,
@@ -394,6 +395,8 @@ fn the_summary_names_suspected_leaks_and_why_answers_with_a_path() {
         "after:99",
         "--report",
         report.to_str().unwrap(),
+        "--plot-heap-map",
+        map.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
@@ -409,6 +412,12 @@ fn the_summary_names_suspected_leaks_and_why_answers_with_a_path() {
     assert_eq!(r.why.unwrap().path.len(), 6);
     let moments: Vec<String> = r.heap_maps.iter().map(|m| m.moment.to_string()).collect();
     assert_eq!(moments, ["before:9", "end"]);
+    let plotted = std::fs::read(&map).unwrap();
+    assert_eq!(&plotted[..8], b"\x89PNG\r\n\x1a\n");
+    let replot = dir.path().join("replot.png");
+    let out = gc_sim(&["plot", report.to_str().unwrap(), "-o", replot.to_str().unwrap(), "--chart", "heapmap"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read(&replot).unwrap(), plotted, "the same maps from the saved report, byte for byte");
 
     let fixed = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/traces/fixed.ndjson");
     let out = gc_sim(&["run", fixed, "--why", "conn-1"]);

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use gc_sim::HeapMapMoment;
+
 /// Why a chart could not be rendered or written.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -32,6 +34,19 @@ pub enum VisualizerError {
         /// What is missing.
         reason: &'static str,
     },
+    /// A heap map was asked for at a moment the report has no map of.
+    #[error(
+        "the report \"{name}\" has no heap map at {moment}; its heap maps are at: {}",
+        moment_list(.available)
+    )]
+    MissingHeapMap {
+        /// The report's (trace's) name.
+        name: String,
+        /// The moment asked for.
+        moment: HeapMapMoment,
+        /// The moments of the report's maps, in the report's order.
+        available: Vec<HeapMapMoment>,
+    },
     /// A comparison was asked for with no report.
     #[error("a comparison needs at least one report")]
     NoReports,
@@ -45,6 +60,11 @@ pub enum VisualizerError {
         /// The requested height.
         height: u32,
     },
+}
+
+/// `before:8, after:8, end`.
+fn moment_list(moments: &[HeapMapMoment]) -> String {
+    moments.iter().map(HeapMapMoment::to_string).collect::<Vec<_>>().join(", ")
 }
 
 /// Turns a plotters error (or any displayable error) into [`VisualizerError::Drawing`].

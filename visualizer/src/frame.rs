@@ -14,7 +14,7 @@ use crate::units::tick_label;
 use crate::{font, VisualizerError};
 
 /// Height of the title band.
-const HEADER_HEIGHT: u32 = 66;
+pub(crate) const HEADER_HEIGHT: u32 = 66;
 /// Size of titles (plotters' size: the em is size / 1.24 pixels).
 pub(crate) const TITLE_SIZE: f64 = 26.0;
 /// Size of subtitles and axis descriptions.
@@ -60,9 +60,13 @@ pub(crate) fn frame<DB: DrawingBackend>(
     header.draw(&Text::new(title, (16, 12), text(TITLE_SIZE, palette::TEXT))).drawn()?;
     let subtitle = fit(&header, subtitle, SUBTITLE_SIZE, width.saturating_sub(32))?;
     header.draw(&Text::new(subtitle, (16, 42), text(SUBTITLE_SIZE, palette::MUTED_TEXT))).drawn()?;
-    let legend_width = (f64::from(width) * 0.26).clamp(230.0, 360.0) as u32;
-    let (plot, legend) = body.split_horizontally(width - legend_width);
+    let (plot, legend) = body.split_horizontally(width - legend_width(width));
     Ok(Frame { plot, legend })
+}
+
+/// The width of the legend panel of a chart `width` pixels wide: 26 % of it, 230 to 360 pixels.
+pub(crate) fn legend_width(width: u32) -> u32 {
+    (f64::from(width) * 0.26).clamp(230.0, 360.0) as u32
 }
 
 /// `text`, cut with an ellipsis so that it fits `max_width` pixels at `size`.

@@ -7,6 +7,7 @@
 //! | heap by generation | [`render_heap`] | stacked used bytes of old, large-object and new space over simulated time, committed sizes, the old-generation allocation limit, every scavenge and mark-compact, the trace's marks and an out-of-memory death |
 //! | pauses | [`render_pauses`] | the modelled pause of every collection, by collector, with totals |
 //! | comparison | [`render_comparison`] | the old generation (and the whole heap) of several runs on the same axes, e.g. a leaky and a fixed version of a program |
+//! | heap map | [`render_heap_map`] | every page of the heap as a row of 64 cells, as GCspy draws a heap, each cell filled with its shares of live, dead, waste and free bytes (or its live bytes by kind or tag); several moments side by side, e.g. before and after a mark-compact |
 //!
 //! The format follows the path: a path ending in `.svg` (any case) gives SVG, anything else PNG. The
 //! `*_chart` functions return the bytes instead of writing a file.
@@ -17,12 +18,13 @@
 //!
 //! ```no_run
 //! use gc_sim::replay::replay_trace;
-//! use visualizer::{render_heap, render_pauses, HeapChartOptions};
+//! use visualizer::{render_heap, render_heap_map, render_pauses, HeapChartOptions, HeapMapOptions};
 //!
 //! let trace = std::fs::read("leak.ndjson")?;
 //! let report = replay_trace(&trace[..], "leak.ndjson", None, |h| Ok(h.heap.clone()))?.report();
 //! render_heap(&report, "heap.png", &HeapChartOptions::default())?;
 //! render_pauses(&report, "pauses.svg")?;
+//! render_heap_map(&report, "heap-map.png", &HeapMapOptions::default())?; // the report's end map
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -32,16 +34,13 @@
 //! | `heap_chart` | the heap-by-generation chart |
 //! | `pause_chart` | the pause chart |
 //! | `comparison_chart` | the comparison of several runs |
+//! | `heap_map_chart` | the heap map: layout of pages into columns, cells, label colours |
 //! | [`units`] | human units for bytes and time, the heap configuration summary |
 //! | [`palette`] | the colours every chart uses (public, so that tests can find them in an image) |
 //! | `envelope` | per-pixel-column downsampling of time series |
 //! | `frame`, `legend` | title, layout, axes and the legend panel shared by the charts |
 //! | `font`, `text` | the bundled font, its one-time registration, and text measured and drawn with it |
 //! | `output` | the PNG and SVG backends and the encoding |
-//!
-//! TODO(heap map): a fourth chart, the heap map (one cell per page, coloured by space and filled by live bytes,
-//! over time), needs per-page data that [`Report`] does not carry yet. Add it here as `render_heap_map` once the
-//! report has page snapshots.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -51,6 +50,7 @@ mod error;
 mod font;
 mod frame;
 mod heap_chart;
+mod heap_map_chart;
 mod legend;
 mod output;
 pub mod palette;
@@ -61,7 +61,7 @@ pub mod units;
 use std::path::Path;
 
 pub use error::VisualizerError;
-pub use gc_sim::Report;
+pub use gc_sim::{HeapMapMoment, Report};
 pub use output::ImageFormat;
 
 /// The size of a chart in pixels (for SVG, in user units).
@@ -185,4 +185,85 @@ pub fn render_comparison(reports: &[&Report], path: impl AsRef<Path>) -> Result<
 /// As [`render_comparison`], except I/O, plus [`VisualizerError::InvalidSize`].
 pub fn comparison_chart(reports: &[&Report], format: ImageFormat, size: ChartSize) -> Result<Vec<u8>, VisualizerError> {
     output::render(&comparison_chart::ComparisonChart::new(reports, size)?, format)
+}
+
+/// What the cells of a heap map show ([`HeapMapOptions::color_by`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum HeapMapColoring {
+    /// Each cell's shares of live, dead, waste and free bytes, in [`palette::HEAP_MAP_LIVE`],
+    /// [`palette::HEAP_MAP_DEAD`], [`palette::HEAP_MAP_WASTE`] and [`palette::HEAP_MAP_FREE`].
+    #[default]
+    State,
+    /// As [`State`](Self::State), but the live share is coloured by the cell's dominant kind (the kind with the
+    /// most live bytes in the cell).
+    Kind,
+    /// As [`State`](Self::State), but the live share is coloured by the cell's dominant tag.
+    Tag,
+}
+
+/// Options of the heap map ([`render_heap_map`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeapMapOptions {
+    /// The maps to draw, as panels in this order (left to right, then top to bottom); `None` (or an empty list)
+    /// draws every map of the report, in the report's order.
+    pub moments: Option<Vec<HeapMapMoment>>,
+    /// What the cells show.
+    pub color_by: HeapMapColoring,
+    /// The chart's size. The image is always exactly this size: the cells shrink to fit the pages (see
+    /// [`render_heap_map`]).
+    pub size: ChartSize,
+}
+
+impl Default for HeapMapOptions {
+    /// Every map, coloured by state, 1280 × 720.
+    fn default() -> Self {
+        HeapMapOptions { moments: None, color_by: HeapMapColoring::State, size: ChartSize::default() }
+    }
+}
+
+/// Renders the heap map of `report` to `path` (SVG if the path ends in `.svg`, PNG otherwise).
+///
+/// Each map the options select (see [`gc_sim::heap_map`]) is a panel, side by side from left to right (in rows of
+/// panels when they do not fit in one), titled by its moment (`before GC #8 (Mark-Compact), 283 ms`) and its
+/// totals. In a panel every page is a row of 64 cells, grouped by space in the map's order: new space's to-space
+/// pages, old space, young large objects, old large objects; each group starts with a heading (the space, its pages
+/// and live bytes), and the page numbers stand at the left every few rows. Each cell is filled from the bottom with
+/// its shares of live, dead, waste and free bytes, then the page header or a large page's rounding
+/// ([`palette::HEAP_MAP_HEADER`]); every share that is not empty gets at least one pixel. Coloured by kind or tag,
+/// the live share takes the colour of the cell's dominant label: the ten labels with the most live bytes over all
+/// panels get [`palette::HEAP_MAP_LABELS`] and a legend entry each, the others share
+/// [`palette::HEAP_MAP_OTHER_LABEL`]. The legend gives each state's bytes in each panel (up to three panels).
+///
+/// **Large heaps.** The image is always [`HeapMapOptions::size`]. Cells are as large as fits, at most 14 pixels,
+/// the same in every panel: the tallest rows first, then the widest cells, at most twice as wide as tall or tall as
+/// wide. A panel whose pages do not fit in one column wraps them into several columns side by side. Cells under 5
+/// pixels lose the 1-pixel gap between them, and cells less than 3 pixels tall show only their largest share. When
+/// the pages do not fit even with rows of 1 pixel, the last pages of a panel are left out, its totals line says how
+/// many (`+1,234 more pages not shown`) and the legend says so; the totals still count every page. Panels are at
+/// least 160 × 130 pixels: the maps beyond those that fit are left out, and the subtitle says how many are shown.
+/// Give a larger size (up to [`ChartSize::MAX_SIDE`]) for more detail.
+///
+/// # Errors
+/// [`VisualizerError::EmptyReport`] if the report has no heap map, [`VisualizerError::MissingHeapMap`] if a
+/// requested moment is not in it (the error lists those that are), [`VisualizerError::InvalidSize`],
+/// [`VisualizerError::Drawing`], [`VisualizerError::Encoding`] or [`VisualizerError::Io`].
+pub fn render_heap_map(
+    report: &Report,
+    path: impl AsRef<Path>,
+    options: &HeapMapOptions,
+) -> Result<(), VisualizerError> {
+    let path = path.as_ref();
+    output::write(path, &heap_map_chart(report, ImageFormat::from_path(path), options)?)
+}
+
+/// The heap map of `report` ([`render_heap_map`]) as PNG or SVG bytes.
+///
+/// # Errors
+/// As [`render_heap_map`], except I/O.
+pub fn heap_map_chart(
+    report: &Report,
+    format: ImageFormat,
+    options: &HeapMapOptions,
+) -> Result<Vec<u8>, VisualizerError> {
+    output::render(&heap_map_chart::HeapMapChart::new(report, options)?, format)
 }

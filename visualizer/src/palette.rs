@@ -72,3 +72,37 @@ pub const COMPARISON: [Rgb; 8] = [
 pub fn comparison(index: usize) -> Rgb {
     COMPARISON[index % COMPARISON.len()]
 }
+
+/// Heap map: bytes of live (reachable) objects, in the default colouring by state (Okabe–Ito blue).
+pub const HEAP_MAP_LIVE: Rgb = Rgb(0, 114, 178);
+/// Heap map: bytes of dead objects not yet collected (Okabe–Ito vermillion).
+pub const HEAP_MAP_DEAD: Rgb = Rgb(213, 94, 0);
+/// Heap map: bytes lost to holes, page tails and LAB slack (Okabe–Ito reddish purple).
+pub const HEAP_MAP_WASTE: Rgb = Rgb(204, 121, 167);
+/// Heap map: free bytes, ready for allocation (a pale blue, lighter than everything else in a cell).
+pub const HEAP_MAP_FREE: Rgb = Rgb(198, 226, 242);
+/// Heap map: bytes of a cell that are none of the four states: the page header, a large page's rounding (a warm
+/// light grey, so that grey text anti-aliasing never produces it).
+pub const HEAP_MAP_HEADER: Rgb = Rgb(226, 223, 214);
+/// Heap map coloured by kind or tag: the live bytes of the labels with the most live bytes, in rank order. None of
+/// them is close to the dead, waste or free colours, which keep their meaning in that colouring.
+pub const HEAP_MAP_LABELS: [Rgb; 10] = [
+    Rgb(31, 119, 180),
+    Rgb(44, 160, 44),
+    Rgb(148, 103, 189),
+    Rgb(23, 190, 207),
+    Rgb(140, 86, 75),
+    Rgb(188, 189, 34),
+    Rgb(57, 59, 121),
+    Rgb(152, 223, 138),
+    Rgb(197, 176, 213),
+    Rgb(196, 156, 148),
+];
+/// Heap map coloured by kind or tag: the live bytes of every label after the first [`HEAP_MAP_LABELS`]`.len()`.
+pub const HEAP_MAP_OTHER_LABEL: Rgb = Rgb(128, 128, 100);
+
+/// The colour of the label ranked `rank` (0 for the most live bytes) in a heap map coloured by kind or tag:
+/// [`HEAP_MAP_LABELS`], then [`HEAP_MAP_OTHER_LABEL`] for every rank after them.
+pub fn heap_map_label(rank: usize) -> Rgb {
+    HEAP_MAP_LABELS.get(rank).copied().unwrap_or(HEAP_MAP_OTHER_LABEL)
+}
