@@ -86,5 +86,36 @@ fn mark_compact_1m_live(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, allocation_mostly_dead, scavenge_scaling, mark_compact_1m_live);
+/// Leak analysis of a leaky server's heap: 2,000 connections of 100 tagged objects each (a Timeout in `timers`
+/// holding a chain and a fan of objects), all promoted. Measures the heap snapshot (dominator tree), the per-tag
+/// retention on top of it, and a heap map.
+fn leak_analysis_200k(c: &mut Criterion) {
+    const CONNECTIONS: u64 = 2_000;
+    const PER_CONNECTION: u64 = 100;
+    let mut heap = Heap::default();
+    for conn in 0..CONNECTIONS {
+        let tag = heap.label(&format!("conn-{conn}"));
+        let labels = Labels { tag: Some(tag), ..Labels::NONE };
+        let timer = heap.alloc(104, 2, labels).unwrap();
+        heap.add_root("timers", timer).unwrap();
+        let mut tail = timer;
+        for i in 1..PER_CONNECTION {
+            let next = heap.alloc(48, 2, labels).unwrap();
+            heap.write(tail, (i % 2) as u32, Some(next)).unwrap();
+            if i % 2 == 0 {
+                tail = next;
+            }
+        }
+    }
+    heap.collect(Collection::Major).unwrap();
+    let mut group = c.benchmark_group("leak_analysis");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(CONNECTIONS * PER_CONNECTION));
+    group.bench_function("snapshot_200k_objects", |b| b.iter(|| heap.snapshot().live()));
+    group.bench_function("snapshot_and_tags_200k_objects", |b| b.iter(|| heap.snapshot().tag_retention().len()));
+    group.bench_function("heap_map_200k_objects", |b| b.iter(|| heap.heap_map().pages.len()));
+    group.finish();
+}
+
+criterion_group!(benches, allocation_mostly_dead, scavenge_scaling, mark_compact_1m_live, leak_analysis_200k);
 criterion_main!(benches);
