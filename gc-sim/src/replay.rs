@@ -427,6 +427,13 @@ mod tests {
     }
 
     #[test]
+    fn a_run_without_collections_reports_zero_pauses_not_negative_zero() {
+        let report = run(&[A1]).unwrap().report();
+        let json = serde_json::to_string(&report.summary).unwrap();
+        assert!(json.contains(r#""scavenge_pause_ms":0.0,"mark_compact_pause_ms":0.0"#), "{json}");
+    }
+
+    #[test]
     fn ids_in_any_order_are_remembered_and_pruned() {
         let mut events = vec![r#"{"op": "enter"}"#.to_owned()];
         // Ids out of order: every one is its own run.

@@ -140,7 +140,8 @@ impl Report {
         let leaks = LeakAnalysis::new(replay, &snapshot, &namer);
         let totals = heap.totals();
         let events = heap.events().to_vec();
-        let pause = |collector| events.iter().filter(|e| e.collector == collector).map(|e| e.pause_ms).sum::<f64>();
+        let pause =
+            |collector| events.iter().filter(|e| e.collector == collector).map(|e| e.pause_ms).fold(0.0, |a, b| a + b);
         let live = snapshot.live();
         let summary = Summary {
             trace_events: replay.events(),
