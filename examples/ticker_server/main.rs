@@ -1,0 +1,195 @@
+//! `ticker_server`: writes the allocation trace of the seed's Koa + koa-websocket "ticker" server under a wave
+//! client, leaky (the `setInterval` of each connection is never cleared) or fixed (`clearInterval` on close).
+//!
+//! ```sh
+//! cargo run --example ticker_server -- --leaky --clients 200 | cargo run --release -- run - --trace-gc
+//! ```
+//!
+//! The model, its calibration against Node 20 and its parameters: `docs/ticker-server.md`.
+
+mod model;
+mod simulation;
+#[cfg(test)]
+mod tests;
+mod trace;
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::error::ErrorKind;
+use clap::{ArgGroup, CommandFactory, Parser};
+
+use crate::simulation::{Mode, Stats, Workload};
+use crate::trace::{Form, HeapHeader, TraceWriter};
+
+/// Write the allocation trace (trace format v1) of the seed's ticker server under a wave client.
+///
+/// Each connection to `/websocket/:id` starts `setInterval(fn, TICK_MS)`, which sends `{id, n}` when
+/// `Math.random() > 0.3`. The leaky server never clears it: closed connections stay reachable from the root set
+/// `timers` and their timers keep firing.
+#[derive(Parser, Debug)]
+#[command(name = "ticker_server", group(ArgGroup::new("mode").required(true).args(["leaky", "fixed"])))]
+pub struct Cli {
+    /// The seed as written: the `close` handler never calls `clearInterval`.
+    #[arg(long)]
+    leaky: bool,
+    /// The fix: the `close` handler calls `clearInterval(t)`.
+    #[arg(long)]
+    fixed: bool,
+    /// Connections the client opens in all (at most a million).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=MAX_CLIENTS))]
+    clients: u32,
+    /// Connections per wave (client.js's PER_WAVE).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    wave_size: u32,
+    /// Time between the starts of two waves, ms (WAVE_MS).
+    #[arg(long, default_value_t = 3000)]
+    wave_interval_ms: u64,
+    /// The opens of a wave are spread over this time, ms (STAGGER_MS).
+    #[arg(long, default_value_t = 500)]
+    wave_spread_ms: u64,
+    /// When the first wave starts, ms after the server (the real runs: 10000).
+    #[arg(long, default_value_t = 0)]
+    start_ms: u64,
+    /// How long each connection stays open, ms (HOLD_MS).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    hold_ms: u64,
+    /// The interval's period, ms (TICK_MS).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    tick_ms: u64,
+    /// When the run ends with `gc(); gc()`, ms after the server starts (RUN_MS).
+    #[arg(long, default_value_t = 150_000, value_parser = clap::value_parser!(u64).range(1..))]
+    duration_ms: u64,
+    /// Seed of `Math.random()`.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The trace's form.
+    #[arg(long, value_enum, default_value_t = Form::Ndjson)]
+    format: Form,
+    /// Header: initial semi-space size, KiB (Node's --min-semi-space-size is in MiB).
+    #[arg(long, value_name = "KIB")]
+    min_semi_space_kib: Option<u64>,
+    /// Header: maximum semi-space size, KiB (Node's --max-semi-space-size is in MiB).
+    #[arg(long, value_name = "KIB")]
+    max_semi_space_kib: Option<u64>,
+    /// Header: maximum old generation, MiB (--max-old-space-size).
+    #[arg(long, value_name = "MIB")]
+    max_old_space_mib: Option<u64>,
+    /// Header: the initial old-generation allocation limit, KiB (V8 computes it; a small one brings the first
+    /// mark-compact early).
+    #[arg(long, value_name = "KIB")]
+    initial_old_limit_kib: Option<u64>,
+    /// Write the trace here instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Print what happened to standard error: connections, timer callbacks, sends, events.
+    #[arg(long)]
+    stats: bool,
+}
+
+/// The largest `--clients`: every connection is scheduled up front.
+const MAX_CLIENTS: i64 = 1_000_000;
+
+/// The output buffer's size.
+const BUFFER: usize = 64 * 1024;
+
+impl Cli {
+    /// The workload the arguments describe.
+    pub fn workload(&self) -> Workload {
+        Workload {
+            mode: if self.leaky { Mode::Leaky } else { Mode::Fixed },
+            clients: self.clients,
+            wave_size: self.wave_size,
+            wave_interval_ms: self.wave_interval_ms,
+            wave_spread_ms: self.wave_spread_ms,
+            start_ms: self.start_ms,
+            hold_ms: self.hold_ms,
+            tick_ms: self.tick_ms,
+            duration_ms: self.duration_ms,
+            seed: self.seed,
+        }
+    }
+
+    /// The header's `heap` object, checked as the replay will check it.
+    ///
+    /// # Errors
+    /// A message naming the bad option.
+    pub fn heap(&self) -> Result<HeapHeader, String> {
+        let bytes = |value: Option<u64>, unit: u64, option: &str| match value {
+            Some(v) => v.checked_mul(unit).map(Some).ok_or_else(|| format!("--{option} {v} is too large")),
+            None => Ok(None),
+        };
+        let heap = HeapHeader {
+            min_semi_space_size: bytes(self.min_semi_space_kib, 1024, "min-semi-space-kib")?,
+            max_semi_space_size: bytes(self.max_semi_space_kib, 1024, "max-semi-space-kib")?,
+            max_old_generation_size: bytes(self.max_old_space_mib, 1024 * 1024, "max-old-space-mib")?,
+            initial_old_generation_limit: bytes(self.initial_old_limit_kib, 1024, "initial-old-limit-kib")?,
+        };
+        let defaults = gc_sim::HeapConfig::default();
+        let config = gc_sim::HeapConfig {
+            min_semi_space_size: heap.min_semi_space_size.unwrap_or(defaults.min_semi_space_size),
+            max_semi_space_size: heap.max_semi_space_size.unwrap_or(defaults.max_semi_space_size),
+            max_old_generation_size: heap.max_old_generation_size.unwrap_or(defaults.max_old_generation_size),
+            initial_old_generation_limit: heap.initial_old_generation_limit,
+            ..defaults
+        };
+        config.validate().map_err(|e| format!("invalid heap options: {e}"))?;
+        Ok(heap)
+    }
+
+    /// The trace's name: the mode and the workload.
+    pub fn name(&self) -> String {
+        let w = self.workload();
+        format!(
+            "ticker server ({}): {} clients in waves of {} every {} ms, held {} ms, interval {} ms, seed {}",
+            if self.leaky { "leaky" } else { "fixed" },
+            w.clients,
+            w.wave_size,
+            w.wave_interval_ms,
+            w.hold_ms,
+            w.tick_ms,
+            w.seed
+        )
+    }
+
+    /// Writes the whole trace to `out`, with header `heap` (from [`heap`](Cli::heap)).
+    ///
+    /// # Errors
+    /// Any error writing.
+    pub fn generate<W: Write>(&self, heap: &HeapHeader, out: W) -> io::Result<(W, Stats)> {
+        let mut trace = TraceWriter::new(out, self.format, &self.name(), heap)?;
+        let stats = simulation::simulate(&self.workload(), &mut trace)?;
+        Ok((trace.finish()?, stats))
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let heap = cli.heap().unwrap_or_else(|message| Cli::command().error(ErrorKind::ValueValidation, message).exit());
+    let result = match &cli.output {
+        Some(path) => File::create(path)
+            .and_then(|file| cli.generate(&heap, BufWriter::with_capacity(BUFFER, file)).map(|(_, s)| s)),
+        None => cli.generate(&heap, BufWriter::with_capacity(BUFFER, io::stdout().lock())).map(|(_, s)| s),
+    };
+    match result {
+        Ok(stats) => {
+            if cli.stats {
+                eprintln!(
+                    "ticker_server: {} connections opened, {} closed; {} timer callbacks while open, {} after close; \
+                     {} sends; {} events",
+                    stats.opened, stats.closed, stats.ticks_open, stats.ticks_closed, stats.sends, stats.events
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        // The reader went away (`| head`): nothing left to do.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            let target = cli.output.as_ref().map_or_else(|| "<stdout>".to_owned(), |p| p.display().to_string());
+            eprintln!("ticker_server: {target}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! The generator's tests: the committed example traces cannot drift from it, the leaky and fixed servers tell their
+//! stories when replayed through gc-sim, and the simulated figures match the Node 20 measurements of
+//! `../shared/v8/ticker/` (README.md and runs/snapshot_diff_500.txt).
+
+use std::collections::{BTreeMap, VecDeque};
+
+use clap::Parser;
+use gc_sim::trace::TraceFormat;
+use gc_sim::{replay_trace, Replay, Report};
+
+use crate::model::{self, Phase};
+use crate::simulation::{Graph, Stats};
+use crate::Cli;
+
+/// The arguments of the committed example traces, but the mode (`--leaky` or `--fixed`).
+const EXAMPLE_ARGS: &str = "--clients 20 --wave-size 5 --wave-interval-ms 500 --wave-spread-ms 100 --hold-ms 500 \
+                            --tick-ms 50 --duration-ms 2500 --seed 1 --min-semi-space-kib 256 \
+                            --max-semi-space-kib 256 --max-old-space-mib 16 --initial-old-limit-kib 64";
+const TRACES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/traces");
+
+/// Measured on Node 20 (`../shared/v8/ticker/README.md`, "Bytes retained per leaked connection"): Δ
+/// `old_space_used` after `gc(); gc()` between the leaky and fixed TICK_MS=10 `--trace-gc` runs, per connection.
+const MEASURED_BYTES_PER_LEAKED_CONNECTION: f64 = 5_303.0;
+/// Measured: heap-snapshot node count, leaky minus fixed, per leaked connection (`runs/snapshot_diff_500.txt`).
+const MEASURED_OBJECTS_PER_LEAKED_CONNECTION: f64 = 83.5;
+/// Measured: bytes allocated per timer tick in the leaky TICK_MS=10 run (README: "about 296 B per timer tick").
+const MEASURED_BYTES_PER_TICK: f64 = 296.0;
+/// Measured: bytes the fixed TICK_MS=10 run allocated per connection (272 MB, less the idle run's 13.7 MB, over
+/// 2,000 connections).
+const MEASURED_BYTES_PER_CONNECTION_LIFETIME: f64 = (272.0e6 - 13.7e6) / 2_000.0;
+
+fn cli(mode: &str, args: &str) -> Cli {
+    let argv = ["ticker_server", mode].into_iter().chain(args.split_whitespace());
+    Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn generate(cli: &Cli) -> (Vec<u8>, Stats) {
+    cli.generate(&cli.heap().unwrap(), Vec::new()).unwrap()
+}
+
+fn replay(trace: &[u8]) -> Replay {
+    replay_trace(trace, "ticker.ndjson", Some(TraceFormat::Ndjson), |h| Ok(h.heap.clone())).unwrap_or_else(|e| {
+        panic!("the trace does not replay: {e}");
+    })
+}
+
+fn run(mode: &str, args: &str) -> (Replay, Stats) {
+    let (trace, stats) = generate(&cli(mode, args));
+    (replay(&trace), stats)
+}
+
+/// Live objects and bytes of connection `id`.
+fn connection(replay: &Replay, id: u32) -> (u64, u64) {
+    let heap = replay.heap();
+    heap.find_label(&format!("conn-{id}")).map_or((0, 0), |tag| heap.tagged(tag))
+}
+
+fn retained_by<'r>(report: &'r Report, root: &str) -> Option<&'r gc_sim::retainers::RootRetention> {
+    report.retainers.iter().find(|r| r.root == root)
+}
+
+fn within(simulated: f64, measured: f64, tolerance: f64) -> bool {
+    (simulated - measured).abs() <= tolerance * measured
+}
+
+#[test]
+fn committed_traces_are_what_the_generator_writes() {
+    let readme = std::fs::read_to_string(format!("{TRACES}/README.md")).unwrap();
+    for mode in ["leaky", "fixed"] {
+        let path = format!("examples/traces/ticker-{mode}.ndjson");
+        let committed = std::fs::read(format!("{TRACES}/ticker-{mode}.ndjson")).unwrap();
+        let (generated, _) = generate(&cli(&format!("--{mode}"), EXAMPLE_ARGS));
+        assert!(committed == generated, "{path} differs from the generator's output: regenerate it");
+        assert!((200_000..600_000).contains(&committed.len()), "{path} is {} bytes", committed.len());
+        let command = format!("cargo run --example ticker_server -- --{mode} {EXAMPLE_ARGS} -o {path}");
+        let command = command.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(readme.contains(&command), "examples/traces/README.md does not give the command:\n{command}");
+    }
+}
+
+#[test]
+fn leaky_keeps_every_closed_connection_in_old_space_through_timers() {
+    let committed = std::fs::read(format!("{TRACES}/ticker-leaky.ndjson")).unwrap();
+    let replay = replay(&committed);
+    let report = replay.report();
+    assert!(report.summary.scavenges >= 4, "{} scavenges", report.summary.scavenges);
+    assert!(report.summary.mark_compacts >= 3, "one at the allocation limit and the two forced ones");
+    let closed: Vec<&str> = report.marks.iter().filter_map(|m| m.closes.as_deref()).collect();
+    assert_eq!(closed.len(), 20);
+
+    // Every connection's 83 objects are alive, all of them in old space.
+    let objects = model::CONNECTION.len() as u64;
+    let bytes: u64 = model::CONNECTION.iter().map(|p| u64::from(p.size)).sum();
+    for id in 0..20 {
+        assert_eq!(connection(&replay, id), (objects, bytes), "conn-{id}");
+    }
+    let heap = replay.heap();
+    let old = |info: &gc_sim::ObjectInfo| !info.space.is_young();
+    let tagged: Vec<_> = heap.objects().filter(|(_, o)| o.labels.tag.is_some()).map(|(_, o)| o).collect();
+    let old_bytes: u64 = tagged.iter().filter(|o| old(o)).map(|o| u64::from(o.size)).sum();
+    let all_bytes: u64 = tagged.iter().map(|o| u64::from(o.size)).sum();
+    assert!(old_bytes * 100 >= all_bytes * 95, "{old_bytes} of {all_bytes} B in old space");
+
+    // `timers` alone keeps them: one handle per connection; the sockets' handles are gone.
+    let timers = retained_by(&report, model::TIMERS).expect("timers retains the connections");
+    assert_eq!(timers.handles, 20);
+    assert_eq!((timers.retained_objects, timers.retained_bytes), (20 * objects, 20 * bytes));
+    assert!(timers.retained_old_bytes * 100 >= timers.retained_bytes * 95);
+    assert!(retained_by(&report, model::HANDLES).is_none(), "{:?}", report.retainers);
+}
+
+#[test]
+fn fixed_frees_every_closed_connection_and_keeps_a_constant_live_set() {
+    let committed = std::fs::read(format!("{TRACES}/ticker-fixed.ndjson")).unwrap();
+    let replay = replay(&committed);
+    let report = replay.report();
+    assert!(report.summary.scavenges >= 4, "{} scavenges", report.summary.scavenges);
+    assert!(report.summary.promoted_bytes > 0, "some connections were promoted, then freed");
+    for id in 0..20 {
+        assert_eq!(connection(&replay, id), (0, 0), "conn-{id}");
+    }
+    assert!(retained_by(&report, model::TIMERS).is_none(), "{:?}", report.retainers);
+
+    // Twice the connections, the same live old bytes: only the server's own objects.
+    let args = EXAMPLE_ARGS.replace("--clients 20 --wave-size 5", "--clients 40 --wave-size 10");
+    let (twice, stats) = run("--fixed", &args);
+    assert_eq!(stats.closed, 40);
+    let twice = twice.report().summary;
+    assert_eq!(twice.live_old_bytes, report.summary.live_old_bytes);
+    let server: u64 = model::SERVER.iter().map(|p| u64::from(p.size)).sum();
+    assert_eq!(twice.live_old_bytes, server);
+}
+
+#[test]
+fn a_leaked_connection_retains_what_node_20_retained() {
+    let (leaky, stats) = run("--leaky", EXAMPLE_ARGS);
+    let (fixed, _) = run("--fixed", EXAMPLE_ARGS);
+    let (leaky, fixed) = (leaky.report().summary, fixed.report().summary);
+    let closed = stats.closed as f64;
+    let bytes = (leaky.live_old_bytes - fixed.live_old_bytes) as f64 / closed;
+    let objects = (leaky.live_objects - fixed.live_objects) as f64 / closed;
+    assert!(within(bytes, MEASURED_BYTES_PER_LEAKED_CONNECTION, 0.10), "{bytes} B per leaked connection");
+    assert!(within(objects, MEASURED_OBJECTS_PER_LEAKED_CONNECTION, 0.10), "{objects} objects per connection");
+}
+
+#[test]
+fn a_timer_tick_allocates_what_node_20_did() {
+    // Two leaky runs that differ only by one more second of tail, when every connection has closed and only
+    // the leaked timers run: the difference is what those ticks allocate.
+    let args = "--clients 50 --wave-size 50 --hold-ms 1000 --tick-ms 10 --duration-ms 3000";
+    let (short, short_stats) = run("--leaky", args);
+    let (long, long_stats) = run("--leaky", &args.replace("3000", "4000"));
+    assert_eq!(long_stats.ticks_open, short_stats.ticks_open);
+    let ticks = long_stats.ticks_closed - short_stats.ticks_closed;
+    assert_eq!(ticks, 50 * 100, "every leaked timer fires every 10 ms");
+    let bytes = long.report().summary.allocated_bytes - short.report().summary.allocated_bytes;
+    let per_tick = bytes as f64 / ticks as f64;
+    assert!(within(per_tick, MEASURED_BYTES_PER_TICK, 0.10), "{per_tick} B per tick");
+    let sends = (long_stats.sends - short_stats.sends) as f64 / ticks as f64;
+    assert!(within(sends, 0.7, 0.05), "{sends} of the ticks send");
+}
+
+#[test]
+fn a_connection_allocates_what_the_fixed_run_did() {
+    // The real client: waves of 100, each connection held 1 s with TICK_MS=10. One connection's lifetime is the
+    // difference between 11 connections and 1.
+    let args = "--wave-size 100 --hold-ms 1000 --tick-ms 10 --duration-ms 3000";
+    let (one, _) = run("--fixed", &format!("--clients 1 {args}"));
+    let (eleven, stats) = run("--fixed", &format!("--clients 11 {args}"));
+    assert_eq!(stats.closed, 11);
+    assert_eq!(stats.ticks_closed, 0, "the fixed server's timers stop at close");
+    let bytes = (eleven.report().summary.allocated_bytes - one.report().summary.allocated_bytes) as f64 / 10.0;
+    assert!(within(bytes, MEASURED_BYTES_PER_CONNECTION_LIFETIME, 0.05), "{bytes} B per connection");
+}
+
+#[test]
+fn every_object_of_a_connection_is_reachable_from_its_timeout() {
+    let graph = Graph::new(model::CONNECTION);
+    let reached = |phases: &[Phase]| {
+        let parts = graph.parts();
+        let mut seen = vec![false; parts.len()];
+        let mut queue = VecDeque::from([graph.index(model::INTERVAL_TIMEOUT)]);
+        while let Some(i) = queue.pop_front() {
+            if std::mem::replace(&mut seen[i], true) {
+                continue;
+            }
+            let next = graph.edges().iter().filter(|&&(from, _, to)| from == i && phases.contains(&parts[to].phase));
+            queue.extend(next.map(|&(_, _, to)| to));
+        }
+        parts.iter().zip(seen).filter(|(_, seen)| !seen).map(|(p, _)| p.name).collect::<Vec<_>>()
+    };
+    let open_parts = model::CONNECTION.iter().filter(|p| p.phase == Phase::Open).count();
+    assert_eq!(reached(&[Phase::Open]).len(), model::CONNECTION.len() - open_parts, "open: all but the close parts");
+    assert_eq!(reached(&[Phase::Open, Phase::Close]), Vec::<&str>::new(), "after close: everything");
+}
+
+#[test]
+fn the_object_mix_is_the_heap_snapshots() {
+    // runs/snapshot_diff_500.txt: per leaked connection, count and bytes of each type (the rows above 1 %).
+    let snapshot: [(&str, f64, f64); 22] = [
+        ("Object", 11.00, 592.0),
+        ("string", 15.96, 519.0),
+        ("Array", 12.00, 383.9),
+        ("closure", 6.00, 344.0),
+        ("(object elements)", 5.00, 343.7),
+        ("Socket", 1.00, 328.0),
+        ("(object properties)", 2.00, 320.0),
+        ("system / PropertyArray", 6.00, 311.8),
+        ("Receiver", 1.00, 272.0),
+        ("IncomingMessage", 1.00, 248.0),
+        ("Timeout", 2.00, 240.0),
+        ("WebSocket", 1.00, 224.0),
+        ("WritableState", 2.00, 208.0),
+        ("ReadableState", 2.00, 160.0),
+        ("system / Context", 3.00, 136.0),
+        ("Url", 1.00, 128.0),
+        ("Buffer", 1.00, 96.0),
+        ("Sender", 1.00, 96.0),
+        ("native_bind", 2.00, 96.0),
+        ("ArrayBuffer", 1.00, 88.0),
+        ("heap number", 4.00, 64.1),
+        ("(bound arguments)", 2.00, 48.0),
+    ];
+    let mut model: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
+    for part in model::CONNECTION {
+        assert_eq!(part.size % 8, 0, "{} is not a multiple of 8", part.name);
+        let entry = model.entry(part.kind).or_default();
+        *entry = (entry.0 + 1, entry.1 + part.size);
+    }
+    for (kind, count, bytes) in snapshot {
+        let (n, b) = model.remove(kind).unwrap_or_else(|| panic!("no {kind} in the model"));
+        assert_eq!(f64::from(n), count.round(), "{kind}: {n} objects");
+        assert!((f64::from(b) - bytes).abs() <= 16.0, "{kind}: {b} B, the snapshot has {bytes}");
+    }
+    assert!(model.is_empty(), "kinds the snapshot does not have: {model:?}");
+}
+
+#[test]
+fn json_string_size_counts_the_characters_as_javascript_prints_them() {
+    // `{"id":"17","n":0.30000000000000004}` is 35 characters.
+    assert_eq!(model::json_string_size(17, 0.1 + 0.2), 16 + 35);
+    // `{"id":"1999","n":0.5}` is 21.
+    assert_eq!(model::json_string_size(1999, 0.5), 16 + 21);
+}
+
+#[test]
+fn the_same_arguments_give_the_same_bytes_and_the_seed_matters() {
+    let args = "--clients 6 --wave-size 3 --wave-interval-ms 300 --hold-ms 200 --tick-ms 20 --duration-ms 1000";
+    let (a, _) = generate(&cli("--leaky", args));
+    let (b, _) = generate(&cli("--leaky", args));
+    assert!(a == b);
+    let (c, _) = generate(&cli("--leaky", &format!("{args} --seed 2")));
+    assert!(a != c, "another Math.random() sequence changes which ticks send");
+}
+
+#[test]
+fn the_json_form_replays_like_ndjson() {
+    let args = "--clients 6 --wave-size 3 --wave-interval-ms 300 --hold-ms 200 --tick-ms 20 --duration-ms 1000";
+    let (ndjson, _) = generate(&cli("--leaky", args));
+    let (json, _) = generate(&cli("--leaky", &format!("{args} --format json")));
+    let json = replay_trace(json.as_slice(), "t.json", Some(TraceFormat::Json), |h| Ok(h.heap.clone())).unwrap();
+    assert_eq!(json.report(), replay(&ndjson).report());
+}
+
+#[test]
+fn bad_arguments_are_usage_errors() {
+    use clap::error::ErrorKind;
+
+    let kind = |argv: &[&str]| Cli::try_parse_from(argv).map(drop).unwrap_err().kind();
+    assert_eq!(kind(&["ticker_server"]), ErrorKind::MissingRequiredArgument);
+    assert_eq!(kind(&["ticker_server", "--leaky", "--fixed"]), ErrorKind::ArgumentConflict);
+    assert_eq!(kind(&["ticker_server", "--leaky", "--clients", "0"]), ErrorKind::ValueValidation);
+    assert_eq!(kind(&["ticker_server", "--leaky", "--tick-ms", "-5"]), ErrorKind::UnknownArgument);
+    assert_eq!(kind(&["ticker_server", "--leaky", "--format", "xml"]), ErrorKind::InvalidValue);
+    let heap = |args: &str| cli("--leaky", args).heap();
+    assert!(heap("--min-semi-space-kib 2048 --max-semi-space-kib 1024").unwrap_err().contains("min_semi_space_size"));
+    assert!(heap("--max-old-space-mib 18446744073709551615").unwrap_err().contains("too large"));
+    assert!(heap("--max-semi-space-kib 1024 --min-semi-space-kib 256").is_ok());
+}
