@@ -381,7 +381,14 @@ fn read_ndjson(
     let mut header_seen = false;
     loop {
         buffer.clear();
-        let read = input.read_line(&mut buffer).map_err(|e| at(line + 1, None, io_problem(&e)))?;
+        let read = input.read_line(&mut buffer).map_err(|e| {
+            let problem = if e.kind() == std::io::ErrorKind::InvalidData {
+                Problem::new(ProblemKind::Syntax, "the line is not valid UTF-8")
+            } else {
+                io_problem(&e)
+            };
+            at(line + 1, None, problem)
+        })?;
         if read == 0 {
             break;
         }
@@ -854,6 +861,41 @@ mod tests {
             let mut collect = Collect { stop_after: Some(2), ..Collect::default() };
             let summary = read_trace(text.as_bytes(), "t", Some(format), &mut collect).unwrap();
             assert_eq!(summary, ReadSummary { events: 2, stopped: true });
+        }
+    }
+
+    /// Lines that cross the end of the reader's buffer, CRLF line ends, blank lines, a
+    /// missing final newline and bad bytes must read the same whatever the buffer's size.
+    #[test]
+    fn ndjson_lines_read_the_same_across_buffer_boundaries() {
+        let expected = read(&ndjson(), Some(TraceFormat::Ndjson)).unwrap().events;
+        let variants = [
+            ndjson(),
+            ndjson().replace('\n', "\r\n"),
+            ndjson().replace('\n', "\n\n  \n"),
+            ndjson().trim_end().to_owned(),
+        ];
+        for text in &variants {
+            for capacity in [1, 2, 3, 7, 16, 64, 4096] {
+                let input = std::io::BufReader::with_capacity(capacity, text.as_bytes());
+                let mut collect = Collect::default();
+                let summary = read_trace(input, "t", None, &mut collect).unwrap();
+                assert_eq!(collect.events, expected, "capacity {capacity}, text {text:?}");
+                assert_eq!(summary, ReadSummary { events: 4, stopped: false });
+                let input = std::io::BufReader::with_capacity(capacity, text.as_bytes());
+                let mut collect = Collect { stop_after: Some(3), ..Collect::default() };
+                let summary = read_trace(input, "t", Some(TraceFormat::Ndjson), &mut collect).unwrap();
+                assert_eq!(summary, ReadSummary { events: 3, stopped: true });
+            }
+        }
+        // Invalid UTF-8 inside a string is a syntax error at its line, not a panic or a skipped line.
+        let mut bytes = ndjson().into_bytes();
+        let at = bytes.windows(6).position(|w| w == b"conn-1").unwrap();
+        bytes[at] = 0xff;
+        for capacity in [5, 4096] {
+            let input = std::io::BufReader::with_capacity(capacity, &bytes[..]);
+            let e = read_trace(input, "t", Some(TraceFormat::Ndjson), &mut Collect::default()).unwrap_err();
+            assert_eq!((e.kind(), e.line), (ProblemKind::Syntax, Some(2)), "{e}");
         }
     }
 
