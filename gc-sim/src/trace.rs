@@ -173,6 +173,104 @@ pub enum TraceEvent<'a> {
     },
 }
 
+impl TraceEvent<'_> {
+    /// The event with its strings owned, to keep it after the input it was read from is gone.
+    pub fn into_owned(self) -> TraceEvent<'static> {
+        let own = |text: Option<Cow<'_, str>>| text.map(|t| Cow::Owned(t.into_owned()));
+        match self {
+            TraceEvent::Alloc { id, size, slots, kind, tag, site, root, pretenured } => TraceEvent::Alloc {
+                id,
+                size,
+                slots,
+                kind: own(kind),
+                tag: own(tag),
+                site: own(site),
+                root: own(root),
+                pretenured,
+            },
+            TraceEvent::Write { obj, slot, to } => TraceEvent::Write { obj, slot, to },
+            TraceEvent::Root { id, root } => TraceEvent::Root { id, root: Cow::Owned(root.into_owned()) },
+            TraceEvent::Unroot { id, root } => TraceEvent::Unroot { id, root: Cow::Owned(root.into_owned()) },
+            TraceEvent::Enter => TraceEvent::Enter,
+            TraceEvent::Exit => TraceEvent::Exit,
+            TraceEvent::Tick { ms } => TraceEvent::Tick { ms },
+            TraceEvent::Gc { kind } => TraceEvent::Gc { kind },
+            TraceEvent::Mark { label, closes } => {
+                TraceEvent::Mark { label: Cow::Owned(label.into_owned()), closes: own(closes) }
+            }
+        }
+    }
+}
+
+/// An event serializes as it is written in a trace: `{"op": "alloc", "id": 1, "size": 24}`, optional fields left out
+/// when absent (`slots` when 0, `pretenured` when false), so `serde_json::to_writer` of each event after the
+/// header writes an NDJSON trace that [`read_trace`] reads back as the same events.
+///
+/// ```
+/// use gc_sim::trace::TraceEvent;
+///
+/// let event = TraceEvent::Write { obj: 7, slot: 0, to: None };
+/// assert_eq!(serde_json::to_string(&event).unwrap(), r#"{"op":"write","obj":7,"slot":0,"to":null}"#);
+/// ```
+impl Serialize for TraceEvent<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        match self {
+            TraceEvent::Alloc { id, size, slots, kind, tag, site, root, pretenured } => {
+                map.serialize_entry("op", "alloc")?;
+                map.serialize_entry("id", id)?;
+                map.serialize_entry("size", size)?;
+                if *slots != 0 {
+                    map.serialize_entry("slots", slots)?;
+                }
+                for (field, value) in [("kind", kind), ("tag", tag), ("site", site), ("root", root)] {
+                    if let Some(value) = value {
+                        map.serialize_entry(field, value)?;
+                    }
+                }
+                if *pretenured {
+                    map.serialize_entry("pretenured", &true)?;
+                }
+            }
+            TraceEvent::Write { obj, slot, to } => {
+                map.serialize_entry("op", "write")?;
+                map.serialize_entry("obj", obj)?;
+                map.serialize_entry("slot", slot)?;
+                map.serialize_entry("to", to)?;
+            }
+            TraceEvent::Root { id, root } | TraceEvent::Unroot { id, root } => {
+                let op = if matches!(self, TraceEvent::Root { .. }) { "root" } else { "unroot" };
+                map.serialize_entry("op", op)?;
+                map.serialize_entry("id", id)?;
+                map.serialize_entry("root", root)?;
+            }
+            TraceEvent::Enter => map.serialize_entry("op", "enter")?,
+            TraceEvent::Exit => map.serialize_entry("op", "exit")?,
+            TraceEvent::Tick { ms } => {
+                map.serialize_entry("op", "tick")?;
+                map.serialize_entry("ms", ms)?;
+            }
+            TraceEvent::Gc { kind } => {
+                map.serialize_entry("op", "gc")?;
+                let kind = match kind {
+                    Collection::Minor => "minor",
+                    Collection::Major => "major",
+                };
+                map.serialize_entry("kind", kind)?;
+            }
+            TraceEvent::Mark { label, closes } => {
+                map.serialize_entry("op", "mark")?;
+                map.serialize_entry("label", label)?;
+                if let Some(closes) = closes {
+                    map.serialize_entry("closes", closes)?;
+                }
+            }
+        }
+        map.end()
+    }
+}
+
 /// What a [`TraceVisitor`] wants after an event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flow {
@@ -896,6 +994,64 @@ mod tests {
             let input = std::io::BufReader::with_capacity(capacity, &bytes[..]);
             let e = read_trace(input, "t", Some(TraceFormat::Ndjson), &mut Collect::default()).unwrap_err();
             assert_eq!((e.kind(), e.line), (ProblemKind::Syntax, Some(2)), "{e}");
+        }
+    }
+
+    fn arbitrary_event() -> impl proptest::strategy::Strategy<Value = TraceEvent<'static>> {
+        use proptest::prelude::*;
+        let text = || proptest::option::of("[a-z\\-\"\\\\é ]{0,6}".prop_map(Cow::Owned));
+        let name = || "[a-z\"]{1,4}".prop_map(Cow::<'static, str>::Owned);
+        prop_oneof![
+            (any::<u64>(), 1..u32::MAX, any::<u32>(), text(), text(), text(), text(), any::<bool>()).prop_map(
+                |(id, size, slots, kind, tag, site, root, pretenured)| TraceEvent::Alloc {
+                    id,
+                    size,
+                    slots,
+                    kind,
+                    tag,
+                    site,
+                    root,
+                    pretenured
+                }
+            ),
+            (any::<u64>(), any::<u32>(), proptest::option::of(any::<u64>()))
+                .prop_map(|(obj, slot, to)| TraceEvent::Write { obj, slot, to }),
+            (any::<u64>(), name()).prop_map(|(id, root)| TraceEvent::Root { id, root }),
+            (any::<u64>(), name()).prop_map(|(id, root)| TraceEvent::Unroot { id, root }),
+            Just(TraceEvent::Enter),
+            Just(TraceEvent::Exit),
+            (0.0..1e9f64).prop_map(|ms| TraceEvent::Tick { ms }),
+            prop_oneof![Just(Collection::Minor), Just(Collection::Major)].prop_map(|kind| TraceEvent::Gc { kind }),
+            (name(), text()).prop_map(|(label, closes)| TraceEvent::Mark { label, closes }),
+        ]
+    }
+
+    /// Owns every event it reads.
+    #[derive(Default)]
+    struct Keep(Vec<TraceEvent<'static>>);
+
+    impl TraceVisitor for Keep {
+        fn header(&mut self, _: TraceHeader) -> Result<(), Problem> {
+            Ok(())
+        }
+        fn event(&mut self, event: TraceEvent<'_>) -> Result<Flow, Problem> {
+            self.0.push(event.into_owned());
+            Ok(Flow::Continue)
+        }
+    }
+
+    proptest::proptest! {
+        /// Serialized events, one per line after a header, read back as the same events.
+        #[test]
+        fn serialized_events_read_back_the_same(events in proptest::collection::vec(arbitrary_event(), 0..40)) {
+            let mut text = format!("{HEADER}\n");
+            for event in &events {
+                text += &serde_json::to_string(event).unwrap();
+                text.push('\n');
+            }
+            let mut keep = Keep::default();
+            read_trace(text.as_bytes(), "t", None, &mut keep).unwrap();
+            proptest::prop_assert_eq!(keep.0, events);
         }
     }
 
