@@ -20,6 +20,7 @@
 //! ```
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::io::BufRead;
 
 use rangemap::RangeInclusiveSet;
@@ -108,7 +109,7 @@ impl Replay {
                 let labels = Labels { kind: label(kind), tag: label(tag), site: label(site) };
                 let object =
                     if pretenured { heap.alloc_old(size, slots, labels) } else { heap.alloc(size, slots, labels) }?;
-                self.ids.insert(id, object);
+                self.ids.insert(heap, id, object);
                 if let Some(root) = root {
                     heap.add_root(&root, object)?;
                 }
@@ -183,13 +184,13 @@ impl Replay {
 
     /// The handle of the object the trace calls `id`, while it is alive.
     pub fn object(&self, id: u64) -> Option<ObjectId> {
-        self.ids.live.get(&id).copied().filter(|&o| self.heap.is_alive(o))
+        self.ids.get(id).filter(|&o| self.heap.is_alive(o))
     }
 
     /// The trace ids of objects that may be alive, with their handles (freed ones may linger until pruned; check
     /// [`Heap::is_alive`]). In no particular order.
     pub fn trace_ids(&self) -> impl Iterator<Item = (u64, ObjectId)> + '_ {
-        self.ids.live.iter().map(|(&id, &object)| (id, object))
+        self.ids.iter()
     }
 
     /// Why the object with trace id `query`, or else the tag `query`, is alive: its shortest retaining path.
@@ -292,17 +293,30 @@ impl<B: FnOnce(&TraceHeader) -> Result<HeapConfig, String>> TraceVisitor for Rep
 /// `used` remembers every allocated id, to tell a duplicate or a freed object from an unknown id; as a set of
 /// ranges it stays tiny when ids are allocated in runs (the usual counter), and costs about 32 bytes per run
 /// otherwise.
+/// The trace's ids of the objects that may be alive, and every id ever allocated (to tell a freed object from
+/// one never allocated).
+///
+/// Traces allocate ids in runs of consecutive numbers and mostly refer to recent objects, so the ids of the latest
+/// run live in `recent`, a window indexed by `id - recent_start` (no hashing). Ids that leave the window, or come
+/// out of order, go to the hash map `older`, but only if their object is still alive: in a mostly-dead program
+/// most never get there.
 #[derive(Default)]
 struct IdTable {
-    live: FxHashMap<u64, ObjectId>,
+    /// `recent[i]` is the object with id `recent_start + i`: a suffix of the current run of consecutive ids.
+    recent: VecDeque<ObjectId>,
+    recent_start: u64,
+    older: FxHashMap<u64, ObjectId>,
     used: RangeInclusiveSet<u64>,
     /// The run of consecutive ids being allocated, not yet merged into `used`.
     run: Option<(u64, u64)>,
     /// Collections seen at the last pruning.
     pruned_at: u64,
-    /// Size of `live` after the last pruning.
-    live_after_prune: usize,
+    /// Size of `older` after the last pruning.
+    older_after_prune: usize,
 }
+
+/// How many ids the window of recent ones holds (8 bytes each).
+const RECENT_IDS: usize = 1 << 18;
 
 impl IdTable {
     fn was_used(&self, id: u64) -> bool {
@@ -319,8 +333,28 @@ impl IdTable {
         Ok(())
     }
 
-    fn insert(&mut self, id: u64, object: ObjectId) {
-        self.live.insert(id, object);
+    fn insert(&mut self, heap: &Heap, id: u64, object: ObjectId) {
+        let next = self.recent_start + self.recent.len() as u64;
+        if self.recent.is_empty() {
+            self.recent_start = id;
+        } else if id != next {
+            // Out of order: the window starts again at `id`.
+            for (i, &old) in self.recent.iter().enumerate() {
+                if heap.is_alive(old) {
+                    self.older.insert(self.recent_start + i as u64, old);
+                }
+            }
+            self.recent.clear();
+            self.recent_start = id;
+        }
+        self.recent.push_back(object);
+        if self.recent.len() > RECENT_IDS {
+            let old = self.recent.pop_front().expect("the window is not empty");
+            if heap.is_alive(old) {
+                self.older.insert(self.recent_start, old);
+            }
+            self.recent_start += 1;
+        }
         self.run = match self.run {
             Some((start, end)) if end.checked_add(1) == Some(id) => Some((start, id)),
             Some((start, end)) => {
@@ -331,9 +365,22 @@ impl IdTable {
         };
     }
 
+    /// The object with trace id `id`, if it may be alive (it may have been freed since: check [`Heap::is_alive`]).
+    fn get(&self, id: u64) -> Option<ObjectId> {
+        match id.checked_sub(self.recent_start) {
+            Some(offset) if offset < self.recent.len() as u64 => Some(self.recent[offset as usize]),
+            _ => self.older.get(&id).copied(),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (u64, ObjectId)> + '_ {
+        let recent = self.recent.iter().enumerate().map(|(i, &object)| (self.recent_start + i as u64, object));
+        recent.chain(self.older.iter().map(|(&id, &object)| (id, object)))
+    }
+
     fn resolve(&self, heap: &Heap, id: u64) -> Result<ObjectId, Problem> {
-        match self.live.get(&id) {
-            Some(&object) if heap.is_alive(object) => Ok(object),
+        match self.get(id) {
+            Some(object) if heap.is_alive(object) => Ok(object),
             Some(_) => Err(freed(id)),
             None if self.was_used(id) => Err(freed(id)),
             None => Err(Problem::new(
@@ -343,14 +390,20 @@ impl IdTable {
         }
     }
 
-    /// Drops freed objects once the table has doubled since the last pruning and a collection has run.
+    /// Drops freed objects from `older` once it has doubled since the last pruning and a collection has run.
     fn maybe_prune(&mut self, heap: &Heap, collections: u64) {
-        if collections == self.pruned_at || self.live.len() < 2 * self.live_after_prune + 4096 {
+        if collections == self.pruned_at || self.older.len() < 2 * self.older_after_prune + 4096 {
             return;
         }
-        self.live.retain(|_, object| heap.is_alive(*object));
+        self.older.retain(|_, object| heap.is_alive(*object));
         self.pruned_at = collections;
-        self.live_after_prune = self.live.len();
+        self.older_after_prune = self.older.len();
+    }
+
+    /// Number of ids held (alive or not yet pruned).
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.recent.len() + self.older.len()
     }
 }
 
@@ -366,6 +419,7 @@ fn freed(id: u64) -> Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::heap::Collection;
     use crate::trace::ProblemKind;
 
     fn run(events: &[&str]) -> Result<Replay, TraceError> {
@@ -446,7 +500,8 @@ mod tests {
         events.push(r#"{"op": "alloc", "id": 20000, "size": 64}"#.to_owned());
         let refs: Vec<&str> = events.iter().map(String::as_str).collect();
         let replay = run(&refs).unwrap();
-        assert!(replay.ids.live.len() <= 2, "pruned after the scavenge: {}", replay.ids.live.len());
+        assert!(replay.ids.older.len() <= 1, "pruned after the scavenge: {}", replay.ids.older.len());
+        assert!(replay.ids.len() <= 2, "{}", replay.ids.len());
         let dup = format!(r#"{{"op": "alloc", "id": {}, "size": 8}}"#, (5000 * 7919) % 10_007);
         let mut again = refs.clone();
         again.push(&dup);
@@ -454,6 +509,50 @@ mod tests {
         let mut freed = refs.clone();
         freed.push(r#"{"op": "root", "id": 7919, "root": "r"}"#);
         assert_eq!(problem(&freed).kind(), ProblemKind::FreedObject);
+    }
+
+    /// Ids that leave the window of recent ones still resolve while their object lives, and are reported freed
+    /// once it is not.
+    #[test]
+    fn ids_outside_the_recent_window_resolve_until_freed() {
+        let heap = Heap::new(HeapConfig::default()).unwrap();
+        let mut replay = Replay::new("t", heap);
+        let alloc = |id: u64, root: Option<&'static str>| TraceEvent::Alloc {
+            id,
+            size: 16,
+            slots: 1,
+            kind: None,
+            tag: None,
+            site: None,
+            root: root.map(Cow::Borrowed),
+            pretenured: false,
+        };
+        let count = RECENT_IDS as u64 + 1_000;
+        replay.apply(TraceEvent::Enter).unwrap();
+        for id in 1..=count {
+            replay.apply(alloc(id, (id % 1_000 == 1).then_some("kept"))).unwrap();
+        }
+        replay.apply(TraceEvent::Exit).unwrap();
+        assert!(replay.ids.older.len() >= 1_000, "ids evicted from the window while alive");
+        replay.apply(TraceEvent::Gc { kind: Collection::Major }).unwrap();
+        let last_kept = (count - 1) / 1_000 * 1_000 + 1;
+        for id in [1, 1_001, last_kept] {
+            assert!(replay.object(id).is_some(), "object {id} is rooted");
+            let write = TraceEvent::Write { obj: id, slot: 0, to: Some(1) };
+            assert_eq!(replay.apply(write), Ok(Flow::Continue));
+        }
+        for id in [2, count] {
+            assert!(replay.object(id).is_none());
+            let error = replay.apply(TraceEvent::Write { obj: id, slot: 0, to: None }).unwrap_err();
+            assert_eq!(error.kind, ProblemKind::FreedObject, "{error}");
+        }
+        // Out of order again: the window restarts, and older ids are still known.
+        replay.apply(alloc(count + 10, Some("kept"))).unwrap();
+        assert!(replay.object(last_kept).is_some() && replay.object(count + 10).is_some());
+        let error = replay.apply(alloc(count - 5, None)).unwrap_err();
+        assert_eq!(error.kind, ProblemKind::DuplicateId);
+        let kept: Vec<u64> = replay.trace_ids().filter(|&(_, o)| replay.heap().is_alive(o)).map(|(id, _)| id).collect();
+        assert_eq!(kept.len() as u64, (count - 1) / 1_000 + 2, "{kept:?}");
     }
 
     #[test]
