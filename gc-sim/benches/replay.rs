@@ -1,0 +1,78 @@
+//! Library replay throughput, in trace events per second: events already in memory (no parsing) applied with
+//! [`Replay::apply`], with every collection they trigger. Figures and the machine are recorded in
+//! `docs/performance.md`; reproduce with `cargo bench -p gc-sim --bench replay`.
+
+mod workloads;
+
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
+use gc_sim::trace::{read_trace, Flow, Problem, TraceEvent, TraceHeader, TraceVisitor};
+use gc_sim::{Heap, HeapConfig, Replay};
+use workloads::{borrowed, Workload};
+
+/// Events per synthetic workload: enough for the semi-space to reach its maximum and, for the surviving
+/// workloads, for mark-compacts to run.
+const EVENTS: u64 = 2_000_000;
+
+fn replay_all(config: &HeapConfig, events: &[TraceEvent<'static>]) -> Replay {
+    let mut replay = Replay::new("bench", Heap::new(config.clone()).expect("a valid heap configuration"));
+    for event in events {
+        let flow = replay.apply(borrowed(event)).expect("the workload is a valid trace");
+        assert_eq!(flow, Flow::Continue, "the workload ran out of memory");
+    }
+    replay
+}
+
+fn synthetic(c: &mut Criterion) {
+    let mut group = c.benchmark_group("replay");
+    group.sample_size(10);
+    let config = HeapConfig::default();
+    for workload in Workload::ALL {
+        let mut events = Vec::new();
+        workload.generate(EVENTS, &mut |e| events.push(e));
+        // What the workload makes the collector do, once, so the figure's meaning is on record.
+        let totals = *replay_all(&config, &events).heap().totals();
+        eprintln!("{}: {} events, {totals:?}", workload.name(), events.len());
+        group.throughput(Throughput::Elements(events.len() as u64));
+        group.bench_with_input(BenchmarkId::new("events", workload.name()), &events, |b, events| {
+            b.iter_batched(|| (), |()| replay_all(&config, events), BatchSize::PerIteration)
+        });
+    }
+    group.finish();
+}
+
+/// Keeps a trace's header and its events, owned.
+#[derive(Default)]
+struct Load {
+    header: Option<TraceHeader>,
+    events: Vec<TraceEvent<'static>>,
+}
+
+impl TraceVisitor for Load {
+    fn header(&mut self, header: TraceHeader) -> Result<(), Problem> {
+        self.header = Some(header);
+        Ok(())
+    }
+    fn event(&mut self, event: TraceEvent<'_>) -> Result<Flow, Problem> {
+        self.events.push(event.into_owned());
+        Ok(Flow::Continue)
+    }
+}
+
+/// The committed leaky ticker-server trace (`examples/traces/ticker-leaky.ndjson`), from memory.
+fn ticker_leaky(c: &mut Criterion) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/traces/ticker-leaky.ndjson");
+    let file = std::fs::File::open(path).expect("the committed ticker trace");
+    let mut load = Load::default();
+    read_trace(std::io::BufReader::new(file), path, None, &mut load).expect("a valid trace");
+    let config = load.header.expect("a header").heap;
+    let mut group = c.benchmark_group("replay");
+    group.sample_size(20);
+    group.throughput(Throughput::Elements(load.events.len() as u64));
+    group.bench_with_input(BenchmarkId::new("events", "ticker-leaky"), &load.events, |b, events| {
+        b.iter_batched(|| (), |()| replay_all(&config, events), BatchSize::PerIteration)
+    });
+    group.finish();
+}
+
+criterion_group!(benches, synthetic, ticker_leaky);
+criterion_main!(benches);
