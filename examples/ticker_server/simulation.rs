@@ -7,13 +7,13 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::io::{self, Write};
+use std::io;
 
 use rand_core::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
 use crate::model::{self, Part, Phase, Temporary};
-use crate::trace::{Alloc, ConnTag, TraceWriter};
+use crate::trace::{Alloc, ConnTag, Sink, TraceWriter};
 
 /// Whether the `close` handler clears the interval.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -182,13 +182,13 @@ enum What {
 ///
 /// # Errors
 /// Any error writing the trace.
-pub fn simulate<W: Write>(workload: &Workload, trace: &mut TraceWriter<W>) -> io::Result<Stats> {
+pub(crate) fn simulate<S: Sink>(workload: &Workload, trace: &mut TraceWriter<S>) -> io::Result<Stats> {
     Simulation::new(workload, trace).run()
 }
 
-struct Simulation<'a, W: Write> {
+struct Simulation<'a, S: Sink> {
     workload: &'a Workload,
-    trace: &'a mut TraceWriter<W>,
+    trace: &'a mut TraceWriter<S>,
     connection: Graph,
     server: Graph,
     random: Pcg64Mcg,
@@ -200,8 +200,8 @@ struct Simulation<'a, W: Write> {
     stats: Stats,
 }
 
-impl<'a, W: Write> Simulation<'a, W> {
-    fn new(workload: &'a Workload, trace: &'a mut TraceWriter<W>) -> Self {
+impl<'a, S: Sink> Simulation<'a, S> {
+    fn new(workload: &'a Workload, trace: &'a mut TraceWriter<S>) -> Self {
         let connections = vec![Connection { state: State::Waiting, ids: Ids::default() }; workload.clients as usize];
         Simulation {
             workload,
@@ -393,8 +393,8 @@ impl<'a, W: Write> Simulation<'a, W> {
 /// Allocates the parts of `graph` in `phase`, their ids starting at the trace's next id, and writes every reference
 /// that involves one of them (references to parts of a later phase wait for it). Returns `ids` with this phase's
 /// first id set.
-fn alloc_phase<W: Write>(
-    trace: &mut TraceWriter<W>,
+fn alloc_phase<S: Sink>(
+    trace: &mut TraceWriter<S>,
     graph: &Graph,
     phase: Phase,
     mut ids: Ids,

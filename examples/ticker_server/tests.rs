@@ -277,3 +277,19 @@ fn bad_arguments_are_usage_errors() {
     assert!(heap("--max-old-space-mib 18446744073709551615").unwrap_err().contains("too large"));
     assert!(heap("--max-semi-space-kib 1024 --min-semi-space-kib 256").is_ok());
 }
+
+#[test]
+fn simulate_ends_where_replaying_the_written_trace_ends() {
+    let oom = "--clients 400 --max-old-space-mib 2";
+    for (mode, args) in [("--leaky", EXAMPLE_ARGS), ("--fixed", EXAMPLE_ARGS), ("--leaky", oom)] {
+        let cli = cli(mode, args);
+        let (simulated, simulated_stats) = cli.simulate(&cli.heap().unwrap()).unwrap();
+        let (trace, stats) = generate(&cli);
+        let replayed = replay(&trace);
+        assert_eq!(simulated_stats, stats, "{mode} {args}");
+        assert_eq!(simulated.out_of_memory_event(), replayed.out_of_memory_event(), "{mode} {args}");
+        assert_eq!(simulated.report(), replayed.report(), "{mode} {args}");
+    }
+    let (replay, _) = cli("--leaky", oom).simulate(&cli("--leaky", oom).heap().unwrap()).unwrap();
+    assert!(replay.heap().out_of_memory().is_some(), "the third case runs out of memory");
+}

@@ -1,9 +1,14 @@
 //! Writing trace format v1 (`docs/trace-format.md`): the header, then one event at a time, as NDJSON (one event
 //! per line) or as one JSON document. Events are serialized straight into the output buffer, without building
-//! strings.
+//! strings. Or, with [`ReplaySink`], the events are not written at all but applied to a [`gc_sim::Replay`] as they
+//! are made: the simulation without the trace file.
 
-use std::fmt;
+use std::borrow::Cow;
+use std::fmt::{self, Write as _};
 use std::io::{self, Write};
+
+use gc_sim::trace::{Flow, TraceEvent};
+use gc_sim::{Collection, Heap, HeapConfig, Replay};
 
 use serde::{Serialize, Serializer};
 
@@ -38,6 +43,18 @@ impl HeapHeader {
     fn is_empty(&self) -> bool {
         *self == HeapHeader::default()
     }
+
+    /// The heap configuration a replay of the trace uses: these fields over Node 20's defaults.
+    pub fn config(&self) -> HeapConfig {
+        let defaults = HeapConfig::default();
+        HeapConfig {
+            min_semi_space_size: self.min_semi_space_size.unwrap_or(defaults.min_semi_space_size),
+            max_semi_space_size: self.max_semi_space_size.unwrap_or(defaults.max_semi_space_size),
+            max_old_generation_size: self.max_old_generation_size.unwrap_or(defaults.max_old_generation_size),
+            initial_old_generation_limit: self.initial_old_generation_limit,
+            ..defaults
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -60,7 +77,7 @@ impl Serialize for ConnTag {
 }
 
 /// Formatted text, serialized as a JSON string without building it first.
-struct Text<'a>(fmt::Arguments<'a>);
+pub(crate) struct Text<'a>(fmt::Arguments<'a>);
 
 impl Serialize for Text<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -75,7 +92,7 @@ fn is_zero(n: &u32) -> bool {
 /// One trace event, as the format spells it.
 #[derive(Serialize)]
 #[serde(tag = "op", rename_all = "lowercase")]
-enum Event<'a> {
+pub(crate) enum Event<'a> {
     Alloc {
         id: u64,
         size: u32,
@@ -130,20 +147,103 @@ pub struct Alloc<'a> {
     pub root: Option<&'a str>,
 }
 
+/// Where a [`TraceWriter`]'s events go.
+pub(crate) trait Sink {
+    /// Takes the next event.
+    fn event(&mut self, event: &Event<'_>) -> io::Result<()>;
+}
+
+/// Writes the events as text, NDJSON or JSON.
+pub struct TextSink<W: Write> {
+    out: W,
+    form: Form,
+    events: u64,
+}
+
+impl<W: Write> Sink for TextSink<W> {
+    fn event(&mut self, event: &Event<'_>) -> io::Result<()> {
+        let separator: &[u8] = match (self.form, self.events) {
+            (Form::Json, 0) | (Form::Ndjson, _) => b"\n",
+            (Form::Json, _) => b",\n",
+        };
+        self.out.write_all(separator)?;
+        serde_json::to_writer(&mut self.out, event)?;
+        self.events += 1;
+        Ok(())
+    }
+}
+
+/// Applies the events to a replay as they are made, as `gc-sim run` would after reading them back. Events after the
+/// simulated program ran out of memory are dropped, as `gc-sim run` stops reading there.
+pub struct ReplaySink {
+    replay: Replay,
+    /// Scratch text for a tag or a label, reused.
+    text: String,
+}
+
+impl Sink for ReplaySink {
+    fn event(&mut self, event: &Event<'_>) -> io::Result<()> {
+        if self.replay.out_of_memory_event().is_some() {
+            return Ok(());
+        }
+        let text = &mut self.text;
+        text.clear();
+        let event = match *event {
+            Event::Alloc { id, size, slots, kind, tag, site, root } => {
+                if let Some(ConnTag(conn)) = tag {
+                    write!(text, "conn-{conn}").expect("formatting into a String");
+                }
+                TraceEvent::Alloc {
+                    id,
+                    size,
+                    slots,
+                    kind: Some(Cow::Borrowed(kind)),
+                    tag: tag.map(|_| Cow::Borrowed(text.as_str())),
+                    site: site.map(Cow::Borrowed),
+                    root: root.map(Cow::Borrowed),
+                    pretenured: false,
+                }
+            }
+            Event::Write { obj, slot, to } => TraceEvent::Write { obj, slot, to },
+            Event::Unroot { id, root } => TraceEvent::Unroot { id, root: Cow::Borrowed(root) },
+            Event::Enter => TraceEvent::Enter,
+            Event::Exit => TraceEvent::Exit,
+            Event::Tick { ms } => TraceEvent::Tick { ms: ms as f64 },
+            Event::Gc { kind } => {
+                TraceEvent::Gc { kind: if kind == "minor" { Collection::Minor } else { Collection::Major } }
+            }
+            Event::Mark { ref label, closes } => {
+                write!(text, "{}", label.0).expect("formatting into a String");
+                let label_end = text.len();
+                if let Some(ConnTag(conn)) = closes {
+                    write!(text, "conn-{conn}").expect("formatting into a String");
+                }
+                TraceEvent::Mark {
+                    label: Cow::Borrowed(&text[..label_end]),
+                    closes: closes.map(|_| Cow::Borrowed(&text[label_end..])),
+                }
+            }
+        };
+        match self.replay.apply(event) {
+            Ok(Flow::Continue | Flow::Stop) => Ok(()),
+            Err(problem) => Err(io::Error::other(format!("the generated trace is invalid: {problem}"))),
+        }
+    }
+}
+
 /// Writes a trace: the header on creation, then events, then the end of the document on [`finish`].
 ///
 /// Object ids are handed out by [`alloc`](TraceWriter::alloc) as a counter from 1, the cheapest form for the
 /// replay's id table.
 ///
 /// [`finish`]: TraceWriter::finish
-pub struct TraceWriter<W: Write> {
-    out: W,
-    form: Form,
+pub struct TraceWriter<S> {
+    sink: S,
     events: u64,
     next_id: u64,
 }
 
-impl<W: Write> TraceWriter<W> {
+impl<W: Write> TraceWriter<TextSink<W>> {
     /// Starts a trace named `name` with heap configuration `heap`.
     ///
     /// # Errors
@@ -162,16 +262,41 @@ impl<W: Write> TraceWriter<W> {
                 out.write_all(br#","events":["#)?;
             }
         }
-        Ok(TraceWriter { out, form, events: 0, next_id: 1 })
+        Ok(TraceWriter { sink: TextSink { out, form, events: 0 }, events: 0, next_id: 1 })
     }
 
-    fn event(&mut self, event: &Event<'_>) -> io::Result<()> {
-        let separator: &[u8] = match (self.form, self.events) {
-            (Form::Json, 0) | (Form::Ndjson, _) => b"\n",
-            (Form::Json, _) => b",\n",
+    /// Ends the document and flushes; returns the output.
+    ///
+    /// # Errors
+    /// Any error writing to the output.
+    pub fn finish(self) -> io::Result<W> {
+        let TextSink { mut out, form, .. } = self.sink;
+        let end: &[u8] = match form {
+            Form::Ndjson => b"\n",
+            Form::Json => b"\n]}\n",
         };
-        self.out.write_all(separator)?;
-        serde_json::to_writer(&mut self.out, event)?;
+        out.write_all(end)?;
+        out.flush()?;
+        Ok(out)
+    }
+}
+
+impl TraceWriter<ReplaySink> {
+    /// Starts a replay named `name` on a heap configured with `config`, in place of a trace.
+    pub fn replaying(name: &str, config: HeapConfig) -> Result<Self, gc_sim::ConfigError> {
+        let replay = Replay::new(name, Heap::new(config)?);
+        Ok(TraceWriter { sink: ReplaySink { replay, text: String::new() }, events: 0, next_id: 1 })
+    }
+
+    /// The replay of every event.
+    pub fn into_replay(self) -> Replay {
+        self.sink.replay
+    }
+}
+
+impl<S: Sink> TraceWriter<S> {
+    fn event(&mut self, event: &Event<'_>) -> io::Result<()> {
+        self.sink.event(event)?;
         self.events += 1;
         Ok(())
     }
@@ -233,19 +358,5 @@ impl<W: Write> TraceWriter<W> {
     /// `mark`: an annotation, closing the connection `closes` if given.
     pub fn mark(&mut self, label: fmt::Arguments<'_>, closes: Option<ConnTag>) -> io::Result<()> {
         self.event(&Event::Mark { label: Text(label), closes })
-    }
-
-    /// Ends the document and flushes; returns the output.
-    ///
-    /// # Errors
-    /// Any error writing to the output.
-    pub fn finish(mut self) -> io::Result<W> {
-        let end: &[u8] = match self.form {
-            Form::Ndjson => b"\n",
-            Form::Json => b"\n]}\n",
-        };
-        self.out.write_all(end)?;
-        self.out.flush()?;
-        Ok(self.out)
     }
 }
