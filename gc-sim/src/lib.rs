@@ -94,3 +94,8 @@ pub use verifier::{VerifyReport, Violation};
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
+
+/// The tutorial's Rust snippets (docs/tutorial.md), compiled and run as doc tests so that they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/tutorial.md")]
+pub struct TutorialDoctests;

@@ -6,12 +6,14 @@ use std::io::BufReader;
 use std::path::Path;
 
 use gc_sim::trace::{read_trace, Flow, Problem, ProblemKind, TraceEvent, TraceFormat, TraceHeader, TraceVisitor};
-use gc_sim::{replay_trace, Collector, GcReason, Heap, OomLocation, Replay, Report, Space};
+use gc_sim::{replay_trace, Collector, GcReason, Heap, HeapMapMoment, OomLocation, Replay, Report, Space};
 
 const LEAK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/traces/leak.json");
 const FIXED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/traces/fixed.ndjson");
 const WRITE_BARRIER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/traces/write-barrier.json");
 const OOM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/traces/oom.json");
+const YOUNG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/traces/young-generation.json");
+const FRAGMENTATION: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/traces/fragmentation.json");
 const README: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/traces/README.md");
 
 /// The ticker traces open 16 connections. Each keeps 7 objects (Timeout, closure, Context, KoaContext, WebSocket,
@@ -39,7 +41,7 @@ fn retained_by<'r>(report: &'r Report, root: &str) -> Option<&'r gc_sim::retaine
 #[test]
 fn every_example_is_small_named_and_annotated_and_listed_in_the_readme() {
     let readme = std::fs::read_to_string(README).unwrap();
-    for path in [LEAK, FIXED, WRITE_BARRIER, OOM] {
+    for path in [LEAK, FIXED, WRITE_BARRIER, OOM, YOUNG, FRAGMENTATION] {
         let size = std::fs::metadata(path).unwrap().len();
         assert!(size < 100 * 1024, "{path} is {size} bytes");
         let report = replay(path).report();
@@ -245,4 +247,99 @@ fn leak_analysis_names_every_closed_connection_and_its_path_from_timers() {
     assert!(fixed.suspected_leaks.is_empty());
     assert!(fixed.tags.is_empty(), "no connection object is alive");
     assert_eq!(fixed.why.unwrap().root, None, "nothing retains conn-1");
+}
+
+/// Replays a trace with heap maps requested at `moments` (as `gc-sim run --heap-map-at` does).
+struct HeapMapRequests {
+    moments: Vec<HeapMapMoment>,
+    replay: Option<Replay>,
+}
+
+impl TraceVisitor for HeapMapRequests {
+    fn header(&mut self, header: TraceHeader) -> Result<(), Problem> {
+        let mut heap = Heap::new(header.heap).map_err(|e| Problem::new(ProblemKind::Header, e.to_string()))?;
+        for &moment in &self.moments {
+            heap.request_heap_map(moment);
+        }
+        self.replay = Some(Replay::new(header.name, heap));
+        Ok(())
+    }
+
+    fn event(&mut self, event: TraceEvent<'_>) -> Result<Flow, Problem> {
+        self.replay.as_mut().unwrap().apply(event)
+    }
+}
+
+/// docs/tutorial.md, chapter 2: temporaries die in the scavenge that finds them; what survives one scavenge (the
+/// config, the sessions) is copied within new space, and promoted by the next.
+#[test]
+fn young_generation_promotes_survivors_on_their_second_scavenge() {
+    const REQUEST: u64 = 256 + 16_384 + 512 + 2048;
+    const SESSION: u64 = 4096;
+    const CONFIG_AND_ROUTES: u64 = 1024 + 2048;
+    let replay = replay(YOUNG);
+    let report = replay.report();
+    let e = &report.events;
+    assert_eq!((report.summary.scavenges, report.summary.mark_compacts), (8, 0));
+    assert!(e.iter().all(|e| e.collector == Collector::Scavenge && e.reason == GcReason::AllocationFailure));
+
+    // Scavenge 1: 12 finished requests die; the config, the routes, 3 sessions and the IncomingMessage of the request
+    // in flight are copied within new space; nothing is promoted.
+    assert_eq!(e[0].died_bytes, 12 * REQUEST);
+    assert_eq!((e[0].copied_bytes, e[0].promoted_bytes), (CONFIG_AND_ROUTES + 3 * SESSION + 256, 0));
+    // Scavenge 2 promotes what is still alive of it: not the IncomingMessage, whose request has returned.
+    assert_eq!(e[1].promoted_bytes, CONFIG_AND_ROUTES + 3 * SESSION);
+    assert_eq!(e[1].before.old_space.objects, 0);
+    assert_eq!(e[1].after.old_space.objects, 2 + 3);
+    // Every later scavenge promotes sessions that the one before copied, and the old space grows at each of them.
+    for w in e.windows(2) {
+        assert!(w[1].promoted_bytes <= w[0].copied_bytes, "{:?}", (w[0].number, w[1].number));
+    }
+    assert!(e[2..].iter().all(|e| e.promoted_bytes > 0 && e.promoted_bytes % SESSION == 0), "sessions only");
+    assert!(e[1..].windows(2).all(|w| w[1].after.old_space.used_bytes > w[0].after.old_space.used_bytes));
+
+    // At the end: 25 sessions (20 old, 5 still young) and the config; every old object survived two scavenges.
+    let sessions = retained_by(&report, "sessions").unwrap();
+    assert_eq!(
+        (sessions.handles, sessions.retained_bytes, sessions.retained_old_bytes),
+        (25, 25 * SESSION, 20 * SESSION)
+    );
+    assert_eq!(report.summary.live_old_bytes, CONFIG_AND_ROUTES + 20 * SESSION);
+    assert!(report.ages.iter().all(|b| (b.age == 2) == (b.old_objects > 0) && (b.age < 2) == (b.young_objects > 0)));
+    let user_1 = report.tags.iter().find(|t| t.retention.tag == "user-1").unwrap();
+    assert_eq!(user_1.promoted.unwrap().first_gc, 2);
+}
+
+/// docs/tutorial.md, chapter 4: the mark-compact sweeps the full and the half-empty page, evacuates the two
+/// mostly-empty pages into the half-empty one's holes, and releases them.
+#[test]
+fn fragmentation_evacuates_the_mostly_empty_pages_into_the_holes_of_the_swept_one() {
+    const ENTRY: u64 = 4096;
+    let mut probe = HeapMapRequests { moments: vec![HeapMapMoment::Before(1), HeapMapMoment::After(1)], replay: None };
+    let file = BufReader::new(File::open(FRAGMENTATION).unwrap());
+    read_trace(file, FRAGMENTATION, None, &mut probe).unwrap_or_else(|e| panic!("{e}"));
+    let replay = probe.replay.unwrap();
+    let report = replay.report();
+    assert_eq!(report.events.len(), 1);
+    let gc = &report.events[0];
+    assert_eq!((gc.collector, gc.reason), (Collector::MarkCompact, GcReason::Testing));
+    // 248 entries; 62 + 31 + 8 + 8 stay.
+    assert_eq!((gc.died_objects, gc.died_bytes), (139, 139 * ENTRY));
+    assert_eq!((gc.marked_objects, gc.marked_bytes), (109, 109 * ENTRY));
+    assert_eq!((gc.swept_pages, gc.evacuated_pages, gc.evacuated_bytes, gc.released_pages), (2, 2, 16 * ENTRY, 2));
+    let page = 256 * 1024;
+    assert_eq!((gc.before.old_space.committed_bytes, gc.after.old_space.committed_bytes), (4 * page, 2 * page));
+
+    // The maps: 4 old pages before (live bytes per page 62, 31, 8, 8 entries), 2 after (62 and 31 + 16).
+    let live_per_page = |moment| {
+        let map = report.heap_maps.iter().find(|m| m.moment == moment).unwrap();
+        map.pages
+            .iter()
+            .filter(|p| p.space == Space::Old)
+            .map(|p| (p.page, p.cells.iter().map(|c| u64::from(c.live)).sum::<u64>() / ENTRY))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(live_per_page(HeapMapMoment::Before(1)), [(0, 62), (1, 31), (2, 8), (3, 8)]);
+    assert_eq!(live_per_page(HeapMapMoment::After(1)), [(0, 62), (1, 31 + 16)]);
+    assert_eq!(report.heap_maps.last().unwrap().moment, HeapMapMoment::End);
 }
