@@ -69,7 +69,7 @@ struct RunArgs {
     /// always has the map at the end.
     #[arg(long, value_name = "MOMENT")]
     heap_map_at: Vec<gc_sim::HeapMapMoment>,
-    /// Print no summary.
+    /// Print no summary (the `--why` answer is still printed).
     #[arg(long, short)]
     quiet: bool,
     #[command(flatten)]

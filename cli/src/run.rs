@@ -95,6 +95,9 @@ fn replay(args: &RunArgs) -> Result<ExitCode, String> {
     }
     if !args.quiet {
         summary::print(&mut out, &source_name, &report).map_err(|e| format!("cannot write to standard output: {e}"))?;
+    } else {
+        // `--why` asks a question: answer it even without the summary.
+        summary::print_why(&mut out, &report).map_err(|e| format!("cannot write to standard output: {e}"))?;
     }
     out.flush().map_err(|e| format!("cannot write to standard output: {e}"))?;
     if let Some(oom) = replay.heap().out_of_memory() {

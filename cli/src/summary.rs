@@ -143,13 +143,8 @@ pub fn print(out: &mut impl Write, source: &str, report: &Report) -> io::Result<
             )?;
         }
     }
-    if let Some(why) = &report.why {
-        match &why.root {
-            Some(root) => {
-                writeln!(out, "  why is {} alive?  {}", why.query, gc_sim::leaks::format_path(root, &why.path))?
-            }
-            None => writeln!(out, "  why is {} alive?  it is not: no live object has this id or tag", why.query)?,
-        }
+    if report.why.is_some() {
+        print_why(out, report)?;
     }
     if let Some(oom) = &s.oom {
         let at = oom.event.map(|e| format!(", trace event {e}")).unwrap_or_default();
@@ -164,5 +159,14 @@ fn duration(ms: f64) -> String {
         format!("{ms:.1} ms")
     } else {
         format!("{:.2} s", ms / 1000.0)
+    }
+}
+
+/// The `--why` line (printed in the summary, or alone with `--quiet`).
+pub fn print_why(out: &mut impl Write, report: &Report) -> io::Result<()> {
+    let Some(why) = &report.why else { return Ok(()) };
+    match &why.root {
+        Some(root) => writeln!(out, "  why is {} alive?  {}", why.query, gc_sim::leaks::format_path(root, &why.path)),
+        None => writeln!(out, "  why is {} alive?  it is not: no live object has this id or tag", why.query),
     }
 }

@@ -408,6 +408,13 @@ fn the_summary_names_suspected_leaks_and_why_answers_with_a_path() {
         "{stdout}"
     );
     assert!(text(&out.stderr).contains("no heap map at after:99: the run had 9 collections"), "{}", text(&out.stderr));
+    let quiet = gc_sim(&["run", leak, "--why", "4", "--quiet"]);
+    assert!(quiet.status.success(), "{}", text(&quiet.stderr));
+    assert_eq!(
+        text(&quiet.stdout),
+        "  why is 4 alive?  timers -> Timeout#9 -> [0] closure#8 -> [0] Context#7 -> [0] KoaContext#6 -> [0] WebSocket#5 -> [0] Socket#4 (conn-1)\n",
+        "--quiet keeps the answer to --why, and only it"
+    );
     let r = read_report(&report);
     assert_eq!(r.why.unwrap().path.len(), 6);
     let moments: Vec<String> = r.heap_maps.iter().map(|m| m.moment.to_string()).collect();
