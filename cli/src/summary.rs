@@ -24,27 +24,27 @@ pub fn print(out: &mut impl Write, source: &str, report: &Report) -> io::Result<
     let utilization = if s.end_ms > 0.0 { 100.0 * (1.0 - s.pause_ms / s.end_ms) } else { 100.0 };
     writeln!(
         out,
-        "  collections  {} scavenges ({:.1} ms), {} mark-compacts ({:.1} ms); longest pause {:.2} ms; \
+        "  collections  {} ({:.1} ms), {} ({:.1} ms); longest pause {:.2} ms; \
          {utilization:.1} % of the time in the mutator",
-        HumanCount(s.scavenges),
+        counted(s.scavenges, "scavenge"),
         s.scavenge_pause_ms,
-        HumanCount(s.mark_compacts),
+        counted(s.mark_compacts, "mark-compact"),
         s.mark_compact_pause_ms,
         s.max_pause_ms,
     )?;
     writeln!(
         out,
-        "  allocated    {} in {} objects; {} copied in new space, {} promoted",
+        "  allocated    {} in {}; {} copied in new space, {} promoted",
         HumanBytes(s.allocated_bytes),
-        HumanCount(s.allocated_objects),
+        counted(s.allocated_objects, "object"),
         HumanBytes(s.copied_bytes),
         HumanBytes(s.promoted_bytes),
     )?;
     writeln!(
         out,
-        "  live at end  {} in {} objects ({} in the old generation)",
+        "  live at end  {} in {} ({} in the old generation)",
         HumanBytes(s.live_bytes),
-        HumanCount(s.live_objects),
+        counted(s.live_objects, "object"),
         HumanBytes(s.live_old_bytes),
     )?;
     writeln!(out, "  {:<24}{:>12}{:>12}{:>12}", "space", "used", "committed", "objects")?;
@@ -69,12 +69,12 @@ pub fn print(out: &mut impl Write, source: &str, report: &Report) -> io::Result<
         for r in report.retainers.iter().take(TOP_RETAINERS) {
             writeln!(
                 out,
-                "    {:<22}{:>12} in {} objects ({} old), {} handles",
+                "    {:<22}{:>12} in {} ({} old), {}",
                 r.root,
                 HumanBytes(r.retained_bytes).to_string(),
-                HumanCount(r.retained_objects),
+                counted(r.retained_objects, "object"),
                 HumanBytes(r.retained_old_bytes),
-                HumanCount(r.handles),
+                counted(r.handles, "handle"),
             )?;
         }
     }
@@ -90,10 +90,10 @@ pub fn print(out: &mut impl Write, source: &str, report: &Report) -> io::Result<
             let closed = t.closed_at_ms.map(|ms| format!(", closed at {}", duration(ms))).unwrap_or_default();
             writeln!(
                 out,
-                "    {:<22}{:>12} in {} objects ({} old), via {}{promoted}{closed}",
+                "    {:<22}{:>12} in {} ({} old), via {}{promoted}{closed}",
                 r.tag,
                 HumanBytes(r.retained_bytes).to_string(),
-                HumanCount(r.retained_objects),
+                counted(r.retained_objects, "object"),
                 HumanBytes(r.retained_old_bytes),
                 r.root,
             )?;
@@ -119,17 +119,17 @@ pub fn print(out: &mut impl Write, source: &str, report: &Report) -> io::Result<
     if !report.suspected_leaks.is_empty() {
         writeln!(
             out,
-            "  SUSPECTED LEAKS: {} closed tags still alive, retaining {}",
-            HumanCount(s.suspected_leak_tags),
+            "  SUSPECTED LEAKS: {} still alive, retaining {}",
+            counted(s.suspected_leak_tags, "closed tag"),
             HumanBytes(s.suspected_leak_bytes)
         )?;
         for leak in report.suspected_leaks.iter().take(LEAK_EXAMPLES) {
             writeln!(
                 out,
-                "    {} closed at {}: {} objects, {} ({} old), retained by {}",
+                "    {} closed at {}: {}, {} ({} old), retained by {}",
                 leak.tag,
                 duration(leak.closed_at_ms),
-                HumanCount(leak.objects),
+                counted(leak.objects, "object"),
                 HumanBytes(leak.bytes),
                 HumanBytes(leak.old_bytes),
                 gc_sim::leaks::format_path(&leak.root, &leak.path),
@@ -169,4 +169,9 @@ pub fn print_why(out: &mut impl Write, report: &Report) -> io::Result<()> {
         Some(root) => writeln!(out, "  why is {} alive?  {}", why.query, gc_sim::leaks::format_path(root, &why.path)),
         None => writeln!(out, "  why is {} alive?  it is not: no live object has this id or tag", why.query),
     }
+}
+
+/// `n` and the word, plural unless `n` is 1: "1 handle", "2 handles", "1,024 objects".
+fn counted(n: u64, word: &str) -> String {
+    format!("{} {word}{}", HumanCount(n), if n == 1 { "" } else { "s" })
 }

@@ -220,7 +220,8 @@ impl<'h> HeapSnapshot<'h> {
         self.objects.iter().copied().find(|&id| self.heap.objects[id].labels.tag == Some(tag))
     }
 
-    /// Retention of every tag with live objects, largest retained bytes first (ties by tag name).
+    /// Retention of every tag with live objects, largest retained bytes first (ties in the order the tags were first
+    /// used, which for `conn-N` tags is the order the connections opened).
     ///
     /// A tag's retained set is the union of the dominator subtrees of its objects: found with one walk of the
     /// dominator tree that counts, per tag, the tagged objects on the current branch, so that an object inside the
@@ -304,7 +305,8 @@ impl<'h> HeapSnapshot<'h> {
                 })
             })
             .collect();
-        result.sort_by(|a, b| b.retained_bytes.cmp(&a.retained_bytes).then_with(|| a.tag.cmp(&b.tag)));
+        // Stable: equal tags keep the order the labels were first used in (conn-2 before conn-10).
+        result.sort_by(|a, b| b.retained_bytes.cmp(&a.retained_bytes));
         result
     }
 

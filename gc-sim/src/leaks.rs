@@ -97,7 +97,7 @@ pub struct Why {
 /// The leak analysis of a replay at its current point.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LeakAnalysis {
-    /// Every tag with live objects, largest retained bytes first (ties by name).
+    /// Every tag with live objects, largest retained bytes first (ties in the order the tags were first used).
     pub tags: Vec<TagSummary>,
     /// Live objects by age.
     pub ages: Vec<AgeBucket>,
