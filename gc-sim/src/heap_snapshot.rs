@@ -306,7 +306,7 @@ impl<'h> HeapSnapshot<'h> {
             })
             .collect();
         // Stable: equal tags keep the order the labels were first used in (conn-2 before conn-10).
-        result.sort_by(|a, b| b.retained_bytes.cmp(&a.retained_bytes));
+        result.sort_by_key(|r| std::cmp::Reverse(r.retained_bytes));
         result
     }
 

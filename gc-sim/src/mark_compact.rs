@@ -131,7 +131,9 @@ impl Heap {
     /// Phase 2a: frees every unmarked object. Returns the dead count and bytes (of objects that were alive) and the
     /// live old-space objects as `(page << 32 | offset, id)`, sorted by address.
     fn sweep_objects<'s>(&mut self, scratch: &'s Bump) -> (u64, u64, ScratchVec<'s, (u64, ObjectId)>) {
-        let mut live_old = ScratchVec::new_in(scratch);
+        // Sized once for every old object (an upper bound on the live ones): growing it in the bump arena would leave
+        // each outgrown copy behind in scratch memory, up to twice the final size, until the arena is reset.
+        let mut live_old = ScratchVec::with_capacity_in(self.old_space.objects as usize, scratch);
         let (mut died_objects, mut died_bytes) = (0u64, 0u64);
         let epoch = self.new_space.epoch;
         let geometry = self.config.page;
