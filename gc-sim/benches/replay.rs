@@ -9,8 +9,8 @@ use gc_sim::trace::{read_trace, Flow, Problem, TraceEvent, TraceHeader, TraceVis
 use gc_sim::{Heap, HeapConfig, Replay};
 use workloads::{borrowed, Workload};
 
-/// Events per synthetic workload: enough for the semi-space to reach its maximum and, for the surviving
-/// workloads, for mark-compacts to run.
+/// Events per synthetic workload: enough for the semi-space to grow to its maximum where survivors make it grow,
+/// and for tens of scavenges (the setup prints each workload's collection totals).
 const EVENTS: u64 = 2_000_000;
 
 fn replay_all(config: &HeapConfig, events: &[TraceEvent<'static>]) -> Replay {
