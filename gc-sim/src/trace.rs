@@ -505,11 +505,15 @@ fn read_ndjson(
             header_seen = true;
             continue;
         }
-        let raw: RawEvent<'_> = serde_json::from_str(text).map_err(|e| {
-            let problem = json_problem(&e, "event");
-            at(line, (problem.kind == ProblemKind::Syntax).then_some(e.column() as u64), problem)
-        })?;
-        let event = raw.into_event().map_err(|p| at(line, None, p))?;
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let event = EventSeed
+            .deserialize(&mut deserializer)
+            .and_then(|event| deserializer.end().map(|()| event))
+            .map_err(|e| {
+                let problem = json_problem(&e, "event");
+                at(line, (problem.kind == ProblemKind::Syntax).then_some(e.column() as u64), problem)
+            })?;
+        let event = event.map_err(|p| at(line, None, p))?;
         summary.events += 1;
         if visitor.event(event).map_err(|p| at(line, None, p))? == Flow::Stop {
             summary.stopped = true;
@@ -680,9 +684,9 @@ impl<'de, V: TraceVisitor> Visitor<'de> for Events<'_, '_, V> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let state = self.state;
-        while let Some(raw) = seq.next_element::<RawEvent<'de>>()? {
+        while let Some(event) = seq.next_element_seed(EventSeed)? {
             let index = state.events;
-            let flow = raw.into_event().and_then(|event| state.visitor.event(event));
+            let flow = event.and_then(|event| state.visitor.event(event));
             state.events += 1;
             match flow {
                 Ok(Flow::Continue) => {}
@@ -724,6 +728,28 @@ impl Op {
         })
     }
 
+    /// The fields an event of this op may have, besides `op`.
+    fn fields(self) -> &'static [Field] {
+        match self {
+            Op::Alloc => &[
+                Field::Id,
+                Field::Size,
+                Field::Slots,
+                Field::Kind,
+                Field::Tag,
+                Field::Site,
+                Field::Root,
+                Field::Pretenured,
+            ],
+            Op::Write => &[Field::Obj, Field::Slot, Field::To],
+            Op::Root | Op::Unroot => &[Field::Id, Field::Root],
+            Op::Enter | Op::Exit => &[],
+            Op::Tick => &[Field::Ms],
+            Op::Gc => &[Field::Kind],
+            Op::Mark => &[Field::Label, Field::Closes],
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Op::Alloc => "alloc",
@@ -739,72 +765,234 @@ impl Op {
     }
 }
 
-/// Any event's fields, as written; [`RawEvent::into_event`] checks them against the op.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawEvent<'a> {
-    #[serde(borrow)]
-    op: Cow<'a, str>,
+/// The field names of an event. Derived, so that an unknown field gets serde's own message (``unknown field
+/// `colour`, expected one of `op`, `id`, ...``).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(field_identifier, rename_all = "lowercase")]
+enum Field {
+    Op,
+    Id,
+    Size,
+    Slots,
+    Kind,
+    Tag,
+    Site,
+    Root,
+    Pretenured,
+    Obj,
+    Slot,
+    To,
+    Ms,
+    Label,
+    Closes,
+}
+
+impl Field {
+    /// Every field but `op`, in the order problems name them.
+    const OPERANDS: [Field; 14] = [
+        Field::Id,
+        Field::Size,
+        Field::Slots,
+        Field::Kind,
+        Field::Tag,
+        Field::Site,
+        Field::Root,
+        Field::Pretenured,
+        Field::Obj,
+        Field::Slot,
+        Field::To,
+        Field::Ms,
+        Field::Label,
+        Field::Closes,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Field::Op => "op",
+            Field::Id => "id",
+            Field::Size => "size",
+            Field::Slots => "slots",
+            Field::Kind => "kind",
+            Field::Tag => "tag",
+            Field::Site => "site",
+            Field::Root => "root",
+            Field::Pretenured => "pretenured",
+            Field::Obj => "obj",
+            Field::Slot => "slot",
+            Field::To => "to",
+            Field::Ms => "ms",
+            Field::Label => "label",
+            Field::Closes => "closes",
+        }
+    }
+
+    /// The field's bit in a [`FieldSet`].
+    fn bit(self) -> u16 {
+        1 << self as u16
+    }
+}
+
+/// A set of [`Field`]s, one bit each.
+#[derive(Clone, Copy, Default)]
+struct FieldSet(u16);
+
+impl FieldSet {
+    fn of(fields: &[Field]) -> FieldSet {
+        FieldSet(fields.iter().fold(0, |bits, field| bits | field.bit()))
+    }
+
+    fn contains(self, field: Field) -> bool {
+        self.0 & field.bit() != 0
+    }
+
+    fn insert(&mut self, field: Field) {
+        self.0 |= field.bit();
+    }
+}
+
+/// A string that borrows from the input unless it has escapes (serde's `Cow<str>` always copies).
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(text)))
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(text.to_owned())))
+            }
+
+            fn visit_string<E: de::Error>(self, text: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(text)))
+            }
+        }
+
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+/// Reads one event object straight into a [`TraceEvent`], with no intermediate struct of every possible field.
+///
+/// JSON problems (syntax, a wrong type, an unknown or repeated field, no `op`) are serde errors, so that they keep
+/// serde's position; the format's own rules (the op's fields, sizes) come out as the inner `Err` once the whole
+/// object has been read.
+struct EventSeed;
+
+impl<'de> DeserializeSeed<'de> for EventSeed {
+    type Value = Result<TraceEvent<'de>, Problem>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EventSeed {
+    type Value = Result<TraceEvent<'de>, Problem>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an event object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut op = None;
+        let mut event = EventFields::default();
+        let mut seen = FieldSet::default();
+        while let Some(field) = map.next_key::<Field>()? {
+            if seen.contains(field) {
+                return Err(de::Error::duplicate_field(field.name()));
+            }
+            seen.insert(field);
+            let value = Operand { map: &mut map, field, given: &mut event.given };
+            match field {
+                Field::Op => op = Some(map.next_value::<Text<'de>>()?.0),
+                Field::Id => event.id = value.read()?,
+                Field::Size => event.size = value.read()?,
+                Field::Slots => event.slots = value.read()?,
+                Field::Kind => event.kind = value.text()?,
+                Field::Tag => event.tag = value.text()?,
+                Field::Site => event.site = value.text()?,
+                Field::Root => event.root = value.text()?,
+                Field::Pretenured => event.pretenured = value.read()?,
+                Field::Obj => event.obj = value.read()?,
+                Field::Slot => event.slot = value.read()?,
+                Field::To => {
+                    // `"to": null` clears the slot: present, unlike a `null` anywhere else.
+                    event.to = Some(map.next_value()?);
+                    event.given.insert(Field::To);
+                }
+                Field::Ms => event.ms = value.read()?,
+                Field::Label => event.label = value.text()?,
+                Field::Closes => event.closes = value.text()?,
+            }
+        }
+        let op = op.ok_or_else(|| de::Error::missing_field("op"))?;
+        Ok(Op::parse(&op).and_then(|op| event.into_event(op)))
+    }
+}
+
+/// The value of one operand field, read from the map; a value other than `null` marks the field given.
+struct Operand<'m, 'g, A> {
+    map: &'m mut A,
+    field: Field,
+    given: &'g mut FieldSet,
+}
+
+impl<'de, A: MapAccess<'de>> Operand<'_, '_, A> {
+    fn read<T: Deserialize<'de>>(self) -> Result<Option<T>, A::Error> {
+        let value: Option<T> = self.map.next_value()?;
+        if value.is_some() {
+            self.given.insert(self.field);
+        }
+        Ok(value)
+    }
+
+    fn text(self) -> Result<Option<Cow<'de, str>>, A::Error> {
+        Ok(self.read::<Text<'de>>()?.map(|text| text.0))
+    }
+}
+
+/// The operands of an event as written; [`EventFields::into_event`] checks them against the op. `null` is the same
+/// as leaving a field out, except for `to`, where it clears the slot.
+#[derive(Default)]
+struct EventFields<'a> {
     id: Option<u64>,
     size: Option<u64>,
     slots: Option<u64>,
-    #[serde(borrow)]
     kind: Option<Cow<'a, str>>,
-    #[serde(borrow)]
     tag: Option<Cow<'a, str>>,
-    #[serde(borrow)]
     site: Option<Cow<'a, str>>,
-    #[serde(borrow)]
     root: Option<Cow<'a, str>>,
     pretenured: Option<bool>,
     obj: Option<u64>,
     slot: Option<u64>,
-    #[serde(default, deserialize_with = "present")]
     to: Option<Option<u64>>,
     ms: Option<f64>,
-    #[serde(borrow)]
     label: Option<Cow<'a, str>>,
-    #[serde(borrow)]
     closes: Option<Cow<'a, str>>,
+    /// The fields given a value.
+    given: FieldSet,
 }
 
-/// Distinguishes `"to": null` (present, `Some(None)`) from a missing `to` (`None`).
-fn present<'de, D: de::Deserializer<'de>>(deserializer: D) -> Result<Option<Option<u64>>, D::Error> {
-    Option::<u64>::deserialize(deserializer).map(Some)
-}
-
-impl<'a> RawEvent<'a> {
-    fn into_event(self) -> Result<TraceEvent<'a>, Problem> {
-        let op = Op::parse(&self.op)?;
-        let present: [(&str, bool); 14] = [
-            ("id", self.id.is_some()),
-            ("size", self.size.is_some()),
-            ("slots", self.slots.is_some()),
-            ("kind", self.kind.is_some()),
-            ("tag", self.tag.is_some()),
-            ("site", self.site.is_some()),
-            ("root", self.root.is_some()),
-            ("pretenured", self.pretenured.is_some()),
-            ("obj", self.obj.is_some()),
-            ("slot", self.slot.is_some()),
-            ("to", self.to.is_some()),
-            ("ms", self.ms.is_some()),
-            ("label", self.label.is_some()),
-            ("closes", self.closes.is_some()),
-        ];
-        let allowed: &[&str] = match op {
-            Op::Alloc => &["id", "size", "slots", "kind", "tag", "site", "root", "pretenured"],
-            Op::Write => &["obj", "slot", "to"],
-            Op::Root | Op::Unroot => &["id", "root"],
-            Op::Enter | Op::Exit => &[],
-            Op::Tick => &["ms"],
-            Op::Gc => &["kind"],
-            Op::Mark => &["label", "closes"],
-        };
-        if let Some((field, _)) = present.iter().find(|(field, is)| *is && !allowed.contains(field)) {
+impl<'a> EventFields<'a> {
+    fn into_event(self, op: Op) -> Result<TraceEvent<'a>, Problem> {
+        let allowed = op.fields();
+        if self.given.0 & !FieldSet::of(allowed).0 != 0 {
+            let field = Field::OPERANDS.into_iter().find(|&f| self.given.contains(f) && !allowed.contains(&f));
+            let field = field.map_or("?", Field::name);
+            let names: Vec<&str> = allowed.iter().map(|f| f.name()).collect();
             return Err(Problem::new(
                 ProblemKind::Field,
-                format!("`{}` has no field `{field}` (its fields: {})", op.name(), list(allowed)),
+                format!("`{}` has no field `{field}` (its fields: {})", op.name(), list(&names)),
             ));
         }
         let missing =
@@ -1075,6 +1263,12 @@ mod tests {
             (r#"{"op": "gc", "kind": "full"}"#, ProblemKind::Field, "t:3: `gc` has kind \"full\""),
             (r#"{"op": "write", "obj": 1, "slot": 0}"#, ProblemKind::Field, "t:3: `write` needs the field `to`"),
             (r#"{"op": "alloc", "id": 2, "size": 8, "colour": 1}"#, ProblemKind::Field, "unknown field `colour`"),
+            (r#"{"op": "alloc", "id": 2, "id": 3, "size": 8}"#, ProblemKind::Field, "t:3: event: duplicate field `id`"),
+            (r#"{"id": 2, "size": 8}"#, ProblemKind::Field, "t:3: event: missing field `op`"),
+            (r#"{"op": null}"#, ProblemKind::Field, "t:3: event: invalid type: null, expected a string"),
+            (r#"[1, 2]"#, ProblemKind::Field, "t:3: event: invalid type: sequence, expected an event object"),
+            (r#"{"op": "enter"} {"op": "exit"}"#, ProblemKind::Syntax, "t:3:17: malformed JSON: trailing characters"),
+            (r#"{"op": "enter", "to": null}"#, ProblemKind::Field, "t:3: `enter` has no field `to` (its fields: none)"),
         ];
         for (event, kind, expected) in cases {
             let e = error(&bad(event), TraceFormat::Ndjson);
@@ -1082,6 +1276,31 @@ mod tests {
             assert!(e.to_string().contains(expected), "{e} does not contain {expected}");
             assert_eq!(e.line, Some(3));
         }
+    }
+
+    #[test]
+    fn null_operands_are_absent_and_escaped_strings_are_read() {
+        let text = format!(
+            "{HEADER}\n{}\n{}\n",
+            r#"{"op": "alloc", "id": 1, "size": 8, "slots": null, "obj": null, "kind": "a\"b\u00e9", "tag": null}"#,
+            r#"{"to": null, "slot": 0, "obj": 1, "op": "write"}"#,
+        );
+        let mut keep = Keep::default();
+        read_trace(text.as_bytes(), "t", None, &mut keep).unwrap();
+        let expected = [
+            TraceEvent::Alloc {
+                id: 1,
+                size: 8,
+                slots: 0,
+                kind: Some("a\"bé".into()),
+                tag: None,
+                site: None,
+                root: None,
+                pretenured: false,
+            },
+            TraceEvent::Write { obj: 1, slot: 0, to: None },
+        ];
+        assert_eq!(keep.0, expected);
     }
 
     #[test]
