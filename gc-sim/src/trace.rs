@@ -1182,6 +1182,7 @@ mod tests {
             let input = std::io::BufReader::with_capacity(capacity, &bytes[..]);
             let e = read_trace(input, "t", Some(TraceFormat::Ndjson), &mut Collect::default()).unwrap_err();
             assert_eq!((e.kind(), e.line), (ProblemKind::Syntax, Some(2)), "{e}");
+            assert!(e.to_string().ends_with("the line is not valid UTF-8"), "{e}");
         }
     }
 
