@@ -62,6 +62,30 @@ pub struct GcTotals {
     pub allocated_objects: u64,
 }
 
+/// Bytes of simulator memory the heap holds, by what holds them ([`Heap::footprint`]). Capacities, not lengths:
+/// what the heap has asked the allocator for, touched or not.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Footprint {
+    /// Object headers: the slot map's capacity, a header and its version per entry.
+    pub headers: usize,
+    /// Reference slots: the slot arena's capacity, 8 B per slot.
+    pub slots: usize,
+    /// The OLD_TO_NEW remembered set.
+    pub remembered_set: usize,
+    /// The young generation's object lists: to-space's, past from-spaces' whose dead headers are not yet
+    /// reclaimed, and emptied ones kept for the next scavenges.
+    pub young_lists: usize,
+    /// Collection scratch memory kept between collections (worklists, the sweep's list of live old objects).
+    pub scratch: usize,
+}
+
+impl Footprint {
+    /// Every part added up.
+    pub fn total(&self) -> usize {
+        self.headers + self.slots + self.remembered_set + self.young_lists + self.scratch
+    }
+}
+
 /// State of the old generation's allocation limit (V8's `old_generation_allocation_limit_` and friends).
 #[derive(Debug)]
 pub(crate) struct OldGenerationLimits {
@@ -602,14 +626,26 @@ impl Heap {
             .fold((0, 0), |(n, b), (_, o)| (n + 1, b + u64::from(o.size)))
     }
 
-    /// Bytes of simulator memory used by object headers, slots and the remembered set (for memory benchmarks).
+    /// Bytes of simulator memory held by object headers, slots, the remembered set, the young generation's object
+    /// lists and scratch memory kept between collections, part by part (for memory benchmarks and tests).
+    pub fn footprint(&self) -> Footprint {
+        let young_lists = std::iter::once(&self.new_space.objects)
+            .chain(&self.unreclaimed)
+            .chain(&self.spare_lists)
+            .map(Vec::capacity)
+            .sum::<usize>();
+        Footprint {
+            headers: self.objects.capacity() * (std::mem::size_of::<HeapObject>() + 4),
+            slots: self.slots.footprint_bytes(),
+            remembered_set: self.remembered_set.footprint_bytes(),
+            young_lists: young_lists * std::mem::size_of::<ObjectId>(),
+            scratch: self.scratch.allocated_bytes(),
+        }
+    }
+
+    /// Bytes of simulator memory the heap holds: [`footprint`](Self::footprint)`().total()`.
     pub fn footprint_bytes(&self) -> usize {
-        self.objects.capacity() * (std::mem::size_of::<HeapObject>() + 4)
-            + self.slots.footprint_bytes()
-            + self.remembered_set.footprint_bytes()
-            + self.new_space.objects.capacity() * std::mem::size_of::<ObjectId>()
-            + self.unreclaimed.iter().chain(&self.spare_lists).map(Vec::capacity).sum::<usize>()
-                * std::mem::size_of::<ObjectId>()
+        self.footprint().total()
     }
 
     // ---------------------------------------------------------------------------------------------------------
