@@ -147,7 +147,8 @@ pub struct Heap {
     /// Objects of past from-spaces whose headers are not yet reclaimed. Dead young objects cost nothing at
     /// scavenge time (as in V8, garbage is never visited); their headers are reclaimed a few per allocation.
     pub(crate) unreclaimed: Vec<Vec<ObjectId>>,
-    /// Emptied object lists, reused as the next to-space's list so that a flip allocates nothing.
+    /// Emptied object lists, reused as the next to-space's list so that a flip allocates nothing. A mark-compact,
+    /// which empties new space, frees them instead.
     pub(crate) spare_lists: Vec<Vec<ObjectId>>,
     /// How many objects in `objects` are dead young objects not yet reclaimed.
     pub(crate) unreclaimed_dead: u64,

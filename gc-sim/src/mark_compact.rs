@@ -52,15 +52,15 @@ impl Heap {
         promoted_bytes += large_bytes;
         self.scratch = scratch;
 
-        // New space is empty now; so is the remembered set.
+        // New space is empty now; so is the remembered set. To-space keeps its object list for the mutator; the lists
+        // of past from-spaces, each sized for a full semi-space, are freed rather than kept as spares while new space
+        // holds nothing: the next scavenges grow new ones (a few allocations, once).
         let list = std::mem::take(&mut self.new_space.objects);
         self.new_space.reset_after_full_gc();
         self.new_space.objects = list;
         self.new_space.objects.clear();
-        for mut list in self.unreclaimed.drain(..) {
-            list.clear();
-            self.spare_lists.push(list);
-        }
+        self.unreclaimed.clear();
+        self.spare_lists.clear();
         self.unreclaimed_dead = 0;
         self.remembered_set.clear();
         self.new_space.survived_since_last_expansion += promoted_bytes;
