@@ -20,7 +20,7 @@
 use bumpalo::collections::Vec as ScratchVec;
 use bumpalo::Bump;
 
-use crate::heap::Heap;
+use crate::heap::{scratch_in_use, Heap};
 use crate::heap_controller::{self, HeapGrowingMode, NewSpaceResize};
 use crate::object::{ObjectId, Space};
 use crate::tracer::{Collector, CollectorReason, GcEvent, GcReason};
@@ -44,6 +44,8 @@ impl Heap {
         let scratch = std::mem::take(&mut self.scratch);
         let (marked_objects, marked_bytes) = self.mark(&scratch);
         let (died_objects, died_bytes, live_old) = self.sweep_objects(&scratch);
+        // Scratch use peaks here (the list of live old objects) or at the end of marking (the worklist).
+        self.scratch_used = self.scratch_used.max(scratch_in_use(&scratch));
         let mut counts = self.sweep_and_evacuate_old_space(live_old, &scratch);
         let (mut promoted_objects, mut promoted_bytes) = self.promote_young_survivors();
         let (released, large_objects, large_bytes) = self.finish_large_object_space();
@@ -125,6 +127,8 @@ impl Heap {
                 }
             }
         }
+        // The worklist still holds its largest capacity.
+        self.scratch_used = scratch_in_use(scratch);
         (objects, bytes)
     }
 
