@@ -17,8 +17,9 @@
 //!
 //! * bytes of simulator memory per live object = (RSS after − RSS before) / N,
 //! * the same minus 8 B per slot, against the target of **at most 64 B per live object plus 8 B per slot**,
-//! * what the heap itself accounts for ([`Heap::footprint_bytes`]: object headers, slots, remembered set and
-//!   object lists), per object.
+//! * what the heap itself accounts for ([`Heap::footprint`]: object headers, slots, remembered set, young-generation
+//!   object lists and the scratch memory collections keep), per object, in total and part by part. These are
+//!   capacities: memory the heap asked for, some of which may never have been touched (the slot map doubles).
 //!
 //! Resident-set figures come from `/proc/self/status`, so they need Linux; elsewhere the example says so and
 //! prints only the heap's own accounting. Run it in release mode: a debug build measures the same memory but
@@ -147,9 +148,20 @@ fn main() -> ExitCode {
         }
         _ => println!("resident set: not available (no /proc/self/status: this figure needs Linux)"),
     }
+    let footprint = heap.footprint();
+    let per_object = |bytes: usize| bytes as f64 / n;
     println!(
-        "heap's own accounting:      {:10.1} B   Heap::footprint_bytes() / N (headers, slots, remembered set, lists)",
-        heap.footprint_bytes() as f64 / n
+        "heap's own accounting:      {:10.1} B   Heap::footprint() / N, capacities:",
+        per_object(footprint.total())
     );
+    for (part, bytes) in [
+        ("object headers", footprint.headers),
+        ("slots", footprint.slots),
+        ("remembered set", footprint.remembered_set),
+        ("young-generation lists", footprint.young_lists),
+        ("scratch memory", footprint.scratch),
+    ] {
+        println!("  {part:<26}{:10.1} B", per_object(bytes));
+    }
     ExitCode::SUCCESS
 }

@@ -62,6 +62,30 @@ pub struct GcTotals {
     pub allocated_objects: u64,
 }
 
+/// Bytes of simulator memory the heap holds, by what holds them ([`Heap::footprint`]). Capacities, not lengths:
+/// what the heap has asked the allocator for, touched or not.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Footprint {
+    /// Object headers: the slot map's capacity, a header and its version per entry.
+    pub headers: usize,
+    /// Reference slots: the slot arena's capacity, 8 B per slot.
+    pub slots: usize,
+    /// The OLD_TO_NEW remembered set.
+    pub remembered_set: usize,
+    /// The young generation's object lists: to-space's, past from-spaces' whose dead headers are not yet
+    /// reclaimed, and emptied ones kept for the next scavenges.
+    pub young_lists: usize,
+    /// Collection scratch memory kept between collections (worklists, the sweep's list of live old objects).
+    pub scratch: usize,
+}
+
+impl Footprint {
+    /// Every part added up.
+    pub fn total(&self) -> usize {
+        self.headers + self.slots + self.remembered_set + self.young_lists + self.scratch
+    }
+}
+
 /// State of the old generation's allocation limit (V8's `old_generation_allocation_limit_` and friends).
 #[derive(Debug)]
 pub(crate) struct OldGenerationLimits {
@@ -118,12 +142,19 @@ pub struct Heap {
     pub(crate) remembered_set: RememberedSet,
     pub(crate) tracer: Tracer,
     pub(crate) limits: OldGenerationLimits,
-    /// Per-collection scratch memory (worklists, sort buffers), reset after every collection.
+    /// Per-collection scratch memory (worklists, sort buffers), reset after every collection and given back when
+    /// much larger than recent collections needed (see [`recycle_scratch`](Self::recycle_scratch)).
     pub(crate) scratch: Bump,
+    /// The most scratch memory the running collection has had in use at once, noted by the collector where its
+    /// use peaks: the arena alone cannot tell afterwards, as freeing its last allocation hands the bytes back.
+    pub(crate) scratch_used: usize,
+    /// The most scratch memory a scavenge used since the last mark-compact.
+    scavenge_scratch_used: usize,
     /// Objects of past from-spaces whose headers are not yet reclaimed. Dead young objects cost nothing at
     /// scavenge time (as in V8, garbage is never visited); their headers are reclaimed a few per allocation.
     pub(crate) unreclaimed: Vec<Vec<ObjectId>>,
-    /// Emptied object lists, reused as the next to-space's list so that a flip allocates nothing.
+    /// Emptied object lists, reused as the next to-space's list so that a flip allocates nothing. A mark-compact,
+    /// which empties new space, frees them instead.
     pub(crate) spare_lists: Vec<Vec<ObjectId>>,
     /// How many objects in `objects` are dead young objects not yet reclaimed.
     pub(crate) unreclaimed_dead: u64,
@@ -162,6 +193,19 @@ impl std::fmt::Debug for Heap {
     }
 }
 
+/// Scratch memory a collection may keep for the next one whatever they need: below this, giving it back would only
+/// cost the next collection an allocation.
+const SCRATCH_KEPT_BYTES: usize = 1 << 20;
+/// A mark-compact gives the scratch arena back when it is more than this many times larger than what that
+/// mark-compact and the scavenges since the previous one used. The arena grows by doubling, so it may be up to
+/// twice what was used without the heap having shrunk.
+const SCRATCH_SLACK: usize = 4;
+
+/// Bytes of a scratch arena in use: handed out since its last reset, with the unused ends of chunks it outgrew.
+pub(crate) fn scratch_in_use(scratch: &Bump) -> usize {
+    scratch.allocated_bytes() - scratch.chunk_capacity()
+}
+
 /// How many unreclaimed from-space headers an allocation reclaims. Two per allocation keeps the backlog below one
 /// semi-space's worth of objects.
 const RECLAIM_PER_ALLOCATION: usize = 2;
@@ -191,6 +235,8 @@ impl Heap {
             remembered_set: RememberedSet::default(),
             tracer: Tracer::default(),
             scratch: Bump::new(),
+            scratch_used: 0,
+            scavenge_scratch_used: 0,
             unreclaimed: Vec::new(),
             spare_lists: Vec::new(),
             unreclaimed_dead: 0,
@@ -602,14 +648,26 @@ impl Heap {
             .fold((0, 0), |(n, b), (_, o)| (n + 1, b + u64::from(o.size)))
     }
 
-    /// Bytes of simulator memory used by object headers, slots and the remembered set (for memory benchmarks).
+    /// Bytes of simulator memory held by object headers, slots, the remembered set, the young generation's object
+    /// lists and scratch memory kept between collections, part by part (for memory benchmarks and tests).
+    pub fn footprint(&self) -> Footprint {
+        let young_lists = std::iter::once(&self.new_space.objects)
+            .chain(&self.unreclaimed)
+            .chain(&self.spare_lists)
+            .map(Vec::capacity)
+            .sum::<usize>();
+        Footprint {
+            headers: self.objects.capacity() * (std::mem::size_of::<HeapObject>() + 4),
+            slots: self.slots.footprint_bytes(),
+            remembered_set: self.remembered_set.footprint_bytes(),
+            young_lists: young_lists * std::mem::size_of::<ObjectId>(),
+            scratch: self.scratch.allocated_bytes(),
+        }
+    }
+
+    /// Bytes of simulator memory the heap holds: [`footprint`](Self::footprint)`().total()`.
     pub fn footprint_bytes(&self) -> usize {
-        self.objects.capacity() * (std::mem::size_of::<HeapObject>() + 4)
-            + self.slots.footprint_bytes()
-            + self.remembered_set.footprint_bytes()
-            + self.new_space.objects.capacity() * std::mem::size_of::<ObjectId>()
-            + self.unreclaimed.iter().chain(&self.spare_lists).map(Vec::capacity).sum::<usize>()
-                * std::mem::size_of::<ObjectId>()
+        self.footprint().total()
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -765,7 +823,7 @@ impl Heap {
             Collector::Scavenge => self.scavenge(reason),
             Collector::MarkCompact => self.mark_compact(reason, collector_reason),
         };
-        self.scratch.reset();
+        self.recycle_scratch(collector);
         self.record_event(event.clone());
         if !self.heap_map_requests.is_empty() {
             self.take_requested_heap_map(HeapMapMoment::After(event.number), collector);
@@ -785,6 +843,27 @@ impl Heap {
             return Err(self.die(OomLocation::ReachedHeapLimit));
         }
         Ok(event)
+    }
+
+    /// Ends a collection's use of scratch memory. The arena is reset, which keeps its last (largest) chunk so that
+    /// the next collection finds it in memory: faulting the sweep's list of live old objects (16 B each) in again
+    /// at every full GC made full GCs of 3 M objects 15-20 % slower (docs/performance.md, "Memory per live
+    /// object"). V8 frees its marking worklists' segments as they drain; the simulator gives its arena back once
+    /// the heap has shrunk: after a mark-compact, when the arena is more than [`SCRATCH_SLACK`] times larger than
+    /// what that mark-compact and the scavenges since the previous one used. Scavenges never give it back: what
+    /// they use is bounded by new space.
+    fn recycle_scratch(&mut self, collector: Collector) {
+        let used = std::mem::take(&mut self.scratch_used);
+        self.scratch.reset();
+        match collector {
+            Collector::Scavenge => self.scavenge_scratch_used = self.scavenge_scratch_used.max(used),
+            Collector::MarkCompact => {
+                let needed = used.max(std::mem::take(&mut self.scavenge_scratch_used));
+                if self.scratch.allocated_bytes() > SCRATCH_KEPT_BYTES.max(SCRATCH_SLACK * needed) {
+                    self.scratch = Bump::new();
+                }
+            }
+        }
     }
 
     fn check_ineffective_mark_compact(&mut self) -> Result<(), HeapError> {

@@ -81,7 +81,7 @@ mod verifier;
 pub use config::{ConfigError, HeapConfig, PageGeometry, KIB, MIB};
 pub use error::{HeapError, OomLocation, OutOfMemory};
 pub use free_list::{FreeBlock, SIZE_CLASSES};
-pub use heap::{Collection, GcTotals, Heap};
+pub use heap::{Collection, Footprint, GcTotals, Heap};
 pub use heap_map::{HeapMap, HeapMapMoment};
 pub use heap_snapshot::{HeapSnapshot, RetainingPath, TagRetention};
 pub use object::{Address, Label, Labels, ObjectId, ObjectInfo, Space};

@@ -20,7 +20,7 @@
 use bumpalo::collections::Vec as ScratchVec;
 use bumpalo::Bump;
 
-use crate::heap::Heap;
+use crate::heap::{scratch_in_use, Heap};
 use crate::heap_controller::{self, HeapGrowingMode, NewSpaceResize};
 use crate::object::{ObjectId, Space};
 use crate::tracer::{Collector, CollectorReason, GcEvent, GcReason};
@@ -44,6 +44,8 @@ impl Heap {
         let scratch = std::mem::take(&mut self.scratch);
         let (marked_objects, marked_bytes) = self.mark(&scratch);
         let (died_objects, died_bytes, live_old) = self.sweep_objects(&scratch);
+        // Scratch use peaks here (the list of live old objects) or at the end of marking (the worklist).
+        self.scratch_used = self.scratch_used.max(scratch_in_use(&scratch));
         let mut counts = self.sweep_and_evacuate_old_space(live_old, &scratch);
         let (mut promoted_objects, mut promoted_bytes) = self.promote_young_survivors();
         let (released, large_objects, large_bytes) = self.finish_large_object_space();
@@ -52,15 +54,15 @@ impl Heap {
         promoted_bytes += large_bytes;
         self.scratch = scratch;
 
-        // New space is empty now; so is the remembered set.
+        // New space is empty now; so is the remembered set. To-space keeps its object list for the mutator; the lists
+        // of past from-spaces, each sized for a full semi-space, are freed rather than kept as spares while new space
+        // holds nothing: the next scavenges grow new ones (a few allocations, once).
         let list = std::mem::take(&mut self.new_space.objects);
         self.new_space.reset_after_full_gc();
         self.new_space.objects = list;
         self.new_space.objects.clear();
-        for mut list in self.unreclaimed.drain(..) {
-            list.clear();
-            self.spare_lists.push(list);
-        }
+        self.unreclaimed.clear();
+        self.spare_lists.clear();
         self.unreclaimed_dead = 0;
         self.remembered_set.clear();
         self.new_space.survived_since_last_expansion += promoted_bytes;
@@ -125,6 +127,8 @@ impl Heap {
                 }
             }
         }
+        // The worklist still holds its largest capacity.
+        self.scratch_used = scratch_in_use(scratch);
         (objects, bytes)
     }
 

@@ -12,7 +12,7 @@ use bumpalo::collections::Vec as ScratchVec;
 use slotmap::SlotMap;
 
 use crate::config::HeapConfig;
-use crate::heap::Heap;
+use crate::heap::{scratch_in_use, Heap};
 use crate::heap_controller::{self, NewSpaceResize};
 use crate::new_space::{NewSpace, SurvivorLab};
 use crate::object::{HeapObject, ObjectId, Space};
@@ -197,6 +197,8 @@ impl Heap {
             scavenger.drain();
             let lab = scavenger.lab;
             scavenger.new_space.finish_survivors(&lab);
+            // The promotion worklist still holds its largest capacity.
+            self.scratch_used = scratch_in_use(&scratch);
             scavenger.counts
         };
         self.scratch = scratch;
