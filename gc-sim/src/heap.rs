@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::num::NonZeroU32;
 
 use bumpalo::Bump;
+use rustc_hash::FxHashMap;
 use slotmap::SlotMap;
 
 use crate::config::{ConfigError, HeapConfig};
@@ -12,7 +13,7 @@ use crate::heap_controller;
 use crate::heap_map::{HeapMap, HeapMapMoment};
 use crate::large_object_space::LargeObjectSpace;
 use crate::new_space::NewSpace;
-use crate::object::{align_object_size, HeapObject, Label, Labels, ObjectId, ObjectInfo, Space};
+use crate::object::{align_object_size, HeapObject, Label, LabelSet, Labels, ObjectId, ObjectInfo, Space};
 use crate::old_space::OldSpace;
 use crate::remembered_set::RememberedSet;
 use crate::roots::{HandleScopes, RootSets};
@@ -109,6 +110,9 @@ pub struct Heap {
     pub(crate) slots: SlotArena,
     label_names: Vec<String>,
     label_ids: HashMap<String, Label>,
+    /// The distinct label combinations of objects, indexed by [`LabelSet`]; entry 0 is [`Labels::NONE`].
+    pub(crate) label_sets: Vec<Labels>,
+    label_set_ids: FxHashMap<Labels, LabelSet>,
     pub(crate) roots: RootSets,
     pub(crate) scopes: HandleScopes,
     pub(crate) new_space: NewSpace,
@@ -180,6 +184,8 @@ impl Heap {
             slots: SlotArena::default(),
             label_names: Vec::new(),
             label_ids: HashMap::new(),
+            label_sets: vec![Labels::NONE],
+            label_set_ids: FxHashMap::default(),
             roots: RootSets::default(),
             scopes: HandleScopes::default(),
             new_lo_space: LargeObjectSpace::default(),
@@ -229,6 +235,26 @@ impl Heap {
     /// The string of a label made by [`label`](Self::label).
     pub fn label_name(&self, label: Label) -> &str {
         &self.label_names[label.0.get() as usize - 1]
+    }
+
+    /// The header's index of a label combination, interned on first use.
+    fn label_set(&mut self, labels: Labels) -> LabelSet {
+        if labels == Labels::NONE {
+            return LabelSet::NONE;
+        }
+        if let Some(&set) = self.label_set_ids.get(&labels) {
+            return set;
+        }
+        let set = LabelSet(u32::try_from(self.label_sets.len()).expect("fewer than 2^32 label combinations"));
+        self.label_sets.push(labels);
+        self.label_set_ids.insert(labels, set);
+        set
+    }
+
+    /// The labels of an object's header.
+    #[inline]
+    pub(crate) fn labels_of(&self, o: &HeapObject) -> Labels {
+        self.label_sets[o.labels.0 as usize]
     }
 
     /// Number of labels interned so far.
@@ -328,17 +354,15 @@ impl Heap {
         };
         self.reclaim_unreclaimed();
         let slot_start = self.slots.allocate(slots);
-        let id = self.objects.insert(HeapObject {
+        let labels = self.label_set(labels);
+        let id = self.objects.insert(HeapObject::new(
             size,
-            slot_start,
-            slot_count: slots,
+            (slot_start, slots),
             address,
             labels,
-            epoch: self.new_space.epoch,
             space,
-            age: 0,
-            marked: false,
-        });
+            self.new_space.epoch,
+        ));
         match space {
             Space::New => {
                 self.new_space.objects.push(id);
@@ -370,14 +394,14 @@ impl Heap {
     pub fn write(&mut self, object: ObjectId, slot: u32, target: Option<ObjectId>) -> Result<(), HeapError> {
         self.check_not_dead()?;
         let target_space = match target {
-            Some(t) => Some(self.live(t)?.space),
+            Some(t) => Some(self.live(t)?.space()),
             None => None,
         };
         let host = self.live(object)?;
         if slot >= host.slot_count {
             return Err(HeapError::SlotOutOfRange { object, slot, slot_count: host.slot_count });
         }
-        let (index, host_young) = (host.slot_start + slot, host.space.is_young());
+        let (index, host_young) = (host.slot_start + slot, host.space().is_young());
         self.slots.run_mut(index, 1)[0] = target;
         // The generational write barrier (V8's `GenerationalBarrierSlow`).
         if !host_young && target_space.is_some_and(Space::is_young) {
@@ -493,7 +517,7 @@ impl Heap {
     /// # Errors
     /// [`HeapError::FreedObject`] if it was freed.
     pub fn object(&self, object: ObjectId) -> Result<ObjectInfo, HeapError> {
-        self.live(object).map(ObjectInfo::from)
+        self.live(object).map(|o| self.info(o))
     }
 
     /// The reference slots of a live object.
@@ -507,7 +531,7 @@ impl Heap {
 
     /// Every live object. Young objects are alive here if they have not yet been proven dead by a scavenge.
     pub fn objects(&self) -> impl Iterator<Item = (ObjectId, ObjectInfo)> + '_ {
-        self.objects.iter().filter(|(_, o)| self.is_live_header(o)).map(|(id, o)| (id, ObjectInfo::from(o)))
+        self.objects.iter().filter(|(_, o)| self.is_live_header(o)).map(|(id, o)| (id, self.info(o)))
     }
 
     /// Number of live objects (see [`objects`](Self::objects)).
@@ -614,7 +638,19 @@ impl Heap {
     /// Whether a header in the slot map is a live object (young objects of past epochs are dead).
     #[inline]
     pub(crate) fn is_live_header(&self, o: &HeapObject) -> bool {
-        o.space != Space::New || o.epoch == self.new_space.epoch
+        o.space() != Space::New || o.epoch() == self.new_space.epoch
+    }
+
+    /// The public view of a header.
+    pub(crate) fn info(&self, o: &HeapObject) -> ObjectInfo {
+        ObjectInfo {
+            size: o.size,
+            slot_count: o.slot_count,
+            space: o.space(),
+            address: o.address,
+            age: o.age(),
+            labels: self.labels_of(o),
+        }
     }
 
     /// The header of a live object.
@@ -685,6 +721,19 @@ impl Heap {
                 self.free_object(id);
                 self.unreclaimed_dead -= 1;
             }
+        }
+    }
+
+    /// Frees every dead header still waiting in `unreclaimed`.
+    pub(crate) fn reclaim_all_unreclaimed(&mut self) {
+        while let Some(mut list) = self.unreclaimed.pop() {
+            for id in list.drain(..) {
+                if matches!(self.objects.get(id), Some(o) if !self.is_live_header(o)) {
+                    self.free_object(id);
+                    self.unreclaimed_dead -= 1;
+                }
+            }
+            self.spare_lists.push(list);
         }
     }
 
@@ -924,6 +973,51 @@ mod tests {
             heap.collect(Collection::Minor).unwrap();
             assert!(heap.verify().is_clean());
         }
+    }
+
+    /// Headers hold an index into a table of label combinations: each combination is stored once, and objects read
+    /// back the labels they were given.
+    #[test]
+    fn label_combinations_are_stored_once() {
+        let mut heap = Heap::default();
+        let (socket, conn) = (heap.label("Socket"), heap.label("conn-1"));
+        let combos = [
+            Labels { kind: Some(socket), tag: Some(conn), site: None },
+            Labels { kind: Some(socket), ..Labels::NONE },
+            Labels::NONE,
+            Labels { tag: Some(conn), ..Labels::NONE },
+        ];
+        let ids: Vec<(ObjectId, Labels)> = (0..12)
+            .map(|i| {
+                let labels = combos[i % combos.len()];
+                (heap.alloc(32, 0, labels).unwrap(), labels)
+            })
+            .collect();
+        for (id, labels) in ids {
+            assert_eq!(heap.object(id).unwrap().labels, labels);
+        }
+        assert_eq!(heap.label_sets.len(), combos.len(), "one entry per combination, NONE included");
+    }
+
+    /// The epoch counts flips modulo 2^21; a dead young header of epoch 0 still waiting when the epoch comes round
+    /// to 0 again would read as live, so every waiting header is reclaimed before the epoch wraps.
+    #[test]
+    fn dead_young_headers_stay_dead_across_an_epoch_wrap() {
+        let mut heap = Heap::default();
+        heap.enter_scope();
+        let dead: Vec<ObjectId> = (0..100).map(|_| heap.alloc(32, 1, Labels::NONE).unwrap()).collect();
+        heap.exit_scope().unwrap();
+        heap.collect(Collection::Minor).unwrap();
+        assert_eq!((heap.new_space.epoch, heap.unreclaimed_dead), (1, 100));
+        // As after 2^21 - 2 more scavenges with no allocation in between (same parity: the same semi-space).
+        heap.new_space.epoch = crate::object::MAX_EPOCH;
+        heap.collect(Collection::Minor).unwrap();
+        assert_eq!(heap.new_space.epoch, 0);
+        assert!(dead.iter().all(|&id| !heap.is_alive(id)));
+        assert_eq!((heap.object_count(), heap.unreclaimed_dead), (0, 0));
+        let id = heap.alloc(32, 1, Labels::NONE).unwrap();
+        assert!(heap.is_alive(id));
+        assert!(heap.verify().is_clean());
     }
 
     /// However many objects die young, and whether they die on their first scavenge or after surviving one, dead
