@@ -1,6 +1,5 @@
 //! The simulated heap and its mutator API (V8's `Heap` plus the allocation paths of `HeapAllocator`).
 
-use std::collections::HashMap;
 use std::num::NonZeroU32;
 
 use bumpalo::Bump;
@@ -109,7 +108,7 @@ pub struct Heap {
     pub(crate) objects: SlotMap<ObjectId, HeapObject>,
     pub(crate) slots: SlotArena,
     label_names: Vec<String>,
-    label_ids: HashMap<String, Label>,
+    label_ids: FxHashMap<String, Label>,
     /// The distinct label combinations of objects, indexed by [`LabelSet`]; entry 0 is [`Labels::NONE`].
     pub(crate) label_sets: Vec<Labels>,
     label_set_ids: FxHashMap<Labels, LabelSet>,
@@ -183,7 +182,7 @@ impl Heap {
             objects: SlotMap::with_key(),
             slots: SlotArena::default(),
             label_names: Vec::new(),
-            label_ids: HashMap::new(),
+            label_ids: FxHashMap::default(),
             label_sets: vec![Labels::NONE],
             label_set_ids: FxHashMap::default(),
             roots: RootSets::default(),
