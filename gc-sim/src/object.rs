@@ -110,7 +110,7 @@ const SPACE_SHIFT: u32 = AGE_SHIFT + 8;
 const MARK_BIT: u32 = 1 << 31;
 
 /// The collector's header of one simulated object: 28 bytes, so that with the slot map's 4-byte version an entry
-/// is 32 bytes and two share a cache line.
+/// is 32 bytes, half a cache line (`SlotMap` aligns entries to 4 bytes, so some still straddle two lines).
 #[derive(Clone, Debug)]
 pub(crate) struct HeapObject {
     /// Size in bytes, already rounded up to [`OBJECT_ALIGNMENT`].
@@ -239,7 +239,7 @@ mod tests {
 
     #[test]
     fn header_stays_small() {
-        // 28 bytes and the slot map's 4-byte version: two entries per 64-byte cache line. The per-object budget is
+        // 28 bytes and the slot map's 4-byte version: 32-byte entries, half a cache line. The per-object budget is
         // 64 bytes plus 8 per slot; the header is most of it.
         assert_eq!(std::mem::size_of::<HeapObject>(), 28);
     }
