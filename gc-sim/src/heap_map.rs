@@ -307,9 +307,9 @@ impl Heap {
         let mut reachable = SecondaryMap::new();
         self.walk(self.all_root_handles(None), &mut reachable, |_, _, _| {});
         let fill = |id: ObjectId| {
-            let o = &self.objects[id];
             if reachable.contains_key(id) {
-                Fill::Live { kind: o.labels.kind, tag: o.labels.tag }
+                let labels = self.labels_of(&self.objects[id]);
+                Fill::Live { kind: labels.kind, tag: labels.tag }
             } else {
                 Fill::Dead
             }
@@ -320,7 +320,7 @@ impl Heap {
             .objects
             .iter()
             .filter(|(_, o)| self.is_live_header(o))
-            .map(|(id, o)| (o.space, o.address.page, o.address.offset, id))
+            .map(|(id, o)| (o.space(), o.address.page, o.address.offset, id))
             .collect();
         placed.sort_unstable_by_key(|&(space, page, offset, _)| (space, page, offset));
 

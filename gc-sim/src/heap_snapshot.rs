@@ -156,7 +156,7 @@ impl<'h> HeapSnapshot<'h> {
         let mut retained = vec![ObjectTally::default(); nodes];
         for (i, &id) in objects.iter().enumerate() {
             let o = &heap.objects[id];
-            retained[first_object as usize + i].add(o.size, o.space);
+            retained[first_object as usize + i].add(o.size, o.space());
         }
         for n in (1..nodes).rev() {
             debug_assert!(idom[n] < n as u32, "a dominator is found before what it dominates");
@@ -217,7 +217,7 @@ impl<'h> HeapSnapshot<'h> {
 
     /// The live object with tag `tag` closest to the roots (the first in breadth-first order), if any.
     pub fn nearest_tagged(&self, tag: Label) -> Option<ObjectId> {
-        self.objects.iter().copied().find(|&id| self.heap.objects[id].labels.tag == Some(tag))
+        self.objects.iter().copied().find(|&id| self.heap.labels_of(&self.heap.objects[id]).tag == Some(tag))
     }
 
     /// Retention of every tag with live objects, largest retained bytes first (ties in the order the tags were first
@@ -232,7 +232,7 @@ impl<'h> HeapSnapshot<'h> {
         let label_count = self.heap.label_count();
         let tag_of = |n: usize| -> Option<usize> {
             let id = *self.objects.get(n.checked_sub(first)?)?;
-            self.heap.objects[id].labels.tag.map(|t| t.0.get() as usize - 1)
+            self.heap.labels_of(&self.heap.objects[id]).tag.map(|t| t.0.get() as usize - 1)
         };
 
         // Children lists of the dominator tree, as one array.
@@ -273,7 +273,7 @@ impl<'h> HeapSnapshot<'h> {
             if let Some(t) = tag {
                 let o = &self.heap.objects[self.objects[n - first]];
                 let a = &mut acc[t];
-                a.own.add(o.size, o.space);
+                a.own.add(o.size, o.space());
                 if open[t] == 0 {
                     a.retained.merge(&self.retained[n]);
                 }
@@ -315,12 +315,12 @@ impl<'h> HeapSnapshot<'h> {
         let mut buckets: Vec<AgeBucket> = Vec::new();
         for &id in &self.objects {
             let o = &self.heap.objects[id];
-            let age = usize::from(o.age);
+            let age = usize::from(o.age());
             if age >= buckets.len() {
                 buckets.resize_with(age + 1, AgeBucket::default);
             }
             let b = &mut buckets[age];
-            if o.space.is_young() {
+            if o.space().is_young() {
                 b.young_objects += 1;
                 b.young_bytes += u64::from(o.size);
             } else {
@@ -400,7 +400,7 @@ mod tests {
         for (id, ()) in with {
             if !without.contains_key(id) || removed.contains(&id) {
                 let o = &heap.objects[id];
-                tally.add(o.size, o.space);
+                tally.add(o.size, o.space());
             }
         }
         tally

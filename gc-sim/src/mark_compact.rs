@@ -99,8 +99,8 @@ impl Heap {
         let (mut objects, mut bytes) = (0u64, 0u64);
         let mut mark = |id: ObjectId, worklist: &mut ScratchVec<'_, ObjectId>, heap: &mut Heap| {
             if let Some(o) = heap.objects.get_mut(id) {
-                if !o.marked {
-                    o.marked = true;
+                if !o.is_marked() {
+                    o.set_marked(true);
                     objects += 1;
                     bytes += u64::from(o.size);
                     worklist.push(id);
@@ -144,24 +144,24 @@ impl Heap {
         let slots = &mut self.slots;
         let (new_lo, lo) = (&mut self.new_lo_space, &mut self.lo_space);
         self.objects.retain(|id, o| {
-            if o.marked {
-                match o.space {
+            if o.is_marked() {
+                match o.space() {
                     Space::Old => {
-                        o.marked = false;
+                        o.set_marked(false);
                         live_old.push(((u64::from(o.address.page) << 32) | u64::from(o.address.offset), id));
                     }
-                    Space::LargeObject => o.marked = false,
+                    Space::LargeObject => o.set_marked(false),
                     // Young survivors stay marked until they are promoted, in address order.
                     Space::New | Space::NewLargeObject => {}
                 }
                 return true;
             }
-            let was_alive = o.space != Space::New || o.epoch == epoch;
+            let was_alive = o.space() != Space::New || o.epoch() == epoch;
             if was_alive {
                 died_objects += 1;
                 died_bytes += u64::from(o.size);
             }
-            match o.space {
+            match o.space() {
                 Space::LargeObject => lo.remove_bytes(o.size, &geometry),
                 Space::NewLargeObject => new_lo.remove_bytes(o.size, &geometry),
                 Space::New | Space::Old => {}
@@ -278,15 +278,15 @@ impl Heap {
         for i in 0..self.new_space.objects.len() {
             let id = self.new_space.objects[i];
             let Some(o) = self.objects.get_mut(id) else { continue };
-            if !(o.marked && o.space == Space::New) {
+            if !(o.is_marked() && o.space() == Space::New) {
                 continue;
             }
-            o.marked = false;
-            o.space = Space::Old;
-            o.age = o.age.saturating_add(1);
+            o.set_marked(false);
+            o.set_space(Space::Old);
+            o.grow_older();
             let size = o.size;
             o.address = self.old_space.allocate(size);
-            self.tag_promotions.record(o.labels.tag, size, self.tracer.collections);
+            self.tag_promotions.record(self.label_sets[o.labels.0 as usize].tag, size, self.tracer.collections);
             objects += 1;
             bytes += u64::from(size);
         }
@@ -303,11 +303,11 @@ impl Heap {
         let mut promoted = (0u64, 0u64);
         for &id in &young {
             let Some(o) = self.objects.get_mut(id) else { continue };
-            o.marked = false;
-            o.space = Space::LargeObject;
-            o.age = o.age.saturating_add(1);
+            o.set_marked(false);
+            o.set_space(Space::LargeObject);
+            o.grow_older();
             let size = o.size;
-            self.tag_promotions.record(o.labels.tag, size, self.tracer.collections);
+            self.tag_promotions.record(self.label_sets[o.labels.0 as usize].tag, size, self.tracer.collections);
             self.new_lo_space.remove_bytes(size, &self.config.page);
             self.lo_space.add(id, size, &self.config.page);
             promoted.0 += 1;

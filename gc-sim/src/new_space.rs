@@ -11,7 +11,7 @@
 //!   individually; mutator allocation resumes right after the last copied object.
 
 use crate::config::{HeapConfig, PageGeometry};
-use crate::object::{Address, ObjectId};
+use crate::object::{Address, ObjectId, MAX_EPOCH};
 
 /// The semi-space pair.
 #[derive(Debug)]
@@ -27,7 +27,7 @@ pub(crate) struct NewSpace {
     page: u32,
     /// Allocation top within `page`.
     top: u32,
-    /// Number of flips so far; young objects with an older epoch are dead.
+    /// Number of flips so far, modulo `MAX_EPOCH + 1`; young objects of another epoch are dead.
     pub epoch: u32,
     /// Objects in to-space, in address order.
     pub objects: Vec<ObjectId>,
@@ -100,7 +100,7 @@ impl NewSpace {
 
     /// Flips the semi-spaces: returns the from-space object list and starts an empty to-space.
     pub fn flip(&mut self) -> Vec<ObjectId> {
-        self.epoch = self.epoch.wrapping_add(1);
+        self.epoch = if self.epoch == MAX_EPOCH { 0 } else { self.epoch + 1 };
         self.page = 0;
         self.top = self.geometry.area_start;
         self.used_bytes = 0;
@@ -158,8 +158,7 @@ impl NewSpace {
 
     /// Empties new space after a full GC has promoted every survivor.
     pub fn reset_after_full_gc(&mut self) {
-        let dead = self.flip();
-        debug_assert!(dead.is_empty() || self.epoch > 0);
+        self.flip();
         self.age_mark = self.address(0, self.geometry.area_start);
     }
 

@@ -136,7 +136,7 @@ impl Heap {
         let mut reach = |id: ObjectId, stack: &mut Vec<ObjectId>| {
             if let Some(o) = self.objects.get(id) {
                 if self.is_live_header(o) && visited.insert(id, ()).is_none() {
-                    visit(id, o.size, o.space);
+                    visit(id, o.size, o.space());
                     stack.push(id);
                 }
             }

@@ -15,7 +15,7 @@ use crate::config::HeapConfig;
 use crate::heap::{scratch_in_use, Heap};
 use crate::heap_controller::{self, NewSpaceResize};
 use crate::new_space::{NewSpace, SurvivorLab};
-use crate::object::{HeapObject, ObjectId, Space};
+use crate::object::{HeapObject, Labels, ObjectId, Space, MAX_EPOCH};
 use crate::old_space::OldSpace;
 use crate::remembered_set::RememberedSet;
 use crate::slots::SlotArena;
@@ -51,6 +51,8 @@ struct Scavenger<'h, 's> {
     /// Where promotions of tagged objects are recorded, and the number of this collection.
     promotions: &'h mut TagPromotions,
     gc: u64,
+    /// The heap's label combinations, for the tags of promoted objects.
+    label_sets: &'h [Labels],
 }
 
 impl Scavenger<'_, '_> {
@@ -58,28 +60,28 @@ impl Scavenger<'_, '_> {
     #[inline]
     fn evacuate(&mut self, id: ObjectId) {
         let Some(o) = self.objects.get_mut(id) else { return };
-        match o.space {
-            Space::New if o.epoch != self.epoch => {
+        match o.space() {
+            Space::New if o.epoch() != self.epoch => {
                 let size = o.size;
-                let copy = if o.age < self.config.promotion_age {
+                let copy = if o.age() < self.config.promotion_age {
                     self.new_space.allocate_survivor(size, &mut self.lab, self.config)
                 } else {
                     None
                 };
-                o.age = o.age.saturating_add(1);
+                o.grow_older();
                 match copy {
                     Some(address) => {
                         o.address = address;
-                        o.epoch = self.epoch;
+                        o.set_epoch(self.epoch);
                         self.new_space.objects.push(id);
                         self.new_space.used_bytes += u64::from(size);
                         self.counts.copied_bytes += u64::from(size);
                         self.counts.copied_objects += 1;
                     }
                     None => {
-                        o.space = Space::Old;
+                        o.set_space(Space::Old);
                         o.address = self.old_space.allocate(size);
-                        self.promotions.record(o.labels.tag, size, self.gc);
+                        self.promotions.record(self.label_sets[o.labels.0 as usize].tag, size, self.gc);
                         self.promotion_list.push(id);
                         self.counts.promoted_bytes += u64::from(size);
                         self.counts.promoted_objects += 1;
@@ -90,9 +92,9 @@ impl Scavenger<'_, '_> {
             }
             Space::NewLargeObject => {
                 // Promoted by moving its page: the address stays.
-                o.space = Space::LargeObject;
-                o.age = o.age.saturating_add(1);
-                self.promotions.record(o.labels.tag, o.size, self.gc);
+                o.set_space(Space::LargeObject);
+                o.grow_older();
+                self.promotions.record(self.label_sets[o.labels.0 as usize].tag, o.size, self.gc);
                 self.counts.promoted_bytes += u64::from(o.size);
                 self.counts.promoted_objects += 1;
                 self.promotion_list.push(id);
@@ -104,7 +106,7 @@ impl Scavenger<'_, '_> {
     /// Whether `id` is (now) in the young generation.
     #[inline]
     fn is_young(&self, id: ObjectId) -> bool {
-        self.objects.get(id).is_some_and(|o| o.space.is_young())
+        self.objects.get(id).is_some_and(|o| o.space().is_young())
     }
 
     /// Evacuates everything the slots of `id` point to; for an old host, records slots that still point into
@@ -166,6 +168,10 @@ impl Heap {
             self.grow_new_space();
         }
 
+        if self.new_space.epoch == MAX_EPOCH {
+            // The flip wraps the epoch to 0, and a dead young header of epoch 0 would read as live again: none may wait.
+            self.reclaim_all_unreclaimed();
+        }
         let next_list = self.spare_lists.pop().unwrap_or_default();
         let from_space = self.new_space.flip();
         self.new_space.objects = next_list;
@@ -184,6 +190,7 @@ impl Heap {
                 counts: ScavengeCounts::default(),
                 promotions: &mut self.tag_promotions,
                 gc: self.tracer.collections,
+                label_sets: &self.label_sets,
             };
             for set in self.roots.sets() {
                 for &id in set.handles.keys() {
@@ -211,7 +218,7 @@ impl Heap {
             let o = &self.objects[id];
             let size = o.size;
             self.new_lo_space.remove_bytes(size, &self.config.page);
-            if o.space == Space::LargeObject {
+            if o.space() == Space::LargeObject {
                 self.lo_space.add(id, size, &self.config.page);
             } else {
                 died_objects += 1;

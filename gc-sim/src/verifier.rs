@@ -187,19 +187,19 @@ impl Heap {
                 dead_headers += 1;
                 continue;
             }
-            bytes[index(o.space)] += u64::from(o.size);
-            counts[index(o.space)] += 1;
-            if o.marked {
+            bytes[index(o.space())] += u64::from(o.size);
+            counts[index(o.space())] += 1;
+            if o.is_marked() {
                 v.push(Violation::StaleMark { object: id });
             }
-            if o.space == Space::Old {
+            if o.space() == Space::Old {
                 match page_bytes.get_mut(o.address.page as usize) {
                     Some(b) if self.old_space.pages[o.address.page as usize].in_use => *b += u64::from(o.size),
                     _ => v.push(Violation::OutsidePage { object: id }),
                 }
             }
             let geometry = self.config.page;
-            let outside = matches!(o.space, Space::New | Space::Old)
+            let outside = matches!(o.space(), Space::New | Space::Old)
                 && (o.address.offset < geometry.area_start
                     || u64::from(o.address.offset) + u64::from(o.size) > u64::from(geometry.area_end()));
             if outside {
@@ -211,8 +211,8 @@ impl Heap {
                 match self.live(target) {
                     Err(_) => v.push(Violation::DanglingSlot { host: id, slot, target }),
                     Ok(t) => {
-                        if !o.space.is_young()
-                            && t.space.is_young()
+                        if !o.space().is_young()
+                            && t.space().is_young()
                             && !self.remembered_set.contains(o.slot_start + slot)
                         {
                             v.push(Violation::MissingRememberedSlot { host: id, slot, target });
@@ -250,7 +250,7 @@ impl Heap {
         let mut extents = Vec::with_capacity(self.new_space.objects.len());
         for &id in &self.new_space.objects {
             let o = match self.live(id) {
-                Ok(o) if o.space == Space::New => o,
+                Ok(o) if o.space() == Space::New => o,
                 _ => {
                     v.push(Violation::NurseryOrder { object: id });
                     continue;
@@ -258,8 +258,8 @@ impl Heap {
             };
             extents.push((o.address.page, o.address.offset, o.size));
             let below_mark = (o.address.page, o.address.offset) < (age_mark.page, age_mark.offset);
-            if below_mark != (o.age >= 1) || o.age > self.config.promotion_age {
-                v.push(Violation::AgeMark { object: id, age: o.age });
+            if below_mark != (o.age() >= 1) || o.age() > self.config.promotion_age {
+                v.push(Violation::AgeMark { object: id, age: o.age() });
             }
         }
         // Survivor LABs and individually copied large survivors interleave, so the list is not in address order;
@@ -277,7 +277,7 @@ impl Heap {
         let mut intervals: Vec<(u32, u32, u32)> = self
             .objects
             .values()
-            .filter(|o| o.space == Space::Old)
+            .filter(|o| o.space() == Space::Old)
             .map(|o| (o.address.page, o.address.offset, o.size))
             .chain(free.blocks().map(|b| (b.page, b.offset, b.size)))
             .collect();
