@@ -299,7 +299,7 @@ impl Heap {
     /// The labels of an object's header.
     #[inline]
     pub(crate) fn labels_of(&self, o: &HeapObject) -> Labels {
-        self.label_sets[o.labels.0 as usize]
+        o.labels.resolve(&self.label_sets)
     }
 
     /// Number of labels interned so far.
@@ -774,10 +774,7 @@ impl Heap {
             }
             let Some(id) = next else { continue };
             budget -= 1;
-            if matches!(self.objects.get(id), Some(o) if !self.is_live_header(o)) {
-                self.free_object(id);
-                self.unreclaimed_dead -= 1;
-            }
+            self.reclaim_if_dead(id);
         }
     }
 
@@ -785,12 +782,19 @@ impl Heap {
     pub(crate) fn reclaim_all_unreclaimed(&mut self) {
         while let Some(mut list) = self.unreclaimed.pop() {
             for id in list.drain(..) {
-                if matches!(self.objects.get(id), Some(o) if !self.is_live_header(o)) {
-                    self.free_object(id);
-                    self.unreclaimed_dead -= 1;
-                }
+                self.reclaim_if_dead(id);
             }
             self.spare_lists.push(list);
+        }
+    }
+
+    /// Frees the header of `id`, taken from a past from-space's list, if it is a dead young object (it may have
+    /// survived, or been freed already).
+    #[inline]
+    fn reclaim_if_dead(&mut self, id: ObjectId) {
+        if matches!(self.objects.get(id), Some(o) if !self.is_live_header(o)) {
+            self.free_object(id);
+            self.unreclaimed_dead -= 1;
         }
     }
 

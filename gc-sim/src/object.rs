@@ -99,6 +99,12 @@ pub(crate) struct LabelSet(pub u32);
 impl LabelSet {
     /// No labels.
     pub const NONE: LabelSet = LabelSet(0);
+
+    /// The labels this index stands for in the heap's table of label combinations (`Heap::label_sets`).
+    #[inline]
+    pub fn resolve(self, table: &[Labels]) -> Labels {
+        table[self.0 as usize]
+    }
 }
 
 /// Bits of [`HeapObject::epoch`]: the new-space epoch counts flips modulo `2^EPOCH_BITS`.

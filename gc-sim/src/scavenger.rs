@@ -81,7 +81,7 @@ impl Scavenger<'_, '_> {
                     None => {
                         o.set_space(Space::Old);
                         o.address = self.old_space.allocate(size);
-                        self.promotions.record(self.label_sets[o.labels.0 as usize].tag, size, self.gc);
+                        self.promotions.record(o.labels.resolve(self.label_sets).tag, size, self.gc);
                         self.promotion_list.push(id);
                         self.counts.promoted_bytes += u64::from(size);
                         self.counts.promoted_objects += 1;
@@ -94,7 +94,7 @@ impl Scavenger<'_, '_> {
                 // Promoted by moving its page: the address stays.
                 o.set_space(Space::LargeObject);
                 o.grow_older();
-                self.promotions.record(self.label_sets[o.labels.0 as usize].tag, o.size, self.gc);
+                self.promotions.record(o.labels.resolve(self.label_sets).tag, o.size, self.gc);
                 self.counts.promoted_bytes += u64::from(o.size);
                 self.counts.promoted_objects += 1;
                 self.promotion_list.push(id);
