@@ -48,6 +48,7 @@ impl Default for PageGeometry {
 #[serde(default, deny_unknown_fields)]
 pub struct HeapConfig {
     /// Page geometry of every space.
+    #[serde(deserialize_with = "map_only")]
     pub page: PageGeometry,
     /// Initial semi-space capacity (`--min-semi-space-size`); rounded up to whole pages.
     pub min_semi_space_size: u64,
@@ -76,6 +77,7 @@ pub struct HeapConfig {
     /// Most live bytes evacuated by one mark-compact (`max_evacuated_bytes`, 4 MiB).
     pub max_evacuated_bytes: u64,
     /// The pause cost model.
+    #[serde(deserialize_with = "map_only")]
     pub pause: PauseModel,
 }
 
@@ -98,6 +100,27 @@ impl Default for HeapConfig {
             pause: PauseModel::default(),
         }
     }
+}
+
+/// Deserializes a struct from a JSON object only. A derived `Deserialize` also takes an array of the fields in
+/// order, so `"heap": []` would silently mean "all defaults" and `"heap": [1, 2]` would set fields by position;
+/// configuration is always written as an object, so anything else is a type error.
+pub(crate) fn map_only<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    struct MapOnly<T>(std::marker::PhantomData<T>);
+    impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for MapOnly<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+        }
+    }
+    deserializer.deserialize_map(MapOnly(std::marker::PhantomData))
 }
 
 /// A configuration that cannot describe a heap.

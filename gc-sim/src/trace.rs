@@ -77,7 +77,7 @@ pub struct TraceHeader {
     pub name: String,
     /// Heap configuration for the run: any [`HeapConfig`] field, sizes in bytes; missing fields keep Node 20's
     /// defaults.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::config::map_only")]
     pub heap: HeapConfig,
 }
 
@@ -401,16 +401,31 @@ pub fn read_trace(
 ) -> Result<ReadSummary, TraceError> {
     let error =
         |line, problem| TraceError { source_name: source_name.to_owned(), line, column: None, event: None, problem };
-    // The first line (at most `DETECTION_LIMIT` bytes of it) is read ahead to detect the form, then put back.
+    // What the input starts with: a UTF-8 byte order mark is skipped (RFC 8259 lets a parser ignore it, and editors
+    // on Windows write it); compressed or UTF-16 input is named, not reported as malformed JSON at 1:1. The bytes
+    // read ahead here and for form detection are put back in front of the rest.
     let mut first_line = Vec::new();
+    (&mut input)
+        .take(UTF8_BOM.len() as u64 + 1)
+        .read_to_end(&mut first_line)
+        .map_err(|e| error(None, io_problem(&e)))?;
+    if first_line.starts_with(UTF8_BOM) {
+        first_line.drain(..UTF8_BOM.len());
+    } else if let Some(problem) = unreadable_encoding(&first_line) {
+        return Err(error(Some(1), problem));
+    }
+    // The first line (at most `DETECTION_LIMIT` bytes of it) is read ahead to detect the form.
     let format = match format {
         Some(format) => format,
         None => {
-            (&mut input)
-                .take(DETECTION_LIMIT)
-                .read_until(b'\n', &mut first_line)
-                .map_err(|e| error(None, io_problem(&e)))?;
-            detect_format(&first_line)
+            if !first_line.contains(&b'\n') {
+                (&mut input)
+                    .take(DETECTION_LIMIT)
+                    .read_until(b'\n', &mut first_line)
+                    .map_err(|e| error(None, io_problem(&e)))?;
+            }
+            let end = first_line.iter().position(|&b| b == b'\n').map_or(first_line.len(), |i| i + 1);
+            detect_format(&first_line[..end])
         }
     };
     let input = std::io::Cursor::new(first_line).chain(input);
@@ -418,6 +433,24 @@ pub fn read_trace(
         TraceFormat::Ndjson => read_ndjson(input, source_name, visitor),
         TraceFormat::Json => read_json(input, source_name, visitor),
     }
+}
+
+/// The UTF-8 encoding of U+FEFF, the byte order mark.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A trace that starts like a compressed file or UTF-16 text: what it is and what to do, instead of a syntax error
+/// at its first byte.
+fn unreadable_encoding(start: &[u8]) -> Option<Problem> {
+    let what = if start.starts_with(&[0x1f, 0x8b]) {
+        "is gzip-compressed: decompress it first (`gunzip -c TRACE.gz | gc-sim run -`)"
+    } else if start.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        "is zstd-compressed: decompress it first (`zstd -dc TRACE.zst | gc-sim run -`)"
+    } else if start.starts_with(&[0xff, 0xfe]) || start.starts_with(&[0xfe, 0xff]) {
+        "is UTF-16 text (it starts with a UTF-16 byte order mark): a trace is UTF-8 JSON"
+    } else {
+        return None;
+    };
+    Some(Problem::new(ProblemKind::Syntax, format!("the trace {what}")))
 }
 
 /// How much of the first line form detection reads; a longer first line is a JSON document's.
@@ -496,8 +529,15 @@ fn read_ndjson(
             continue;
         }
         if !header_seen {
-            let header: TraceHeader = serde_json::from_str(text).map_err(|e| {
-                let problem = json_problem(&e, "header");
+            let mut deserializer = serde_json::Deserializer::from_str(text);
+            let mut track = serde_path_to_error::Track::new();
+            let header = crate::config::map_only::<_, TraceHeader>(serde_path_to_error::Deserializer::new(
+                &mut deserializer,
+                &mut track,
+            ))
+            .and_then(|header| deserializer.end().map(|()| header));
+            let header = header.map_err(|e| {
+                let problem = name_header_field(json_problem(&e, "header"), &track.path().to_string());
                 at(line, (problem.kind == ProblemKind::Syntax).then_some(e.column() as u64), problem)
             })?;
             header.check().map_err(|p| at(line, None, p))?;
@@ -527,7 +567,8 @@ fn read_ndjson(
 }
 
 fn read_json(input: impl Read, source_name: &str, visitor: &mut impl TraceVisitor) -> Result<ReadSummary, TraceError> {
-    let mut state = JsonState { visitor, failure: None, events: 0, inside_events: false, stopped: false };
+    let mut state =
+        JsonState { visitor, failure: None, events: 0, inside_events: false, stopped: false, header_field: None };
     let mut deserializer = serde_json::Deserializer::from_reader(input);
     let result = Document { state: &mut state }.deserialize(&mut deserializer).and_then(|()| deserializer.end());
     let error =
@@ -540,7 +581,10 @@ fn read_json(input: impl Read, source_name: &str, visitor: &mut impl TraceVisito
             return Ok(ReadSummary { events: state.events, stopped: true });
         }
         let what = if state.inside_events { "event" } else { "header" };
-        let problem = json_problem(&e, what);
+        let mut problem = json_problem(&e, what);
+        if let Some(field) = state.header_field.take() {
+            problem = name_header_field(problem, &field);
+        }
         let event = (what == "event" && problem.kind != ProblemKind::Syntax).then_some(state.events);
         let (line, column) = if e.line() > 0 { (Some(e.line() as u64), Some(e.column() as u64)) } else { (None, None) };
         return Err(error(line, column, event, problem));
@@ -555,6 +599,38 @@ struct JsonState<'v, V> {
     events: u64,
     inside_events: bool,
     stopped: bool,
+    /// The header field being read (`version`, `heap.page.page_size`), so that a type error can name it.
+    header_field: Option<String>,
+}
+
+/// `header: MESSAGE` becomes ``header: `FIELD`: MESSAGE`` for a value of the wrong type or range, so that a mistake
+/// deep in `heap` names its field. `path` is serde_path_to_error's (`.` for the header itself).
+fn name_header_field(mut problem: Problem, path: &str) -> Problem {
+    // An unknown field's path ends in the unknown name, which the message already quotes: name its object.
+    let path = match problem.message.starts_with("header: unknown field") {
+        true => path.rsplit_once('.').map_or("", |(parent, _)| parent),
+        false => path,
+    };
+    if problem.kind == ProblemKind::Header && path != "." && !path.is_empty() {
+        if let Some(message) = problem.message.strip_prefix("header: ") {
+            problem.message = format!("header: `{path}`: {message}");
+        }
+    }
+    problem
+}
+
+/// A header value read from a JSON object, recording the path to a field in error (serde_path_to_error).
+struct TrackedValue<'t, T> {
+    track: &'t mut serde_path_to_error::Track,
+    value: std::marker::PhantomData<T>,
+}
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for TrackedValue<'_, T> {
+    type Value = T;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<T, D::Error> {
+        crate::config::map_only(serde_path_to_error::Deserializer::new(deserializer, self.track))
+    }
 }
 
 /// The top-level JSON object, read field by field so that `events` streams.
@@ -614,11 +690,26 @@ impl<'de, V: TraceVisitor> Visitor<'de> for Document<'_, '_, V> {
                     Problem::new(ProblemKind::Header, format!("header field `{key}` must come before `events`")),
                 ));
             }
+            if matches!(&*key, "format" | "version" | "name") {
+                self.state.header_field = Some(key.to_string());
+            }
             match &*key {
                 "format" => header.format = Some(map.next_value()?),
                 "version" => header.version = Some(map.next_value()?),
                 "name" => header.name = Some(map.next_value()?),
-                "heap" => header.heap = Some(map.next_value()?),
+                "heap" => {
+                    let mut track = serde_path_to_error::Track::new();
+                    let heap = map.next_value_seed(TrackedValue { track: &mut track, value: std::marker::PhantomData });
+                    match heap {
+                        Ok(heap) => header.heap = Some(heap),
+                        Err(e) => {
+                            let path = track.path().to_string();
+                            let within = if path == "." { String::new() } else { format!(".{path}") };
+                            self.state.header_field = Some(format!("heap{within}"));
+                            return Err(e);
+                        }
+                    }
+                }
                 "events" => {
                     if events_seen {
                         return Err(fail(
@@ -653,6 +744,7 @@ impl<'de, V: TraceVisitor> Visitor<'de> for Document<'_, '_, V> {
                     ))
                 }
             }
+            self.state.header_field = None;
         }
         if !events_seen {
             let header = header.finish().map_err(|p| fail(self.state, None, p))?;
@@ -1072,7 +1164,7 @@ mod tests {
     use super::*;
 
     /// Collects events as owned debug strings.
-    #[derive(Default)]
+    #[derive(Default, Debug)]
     struct Collect {
         header: Option<TraceHeader>,
         events: Vec<String>,
@@ -1139,6 +1231,87 @@ mod tests {
         let text = format!("{}, \"events\": [{events}]}}", &HEADER[..HEADER.len() - 1]);
         assert!(text.len() as u64 > 2 * DETECTION_LIMIT - 1000);
         assert_eq!(read(&text, None).unwrap().events.len(), events.matches("alloc").count());
+    }
+
+    #[test]
+    fn a_utf8_byte_order_mark_is_skipped() {
+        for (text, format) in
+            [(json(), Some(TraceFormat::Json)), (ndjson(), Some(TraceFormat::Ndjson)), (ndjson(), None)]
+        {
+            let with_bom = format!("\u{feff}{text}");
+            for capacity in [1, 2, 4096] {
+                let input = std::io::BufReader::with_capacity(capacity, with_bom.as_bytes());
+                let mut collect = Collect::default();
+                read_trace(input, "t", format, &mut collect).unwrap();
+                assert_eq!(collect.events.len(), 4, "capacity {capacity}, {format:?}");
+            }
+        }
+        // A short input still reads: the look-ahead gives back what it read.
+        let e = read("{", None).unwrap_err();
+        assert_eq!(e.kind(), ProblemKind::Syntax, "{e}");
+        assert_eq!(read("", None).unwrap_err().line, Some(1));
+    }
+
+    #[test]
+    fn compressed_and_utf16_traces_are_named_not_malformed() {
+        let utf16: Vec<u8> =
+            [0xff, 0xfe].into_iter().chain(ndjson().encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        for (bytes, what) in [
+            (vec![0x1f, 0x8b, 8, 0, 0, 0], "gzip-compressed"),
+            (vec![0x28, 0xb5, 0x2f, 0xfd, 0], "zstd-compressed"),
+            (utf16, "UTF-16"),
+        ] {
+            for format in [None, Some(TraceFormat::Json), Some(TraceFormat::Ndjson)] {
+                let e = read_trace(&bytes[..], "t", format, &mut Collect::default()).unwrap_err();
+                assert_eq!((e.kind(), e.line), (ProblemKind::Syntax, Some(1)), "{e}");
+                assert!(e.to_string().contains(what), "{e}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_header_or_heap_written_as_an_array_is_a_type_error() {
+        let header = |heap: &str| format!(r#"{{"format": "gc-sim-trace", "version": 1, "heap": {heap}}}"#);
+        for text in [
+            header("[]"),
+            header("[{}, 1048576]"),
+            header(r#"{"page": []}"#),
+            header(r#"{"pause": [1.0]}"#),
+            r#"["gc-sim-trace", 1]"#.to_owned(),
+        ] {
+            for (text, format) in [
+                (format!("{text}\n"), TraceFormat::Ndjson),
+                (format!("{}, \"events\": []}}", &text[..text.len() - 1]), TraceFormat::Json),
+            ] {
+                if text.starts_with('[') && format == TraceFormat::Json {
+                    continue;
+                }
+                let e = read(&text, Some(format)).unwrap_err();
+                assert_eq!(e.kind(), ProblemKind::Header, "{text}: {e}");
+                assert!(e.to_string().contains("expected an object"), "{text}: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_header_type_error_names_its_field_in_both_forms() {
+        for (fields, named) in [
+            (r#""version": "1""#, "`version`"),
+            (r#""version": 1, "name": 7"#, "`name`"),
+            (r#""version": 1, "heap": {"page": {"page_size": "big"}}"#, "`heap.page.page_size`"),
+            (r#""version": 1, "heap": {"pause": {"scavenge_base_ms": true}}"#, "`heap.pause.scavenge_base_ms`"),
+            (r#""version": 1, "heap": {"page": {"colour": 1}}"#, "`heap.page`: unknown field `colour`"),
+        ] {
+            let header = format!(r#"{{"format": "gc-sim-trace", {fields}}}"#);
+            for (text, format) in [
+                (format!("{header}\n"), TraceFormat::Ndjson),
+                (format!("{}, \"events\": []}}", &header[..header.len() - 1]), TraceFormat::Json),
+            ] {
+                let e = read(&text, Some(format)).unwrap_err();
+                assert_eq!((e.kind(), e.line), (ProblemKind::Header, Some(1)), "{text}: {e}");
+                assert!(e.to_string().contains(&format!("header: {named}")), "{text}: {e}");
+            }
+        }
     }
 
     #[test]
