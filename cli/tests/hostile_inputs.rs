@@ -38,8 +38,11 @@ enum Input {
     Bytes(Vec<u8>),
     /// Large: written when the case runs, through a small buffer. The test process must stay small, as the peak
     /// memory `wait4` reports for a child includes the memory of the process it was started from.
-    Written(Box<dyn Fn(&mut dyn Write) -> io::Result<()>>),
+    Written(Box<WriteFn>),
 }
+
+/// Writes a large input.
+type WriteFn = dyn Fn(&mut dyn Write) -> io::Result<()>;
 
 impl Input {
     fn write_to(&self, path: &Path) {
