@@ -7,10 +7,12 @@
 //!               [--moment MOMENT ...] [--color-by state|kind|tag]
 //! ```
 //!
-//! Exit codes: 0 success, 1 invalid trace or I/O error, 2 usage error, 3 the simulated program ran out of memory
-//! (the report is still written).
+//! Exit codes: 0 success (also when standard output is closed early: the replay stops there), 1 invalid trace or
+//! I/O error, 2 usage error (flags, and output paths checked before the trace is read), 3 the simulated program ran
+//! out of memory (the report is still written).
 
 mod heap_flags;
+mod output;
 mod plot;
 mod run;
 mod summary;
@@ -30,7 +32,8 @@ struct Cli {
     command: Command,
 }
 
-const EXIT_CODES: &str = "Exit codes: 0 success, 1 invalid trace or I/O error, 2 usage error, \
+const EXIT_CODES: &str = "Exit codes: 0 success (also when standard output is closed early: the replay stops \
+                          there), 1 invalid trace or I/O error, 2 usage error (flags, output paths), \
                           3 the simulated program ran out of memory (the report is still written).";
 
 #[derive(Subcommand, Debug)]
@@ -53,13 +56,13 @@ struct RunArgs {
     /// Write the machine-readable JSON report here (schema: docs/report-format.md).
     #[arg(long, value_name = "FILE.json")]
     report: Option<PathBuf>,
-    /// Draw the heap by generation over time (PNG, or SVG for a `.svg` path).
+    /// Draw the heap by generation over time (a `.png` or `.svg` path).
     #[arg(long, value_name = "FILE.png")]
     plot: Option<PathBuf>,
-    /// Also draw the GC pauses over time (PNG, or SVG for a `.svg` path).
+    /// Also draw the GC pauses over time (a `.png` or `.svg` path).
     #[arg(long, value_name = "FILE.png")]
     plot_pauses: Option<PathBuf>,
-    /// Also draw the heap maps (those of `--heap-map-at`, then the end) side by side (PNG, or SVG for `.svg`).
+    /// Also draw the heap maps (those of `--heap-map-at`, then the end) side by side (`.png` or `.svg`).
     #[arg(long, value_name = "FILE.png")]
     plot_heap_map: Option<PathBuf>,
     /// Explain why an object (its trace id) or a tag is alive at the end: its shortest retaining path from a root.
