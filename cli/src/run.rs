@@ -310,3 +310,109 @@ impl<W: Write> TraceVisitor for CliVisitor<'_, W> {
         Ok(flow)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use indicatif::TermLike;
+
+    use super::*;
+
+    /// What reached the terminal, in order: the bar's drawing operations and the lines of standard output.
+    #[derive(Clone, Debug, Default)]
+    struct Screen(Arc<Mutex<Vec<String>>>);
+
+    impl Screen {
+        fn log(&self, entry: String) -> io::Result<()> {
+            self.0.lock().unwrap().push(entry);
+            Ok(())
+        }
+    }
+
+    impl TermLike for Screen {
+        fn width(&self) -> u16 {
+            80
+        }
+        fn move_cursor_up(&self, n: usize) -> io::Result<()> {
+            self.log(format!("bar: up {n}"))
+        }
+        fn move_cursor_down(&self, n: usize) -> io::Result<()> {
+            self.log(format!("bar: down {n}"))
+        }
+        fn move_cursor_right(&self, n: usize) -> io::Result<()> {
+            self.log(format!("bar: right {n}"))
+        }
+        fn move_cursor_left(&self, n: usize) -> io::Result<()> {
+            self.log(format!("bar: left {n}"))
+        }
+        fn write_line(&self, s: &str) -> io::Result<()> {
+            self.log(format!("bar: draw {s}"))
+        }
+        fn write_str(&self, s: &str) -> io::Result<()> {
+            self.log(format!("bar: draw {s}"))
+        }
+        fn clear_line(&self) -> io::Result<()> {
+            self.log("bar: clear".to_owned())
+        }
+        fn flush(&self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Standard output on the same screen.
+    impl Write for Screen {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            for line in String::from_utf8_lossy(buf).lines() {
+                self.log(format!("out: {line}"))?;
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// On a terminal, every `--trace-gc` and mark line reaches the screen while the bar is cleared, and the bar is
+    /// drawn again after it: no bar is left among the lines, and no line starts on the bar's line.
+    #[test]
+    fn trace_gc_lines_are_printed_through_the_progress_bar() {
+        let screen = Screen::default();
+        let bar = ProgressBar::with_draw_target(Some(1000), ProgressDrawTarget::term_like(Box::new(screen.clone())));
+        bar.set_position(10);
+        let header = r#"{"format": "gc-sim-trace", "version": 1, "heap": {"page": {"page_size": 4096, "area_start": 64, "area_size": 4032}, "min_semi_space_size": 8192, "max_semi_space_size": 8192, "large_object_threshold": 2048, "lab_size": 1024, "max_lab_object_size": 256}}"#;
+        let mut trace = format!("{header}\n{{\"op\": \"mark\", \"label\": \"start\"}}\n");
+        for id in 0..200 {
+            trace.push_str(&format!("{{\"op\": \"alloc\", \"id\": {id}, \"size\": 400}}\n"));
+        }
+        let flags = HeapFlags::default();
+        let mut visitor = CliVisitor {
+            flags: &flags,
+            heap_maps: &[],
+            trace_gc: true,
+            // Buffered as standard output is: the lines must still reach the screen while the bar is away.
+            out: BufWriter::new(screen.clone()),
+            progress: bar.clone(),
+            printed: 0,
+            replay: None,
+            stdout_error: None,
+            flag_error: None,
+        };
+        read_trace(trace.as_bytes(), "t.ndjson", None, &mut visitor).unwrap();
+        let log = screen.0.lock().unwrap().clone();
+        let lines: Vec<usize> = (0..log.len()).filter(|&i| log[i].starts_with("out: ")).collect();
+        assert!(lines.len() > 5 && log[lines[0]].contains("mark: start"), "{log:#?}");
+        assert!(log.iter().filter(|e| e.contains("Scavenge")).count() >= 5, "{log:#?}");
+        let mut bar_shown = true;
+        for (i, entry) in log.iter().enumerate() {
+            if entry.starts_with("bar: draw") {
+                bar_shown = true;
+            } else if entry == "bar: clear" {
+                bar_shown = false;
+            } else if entry.starts_with("out: ") {
+                assert!(!bar_shown, "{entry:?} printed over the bar: {:#?}", &log[i.saturating_sub(4)..=i]);
+            }
+        }
+        assert!(log.last().unwrap().starts_with("bar: draw"), "the bar is drawn again after the lines");
+    }
+}
