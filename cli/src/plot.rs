@@ -4,6 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
+use gc_sim::report::{REPORT_FORMAT, REPORT_VERSION};
+use gc_sim::trace::FORMAT as TRACE_FORMAT;
 use gc_sim::{HeapMapMoment, Report};
 use visualizer::ImageFormat;
 
@@ -132,8 +134,59 @@ fn render(args: &PlotArgs, (output, format): &(Output, ImageFormat)) -> Result<(
     output.write(|out| out.write_all(&bytes))
 }
 
+/// The two fields that say what a JSON document is; the rest is skipped.
+#[derive(serde::Deserialize)]
+struct Envelope {
+    format: Option<serde_json::Value>,
+    version: Option<serde_json::Value>,
+}
+
+/// Reads a report, enforcing the compatibility rule of docs/report-format.md: the `format` is `gc-sim-report`, the
+/// `version` is the one this gc-sim writes ([`REPORT_VERSION`]), fields it does not know are ignored.
 fn read_report(path: &PathBuf) -> Result<Report, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    serde_json::from_reader(std::io::BufReader::new(file))
-        .map_err(|e| format!("{}: not a gc-sim report: {e}", path.display()))
+    let name = path.display();
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot open {name}: {e}"))?;
+    // A JSON document, or the first line of an NDJSON trace.
+    let envelope = serde_json::from_slice::<Envelope>(&bytes).or_else(|e| {
+        let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+        serde_json::from_slice::<Envelope>(first_line).map_err(|_| format!("{name}: not a gc-sim report: {e}"))
+    })?;
+    match envelope.format.as_ref().and_then(|f| f.as_str()) {
+        Some(REPORT_FORMAT) => {}
+        Some(TRACE_FORMAT) => {
+            return Err(format!(
+                "{name} is a trace, not a report: replay it first with `gc-sim run {name} --report REPORT.json`, then \
+                 plot REPORT.json"
+            ))
+        }
+        Some(other) => {
+            return Err(format!("{name}: not a gc-sim report: its `format` is {other:?}, not {REPORT_FORMAT:?}"))
+        }
+        None => {
+            let found = envelope.format.map_or_else(|| "no `format` field".to_owned(), |f| format!("`format` is {f}"));
+            return Err(format!("{name}: not a gc-sim report: {found}, not {REPORT_FORMAT:?}"));
+        }
+    }
+    match envelope.version.as_ref().and_then(|v| v.as_u64()) {
+        Some(version) if version == u64::from(REPORT_VERSION) => {}
+        Some(version) if version > u64::from(REPORT_VERSION) => {
+            return Err(format!(
+                "{name}: report version {version} is newer than this gc-sim reads (version {REPORT_VERSION}): plot it \
+                 with the gc-sim that wrote it, or a newer one"
+            ))
+        }
+        Some(version) => {
+            return Err(format!(
+                "{name}: report version {version} is not one this gc-sim reads (version {REPORT_VERSION}): replay the \
+                 trace again with this gc-sim"
+            ))
+        }
+        None => {
+            let found =
+                envelope.version.map_or_else(|| "no `version` field".to_owned(), |v| format!("`version` is {v}"));
+            return Err(format!("{name}: a gc-sim report with {found}; expected the integer {REPORT_VERSION}"));
+        }
+    }
+    serde_json::from_slice(&bytes)
+        .map_err(|e| format!("{name}: an invalid gc-sim report version {REPORT_VERSION}: {e}"))
 }
