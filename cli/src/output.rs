@@ -73,6 +73,21 @@ impl Output {
         &self.path
     }
 
+    /// The flag that named it.
+    pub fn flag(&self) -> &'static str {
+        self.flag
+    }
+
+    /// The file this output replaces, as a path with no symbolic link or `..` (its directory resolved), to compare
+    /// with other files; `None` for a path written in place (`/dev/null`, a pipe).
+    pub fn identity(&self) -> Option<PathBuf> {
+        if self.in_place {
+            return None;
+        }
+        let dir = std::fs::canonicalize(self.dir()).ok()?;
+        Some(dir.join(self.path.file_name()?))
+    }
+
     /// Writes the file whole: `write` fills a temporary file in the same directory, which then replaces the path.
     /// On an error the path keeps its previous content.
     pub fn write(&self, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), String> {

@@ -37,12 +37,28 @@ impl Outputs {
     fn check(args: &RunArgs) -> Result<Outputs, String> {
         let image =
             |flag, path: &Option<std::path::PathBuf>| path.as_deref().map(|p| Output::check_image(flag, p)).transpose();
-        Ok(Outputs {
+        let outputs = Outputs {
             report: args.report.as_deref().map(|p| Output::check("--report", p)).transpose()?,
             plot: image("--plot", &args.plot)?,
             plot_pauses: image("--plot-pauses", &args.plot_pauses)?,
             plot_heap_map: image("--plot-heap-map", &args.plot_heap_map)?,
-        })
+        };
+        // An output must not replace the trace it is made from, nor another output.
+        let trace = std::fs::canonicalize(&args.trace).ok().filter(|_| args.trace.as_os_str() != "-");
+        let images = [&outputs.plot, &outputs.plot_pauses, &outputs.plot_heap_map].map(|o| o.as_ref().map(|(o, _)| o));
+        let mut seen: Vec<(std::path::PathBuf, &'static str)> = Vec::new();
+        for output in [outputs.report.as_ref()].into_iter().chain(images).flatten() {
+            let Some(identity) = output.identity() else { continue };
+            let named = format!("{} {}", output.flag(), output.path().display());
+            if trace.as_ref() == Some(&identity) {
+                return Err(format!("{named}: is the trace being replayed; writing there would replace it"));
+            }
+            if let Some((_, other)) = seen.iter().find(|(seen, _)| *seen == identity) {
+                return Err(format!("{named}: is the same file as {other}; give each output its own file"));
+            }
+            seen.push((identity, output.flag()));
+        }
+        Ok(outputs)
     }
 
     /// Writes every output; returns the messages of those that failed (the others are still written).

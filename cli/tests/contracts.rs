@@ -293,3 +293,33 @@ fn the_readmes_heap_example_runs() {
     assert_eq!(report["config"]["page"]["page_size"], 4096);
     assert_eq!(report["config"]["page"]["area_size"], 4024);
 }
+
+/// An output that names the trace would replace it after the replay (the rename is atomic, the trace is gone), and
+/// two outputs on one file lose the first: both refused before the replay.
+#[test]
+fn an_output_never_replaces_the_trace_or_another_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.json");
+    std::fs::copy(leak(), &trace).unwrap();
+    let original = std::fs::read(&trace).unwrap();
+    let same_via_dots = dir.path().join("sub/../t.json");
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    let out = gc_sim(&["run", trace.to_str().unwrap(), "--report", same_via_dots.to_str().unwrap()]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is the trace being replayed"), "{stderr}");
+    assert_eq!(std::fs::read(&trace).unwrap(), original, "the trace is intact");
+
+    let png = dir.path().join("a.png");
+    let out = gc_sim(&[
+        "run",
+        trace.to_str().unwrap(),
+        "--plot",
+        png.to_str().unwrap(),
+        "--plot-pauses",
+        png.to_str().unwrap(),
+    ]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("--plot-pauses {}: is the same file as --plot", png.display())), "{stderr}");
+}
