@@ -3,6 +3,7 @@
 
 use clap::Args;
 use gc_sim::{HeapConfig, MIB};
+use serde::Deserialize;
 use serde_json::Value;
 
 /// Heap options of `gc-sim run`. They override the trace header's `heap`; `--heap` is applied last.
@@ -159,6 +160,8 @@ fn apply_exact(config: &HeapConfig, assignments: &[String]) -> Result<HeapConfig
             assignment.split_once('=').ok_or_else(|| format!("--heap {assignment}: expected FIELD=VALUE"))?;
         *field_mut(&mut value, path).map_err(|e| format!("--heap {assignment}: {e}"))? =
             serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_owned()));
+        // A value of the wrong type is named with its assignment.
+        HeapConfig::deserialize(&value).map_err(|e| format!("--heap {assignment}: {e}"))?;
         assigned.push(path);
     }
     if assigned.contains(&"page.page_size") {
@@ -217,7 +220,8 @@ mod tests {
         assert_eq!(config.initial_old_generation_limit, Some(MIB));
         assert!(set(&["max_old=1"]).unwrap_err().contains("no field `max_old` (fields: "));
         assert!(set(&["page.size=1"]).unwrap_err().contains("no field `size` in `page`"));
-        assert!(set(&["promotion_age=many"]).unwrap_err().contains("invalid type"));
+        assert!(set(&["promotion_age=many"]).unwrap_err().starts_with("--heap promotion_age=many: invalid type"));
+        assert!(set(&["lab_size=1024", "promotion_age=-1"]).unwrap_err().starts_with("--heap promotion_age=-1: "));
         assert!(set(&["promotion_age"]).unwrap_err().contains("expected FIELD=VALUE"));
     }
 

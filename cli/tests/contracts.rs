@@ -223,6 +223,7 @@ fn heap_flag_mistakes_are_usage_errors_naming_the_flag() {
         ),
         (&["--max-old-space-size", "99999999999999"], "--max-old-space-size 99999999999999 is too large"),
         (&["--heap", "lab_size=0"], "--heap lab_size=0 conflicts with the trace's heap configuration"),
+        (&["--heap", "lab_size=1024", "--heap", "promotion_age=-1"], "--heap promotion_age=-1: invalid value"),
     ];
     for (flags, message) in cases {
         let mut args = vec!["run", "no-such-trace.json"];
