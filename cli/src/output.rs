@@ -19,7 +19,10 @@ pub const IMAGE_FORMATS: &str = ".png, .svg";
 pub struct Output {
     /// The flag that named it, e.g. `--report`.
     flag: &'static str,
+    /// The path as given, for messages.
     path: PathBuf,
+    /// The file written: the path, or the file a symbolic link points to.
+    target: PathBuf,
     /// Not a regular file: written in place, not replaced.
     in_place: bool,
 }
@@ -37,12 +40,12 @@ impl Output {
         }
         // A symbolic link is followed, so that the file it points to is replaced, not the link. A path that is not a
         // regular file (`/dev/stdout`, a named pipe) is written in place.
-        let (path, in_place) = match std::fs::metadata(path) {
+        let (target, in_place) = match std::fs::metadata(path) {
             Ok(meta) if !meta.is_file() => (path.to_owned(), true),
             Ok(_) => (std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned()), false),
             Err(_) => (path.to_owned(), false),
         };
-        let output = Output { flag, path, in_place };
+        let output = Output { flag, path: path.to_owned(), target, in_place };
         if in_place {
             return Ok(output);
         }
@@ -68,7 +71,7 @@ impl Output {
         Ok((Output::check(flag, path)?, format))
     }
 
-    /// The path.
+    /// The path, as given.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -85,7 +88,7 @@ impl Output {
             return None;
         }
         let dir = std::fs::canonicalize(self.dir()).ok()?;
-        Some(dir.join(self.path.file_name()?))
+        Some(dir.join(self.target.file_name()?))
     }
 
     /// Writes the file whole: `write` fills a temporary file in the same directory, which then replaces the path.
@@ -93,7 +96,8 @@ impl Output {
     pub fn write(&self, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), String> {
         let fail = |e: &dyn std::fmt::Display| format!("cannot write {} ({}): {e}", self.path.display(), self.flag);
         if self.in_place {
-            let file = std::fs::OpenOptions::new().write(true).truncate(true).open(&self.path).map_err(|e| fail(&e))?;
+            let file =
+                std::fs::OpenOptions::new().write(true).truncate(true).open(&self.target).map_err(|e| fail(&e))?;
             let mut out = std::io::BufWriter::new(file);
             return write(&mut out).and_then(|()| out.flush()).map_err(|e| fail(&e));
         }
@@ -103,12 +107,12 @@ impl Output {
             write(&mut out).and_then(|()| out.flush()).map_err(|e| fail(&e))?;
         }
         file.as_file().sync_all().map_err(|e| fail(&e))?;
-        file.persist(&self.path).map_err(|e| fail(&e.error))?;
+        file.persist(&self.target).map_err(|e| fail(&e.error))?;
         Ok(())
     }
 
     fn dir(&self) -> &Path {
-        match self.path.parent() {
+        match self.target.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => Path::new("."),
         }
@@ -117,7 +121,7 @@ impl Output {
     /// A new temporary file beside the path (hidden, removed when dropped), readable as a file created normally
     /// would be (the umask applies).
     fn temporary(&self) -> std::io::Result<tempfile::NamedTempFile> {
-        let name = self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = self.target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let prefix = format!(".{name}.");
         let mut builder = tempfile::Builder::new();
         builder.prefix(&prefix).suffix(".tmp");
@@ -167,6 +171,26 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, ["r.json"], "no temporary file is left");
+    }
+
+    /// A link stays a link (the file it points to is replaced); a device is written in place, never replaced.
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_is_followed_and_a_device_is_written_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let (real, link) = (dir.path().join("real.json"), dir.path().join("link.json"));
+        std::fs::write(&real, "previous").unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let output = Output::check("--report", &link).unwrap();
+        assert_eq!(output.path(), link, "messages name the path as given");
+        output.write(|out| out.write_all(b"new")).unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "new");
+
+        let null = Output::check("--report", Path::new("/dev/null")).unwrap();
+        assert_eq!(null.identity(), None);
+        null.write(|out| out.write_all(b"gone")).unwrap();
+        assert!(std::os::unix::fs::FileTypeExt::is_char_device(&std::fs::metadata("/dev/null").unwrap().file_type()));
     }
 
     #[test]
