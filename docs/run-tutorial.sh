@@ -15,6 +15,7 @@
 #   byte (rendering is deterministic), and smaller than 300 KiB; a docs/images/tutorial-*.png that the tutorial does
 #   not embed is an error.
 # - The traces the tutorial replays are what examples/traces/make-tutorial-traces.sh writes.
+# - The ```toml block with `gc-sim = ...` works in the Cargo.toml of a crate beside a clone named gc-sim.
 # Rust snippets are not run here: they are doc tests of the gc-sim crate (`cargo test --workspace` runs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -90,6 +91,25 @@ for script in "$blocks"/*.sh; do
         fi
     done
 done
+
+# The tutorial's `gc-sim = { path = ... }` works for a crate beside a clone named gc-sim (cargo resolves it).
+beside=$(mktemp -d)
+trap 'rm -rf "$blocks" "$beside"' EXIT
+ln -s "$PWD" "$beside/gc-sim"
+mkdir -p "$beside/my-app/src"
+touch "$beside/my-app/src/lib.rs"
+{
+    printf '[package]\nname = "my-app"\nversion = "0.1.0"\nedition = "2021"\n\n'
+    awk '/^```toml[ \t]*$/ {inside = 1; block = ""; next}
+         inside && /^```/ {inside = 0; if (block ~ /gc-sim = /) {printf "%s", block; exit}; next}
+         inside {block = block $0 "\n"}' "$tutorial"
+} > "$beside/my-app/Cargo.toml"
+grep -q '^gc-sim = ' "$beside/my-app/Cargo.toml" || { echo "$tutorial: no \`gc-sim = ...\` in a toml block" >&2; exit 1; }
+if ! (cd "$beside/my-app" && cargo metadata --offline --format-version 1 > /dev/null 2> "$beside/metadata.err"); then
+    echo "$tutorial: its Cargo.toml snippet does not work for a crate beside the clone:" >&2
+    sed 's/^/    /' "$beside/my-app/Cargo.toml" "$beside/metadata.err" >&2
+    exit 1
+fi
 
 # The traces the tutorial replays are what their generator writes.
 examples/traces/make-tutorial-traces.sh --check

@@ -1,12 +1,15 @@
 //! `gc-sim plot`: charts from saved reports.
 
-use std::fs::File;
-use std::io::BufReader;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
+use gc_sim::report::{REPORT_FORMAT, REPORT_VERSION};
+use gc_sim::trace::FORMAT as TRACE_FORMAT;
 use gc_sim::{HeapMapMoment, Report};
+use visualizer::ImageFormat;
+
+use crate::output::Output;
 
 /// Options of `gc-sim plot`.
 #[derive(Args, Debug)]
@@ -14,7 +17,7 @@ pub struct PlotArgs {
     /// Reports written by `gc-sim run --report`; several for a comparison.
     #[arg(required = true, value_name = "REPORT.json")]
     reports: Vec<PathBuf>,
-    /// The image to write: PNG, or SVG for a `.svg` path.
+    /// The image to write: a `.png` or `.svg` path.
     #[arg(short, long, value_name = "FILE.png")]
     output: PathBuf,
     /// Which chart: `heap` (the default for one report), `pauses`, `comparison` (the default for several), or
@@ -71,7 +74,15 @@ fn parse_moment(text: &str) -> Result<HeapMapMoment, String> {
 
 /// Runs `gc-sim plot`.
 pub fn plot(args: PlotArgs) -> ExitCode {
-    match render(&args) {
+    // An output that cannot be written is a usage error, found before reading the reports.
+    let output = match Output::check_image("--output", &args.output) {
+        Ok(output) => output,
+        Err(message) => {
+            eprintln!("gc-sim: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    match render(&args, &output) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("gc-sim: {message}");
@@ -80,7 +91,8 @@ pub fn plot(args: PlotArgs) -> ExitCode {
     }
 }
 
-fn render(args: &PlotArgs) -> Result<(), String> {
+fn render(args: &PlotArgs, (output, format): &(Output, ImageFormat)) -> Result<(), String> {
+    let format = *format;
     let heap_map_options = !args.moments.is_empty() || args.color_by.is_some();
     let chart = match args.chart {
         Some(chart) => chart,
@@ -99,28 +111,82 @@ fn render(args: &PlotArgs) -> Result<(), String> {
         [one] => Ok(one),
         _ => Err(format!("the {chart:?} chart takes one report, not {}", reports.len()).to_lowercase()),
     };
+    let size = visualizer::ChartSize::default();
     let result = match chart {
-        Chart::Heap => visualizer::render_heap(single()?, &args.output, &visualizer::HeapChartOptions::default()),
-        Chart::Pauses => visualizer::render_pauses(single()?, &args.output),
-        Chart::Comparison => visualizer::render_comparison(&reports.iter().collect::<Vec<_>>(), &args.output),
+        Chart::Heap => visualizer::heap_chart(single()?, format, &visualizer::HeapChartOptions::default()),
+        Chart::Pauses => visualizer::pause_chart(single()?, format, size),
+        Chart::Comparison => visualizer::comparison_chart(&reports.iter().collect::<Vec<_>>(), format, size),
         Chart::Heapmap => {
             let options = visualizer::HeapMapOptions {
                 moments: (!args.moments.is_empty()).then(|| args.moments.clone()),
                 color_by: args.color_by.map_or(visualizer::HeapMapColoring::State, Into::into),
                 ..visualizer::HeapMapOptions::default()
             };
-            visualizer::render_heap_map(single()?, &args.output, &options)
+            visualizer::heap_map_chart(single()?, format, &options)
         }
     };
-    result.map_err(|e| match e {
+    let bytes = result.map_err(|e| match e {
         visualizer::VisualizerError::MissingHeapMap { .. } => {
             format!("{e} (take maps before and after collections with `gc-sim run --heap-map-at MOMENT`)")
         }
         e => e.to_string(),
-    })
+    })?;
+    output.write(|out| out.write_all(&bytes))
 }
 
+/// The two fields that say what a JSON document is; the rest is skipped.
+#[derive(serde::Deserialize)]
+struct Envelope {
+    format: Option<serde_json::Value>,
+    version: Option<serde_json::Value>,
+}
+
+/// Reads a report, enforcing the compatibility rule of docs/report-format.md: the `format` is `gc-sim-report`, the
+/// `version` is the one this gc-sim writes ([`REPORT_VERSION`]), fields it does not know are ignored.
 fn read_report(path: &PathBuf) -> Result<Report, String> {
-    let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    serde_json::from_reader(BufReader::new(file)).map_err(|e| format!("{}: not a gc-sim report: {e}", path.display()))
+    let name = path.display();
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot open {name}: {e}"))?;
+    // A JSON document, or the first line of an NDJSON trace.
+    let envelope = serde_json::from_slice::<Envelope>(&bytes).or_else(|e| {
+        let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+        serde_json::from_slice::<Envelope>(first_line).map_err(|_| format!("{name}: not a gc-sim report: {e}"))
+    })?;
+    match envelope.format.as_ref().and_then(|f| f.as_str()) {
+        Some(REPORT_FORMAT) => {}
+        Some(TRACE_FORMAT) => {
+            return Err(format!(
+                "{name} is a trace, not a report: replay it first with `gc-sim run {name} --report REPORT.json`, then \
+                 plot REPORT.json"
+            ))
+        }
+        Some(other) => {
+            return Err(format!("{name}: not a gc-sim report: its `format` is {other:?}, not {REPORT_FORMAT:?}"))
+        }
+        None => {
+            let found = envelope.format.map_or_else(|| "no `format` field".to_owned(), |f| format!("`format` is {f}"));
+            return Err(format!("{name}: not a gc-sim report: {found}, not {REPORT_FORMAT:?}"));
+        }
+    }
+    match envelope.version.as_ref().and_then(|v| v.as_u64()) {
+        Some(version) if version == u64::from(REPORT_VERSION) => {}
+        Some(version) if version > u64::from(REPORT_VERSION) => {
+            return Err(format!(
+                "{name}: report version {version} is newer than this gc-sim reads (version {REPORT_VERSION}): plot it \
+                 with the gc-sim that wrote it, or a newer one"
+            ))
+        }
+        Some(version) => {
+            return Err(format!(
+                "{name}: report version {version} is not one this gc-sim reads (version {REPORT_VERSION}): replay the \
+                 trace again with this gc-sim"
+            ))
+        }
+        None => {
+            let found =
+                envelope.version.map_or_else(|| "no `version` field".to_owned(), |v| format!("`version` is {v}"));
+            return Err(format!("{name}: a gc-sim report with {found}; expected the integer {REPORT_VERSION}"));
+        }
+    }
+    serde_json::from_slice(&bytes)
+        .map_err(|e| format!("{name}: an invalid gc-sim report version {REPORT_VERSION}: {e}"))
 }

@@ -2,14 +2,15 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
-use std::path::Path;
 use std::process::ExitCode;
 
 use gc_sim::trace::{read_trace, Flow, Problem, ProblemKind, TraceEvent, TraceFormat, TraceHeader, TraceVisitor};
 use gc_sim::{Heap, Replay};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use visualizer::ImageFormat;
 
 use crate::heap_flags::HeapFlags;
+use crate::output::Output;
 use crate::summary;
 use crate::RunArgs;
 
@@ -24,29 +25,115 @@ const PROGRESS_MIN_BYTES: u64 = 4 << 20;
 /// Exit code of a usage error (as clap's).
 const EXIT_USAGE: u8 = 2;
 
+/// The output files of a run, checked before the trace is read.
+struct Outputs {
+    report: Option<Output>,
+    plot: Option<(Output, ImageFormat)>,
+    plot_pauses: Option<(Output, ImageFormat)>,
+    plot_heap_map: Option<(Output, ImageFormat)>,
+}
+
+impl Outputs {
+    fn check(args: &RunArgs) -> Result<Outputs, String> {
+        let image =
+            |flag, path: &Option<std::path::PathBuf>| path.as_deref().map(|p| Output::check_image(flag, p)).transpose();
+        let outputs = Outputs {
+            report: args.report.as_deref().map(|p| Output::check("--report", p)).transpose()?,
+            plot: image("--plot", &args.plot)?,
+            plot_pauses: image("--plot-pauses", &args.plot_pauses)?,
+            plot_heap_map: image("--plot-heap-map", &args.plot_heap_map)?,
+        };
+        // An output must not replace the trace it is made from, nor another output.
+        let trace = std::fs::canonicalize(&args.trace).ok().filter(|_| args.trace.as_os_str() != "-");
+        let images = [&outputs.plot, &outputs.plot_pauses, &outputs.plot_heap_map].map(|o| o.as_ref().map(|(o, _)| o));
+        let mut seen: Vec<(std::path::PathBuf, &'static str)> = Vec::new();
+        for output in [outputs.report.as_ref()].into_iter().chain(images).flatten() {
+            let Some(identity) = output.identity() else { continue };
+            let named = format!("{} {}", output.flag(), output.path().display());
+            if trace.as_ref() == Some(&identity) {
+                return Err(format!("{named}: is the trace being replayed; writing there would replace it"));
+            }
+            if let Some((_, other)) = seen.iter().find(|(seen, _)| *seen == identity) {
+                return Err(format!("{named}: is the same file as {other}; give each output its own file"));
+            }
+            seen.push((identity, output.flag()));
+        }
+        Ok(outputs)
+    }
+
+    /// Writes every output; returns the messages of those that failed (the others are still written).
+    fn write(&self, report: &gc_sim::Report) -> Vec<String> {
+        let chart = |bytes: Result<Vec<u8>, visualizer::VisualizerError>, output: &Output| {
+            let bytes = bytes.map_err(|e| format!("cannot draw {}: {e}", output.path().display()))?;
+            output.write(|out| out.write_all(&bytes))
+        };
+        let mut failed = Vec::new();
+        if let Some(output) = &self.report {
+            failed.extend(
+                output
+                    .write(|out| {
+                        serde_json::to_writer_pretty(&mut *out, report)?;
+                        writeln!(out)
+                    })
+                    .err(),
+            );
+        }
+        if let Some((output, format)) = &self.plot {
+            let options = visualizer::HeapChartOptions::default();
+            failed.extend(chart(visualizer::heap_chart(report, *format, &options), output).err());
+        }
+        if let Some((output, format)) = &self.plot_pauses {
+            let size = visualizer::ChartSize::default();
+            failed.extend(chart(visualizer::pause_chart(report, *format, size), output).err());
+        }
+        if let Some((output, format)) = &self.plot_heap_map {
+            let options = visualizer::HeapMapOptions::default();
+            failed.extend(chart(visualizer::heap_map_chart(report, *format, &options), output).err());
+        }
+        failed
+    }
+}
+
 /// Runs the command; the exit code is the outcome.
 pub fn run(args: RunArgs) -> ExitCode {
-    // Flags that cannot apply to any configuration are usage errors, found before reading the trace.
-    if let Err(message) = args.heap.apply(&mut gc_sim::HeapConfig::default()) {
-        eprintln!("gc-sim: {message}");
-        return ExitCode::from(EXIT_USAGE);
-    }
-    match replay(&args) {
-        Ok(code) => code,
+    // Flags that cannot apply to any configuration, and output paths that cannot be written, are usage errors,
+    // found before reading the trace.
+    let outputs = args.heap.check().and_then(|()| Outputs::check(&args));
+    let outputs = match outputs {
+        Ok(outputs) => outputs,
         Err(message) => {
             eprintln!("gc-sim: {message}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    match replay(&args, &outputs) {
+        Ok(code) => code,
+        Err(Failure::Invalid(message)) => {
+            eprintln!("gc-sim: {message}");
             ExitCode::from(EXIT_INVALID)
+        }
+        Err(Failure::Usage(message)) => {
+            eprintln!("gc-sim: {message}");
+            ExitCode::from(EXIT_USAGE)
         }
     }
 }
 
-fn replay(args: &RunArgs) -> Result<ExitCode, String> {
+/// Why a run stopped early.
+enum Failure {
+    /// An invalid trace or an I/O error (exit 1).
+    Invalid(String),
+    /// A flag that the trace's header makes invalid (exit 2).
+    Usage(String),
+}
+
+fn replay(args: &RunArgs, outputs: &Outputs) -> Result<ExitCode, Failure> {
     let stdin = args.trace.as_os_str() == "-";
     let source_name = if stdin { "<stdin>".to_owned() } else { args.trace.display().to_string() };
     let (input, length): (Box<dyn io::Read>, Option<u64>) = if stdin {
         (Box::new(io::stdin().lock()), None)
     } else {
-        let file = File::open(&args.trace).map_err(|e| format!("cannot open {source_name}: {e}"))?;
+        let file = File::open(&args.trace).map_err(|e| Failure::Invalid(format!("cannot open {source_name}: {e}")))?;
         let length = file.metadata().ok().map(|m| m.len());
         (Box::new(file), length)
     };
@@ -60,46 +147,60 @@ fn replay(args: &RunArgs) -> Result<ExitCode, String> {
         heap_maps: &args.heap_map_at,
         trace_gc: args.trace_gc,
         out: BufWriter::new(stdout),
+        progress: progress.clone(),
         printed: 0,
         replay: None,
+        stdout_error: None,
+        flag_error: None,
     };
     let read = read_trace(input, &source_name, format, &mut visitor);
     progress.finish_and_clear();
     visitor.print_new_collections();
-    let CliVisitor { replay, mut out, .. } = visitor;
-    read.map_err(|e| e.to_string())?;
+    let CliVisitor { replay, mut out, mut stdout_error, flag_error, .. } = visitor;
+    if let Some(message) = flag_error {
+        return Err(Failure::Usage(message));
+    }
+    read.map_err(|e| Failure::Invalid(e.to_string()))?;
     let replay = replay.expect("a trace that was read has a header");
 
-    let collections = replay.heap().events().len();
-    for moment in &args.heap_map_at {
-        if !replay.heap().heap_maps().iter().any(|m| m.moment == *moment) {
-            eprintln!("gc-sim: no heap map at {moment}: the run had {collections} collections");
+    if stdout_error.is_none() {
+        let collections = replay.heap().events().len();
+        for moment in &args.heap_map_at {
+            if !replay.heap().heap_maps().iter().any(|m| m.moment == *moment) {
+                eprintln!("gc-sim: no heap map at {moment}: the run had {collections} collections");
+            }
         }
     }
-    let report = match &args.why {
-        Some(query) => replay.report_with_why(query),
-        None => replay.report(),
+    // Standard output closed early (`gc-sim run ... | head`): the replay stopped there, so there is no report of
+    // the whole trace to write.
+    let mut failed_outputs = Vec::new();
+    if stdout_error.is_none() {
+        let report = match &args.why {
+            Some(query) => replay.report_with_why(query),
+            None => replay.report(),
+        };
+        // Written before the summary, so that a reader of standard output that goes away cannot lose them.
+        failed_outputs = outputs.write(&report);
+        let printed = if !args.quiet {
+            summary::print(&mut out, &source_name, &report)
+        } else {
+            // `--why` asks a question: answer it even without the summary.
+            summary::print_why(&mut out, &report)
+        };
+        stdout_error = printed.and_then(|()| out.flush()).err();
+    }
+    // A closed pipe is how a reader says it has seen enough: no message, as `cat` or `grep` would print none.
+    let stdout_failed = match stdout_error {
+        Some(e) if e.kind() == io::ErrorKind::BrokenPipe => false,
+        Some(e) => {
+            eprintln!("gc-sim: cannot write to standard output: {e}");
+            true
+        }
+        None => false,
     };
-    if let Some(path) = &args.report {
-        write_report(path, &report)?;
+    for message in &failed_outputs {
+        eprintln!("gc-sim: {message}");
     }
-    if let Some(path) = &args.plot {
-        visualizer::render_heap(&report, path, &visualizer::HeapChartOptions::default()).map_err(|e| e.to_string())?;
-    }
-    if let Some(path) = &args.plot_pauses {
-        visualizer::render_pauses(&report, path).map_err(|e| e.to_string())?;
-    }
-    if let Some(path) = &args.plot_heap_map {
-        visualizer::render_heap_map(&report, path, &visualizer::HeapMapOptions::default())
-            .map_err(|e| e.to_string())?;
-    }
-    if !args.quiet {
-        summary::print(&mut out, &source_name, &report).map_err(|e| format!("cannot write to standard output: {e}"))?;
-    } else {
-        // `--why` asks a question: answer it even without the summary.
-        summary::print_why(&mut out, &report).map_err(|e| format!("cannot write to standard output: {e}"))?;
-    }
-    out.flush().map_err(|e| format!("cannot write to standard output: {e}"))?;
     if let Some(oom) = replay.heap().out_of_memory() {
         // Node prints its last GCs and the fatal error on standard error.
         let mut err = io::stderr().lock();
@@ -109,7 +210,13 @@ fn replay(args: &RunArgs) -> Result<ExitCode, String> {
             let _ = writeln!(err, "{}", e.trace_gc_line());
         }
         let _ = writeln!(err, "\n{oom}");
-        return Ok(ExitCode::from(EXIT_OUT_OF_MEMORY));
+        // A report that could not be written is lost work: that outcome comes first.
+        if failed_outputs.is_empty() {
+            return Ok(ExitCode::from(EXIT_OUT_OF_MEMORY));
+        }
+    }
+    if !failed_outputs.is_empty() || stdout_failed {
+        return Ok(ExitCode::from(EXIT_INVALID));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -134,15 +241,6 @@ fn progress_bar(length: Option<u64>, quiet: bool) -> ProgressBar {
     bar
 }
 
-fn write_report(path: &Path, report: &gc_sim::Report) -> Result<(), String> {
-    let file = File::create(path).map_err(|e| format!("cannot write the report {}: {e}", path.display()))?;
-    let mut out = BufWriter::new(file);
-    serde_json::to_writer_pretty(&mut out, report)
-        .map_err(|e| e.to_string())
-        .and_then(|()| writeln!(out).and_then(|()| out.flush()).map_err(|e| e.to_string()))
-        .map_err(|e| format!("cannot write the report {}: {e}", path.display()))
-}
-
 /// Builds the heap from the header and the flags, replays events, and prints `--trace-gc` lines as collections
 /// happen.
 struct CliVisitor<'a, W: Write> {
@@ -150,28 +248,54 @@ struct CliVisitor<'a, W: Write> {
     heap_maps: &'a [gc_sim::HeapMapMoment],
     trace_gc: bool,
     out: W,
+    /// The progress bar: lines are printed while it is hidden, so that they do not mix on a terminal.
+    progress: ProgressBar,
     /// Collections already printed.
     printed: usize,
     replay: Option<Replay>,
+    /// The first failed write of standard output: the replay stops there.
+    stdout_error: Option<io::Error>,
+    /// A flag that conflicts with the trace's header.
+    flag_error: Option<String>,
 }
 
 impl<W: Write> CliVisitor<'_, W> {
     fn print_new_collections(&mut self) {
         let Some(replay) = &self.replay else { return };
         let events = replay.heap().events();
-        if self.trace_gc {
-            for e in &events[self.printed..] {
-                let _ = writeln!(self.out, "{}", e.trace_gc_line());
-            }
+        if self.trace_gc && self.stdout_error.is_none() && events.len() > self.printed {
+            let lines = &events[self.printed..];
+            self.stdout_error = print_through(&self.progress, &mut self.out, |out| {
+                lines.iter().try_for_each(|e| writeln!(out, "{}", e.trace_gc_line()))
+            })
+            .err();
         }
         self.printed = events.len();
+    }
+}
+
+/// Prints with `print` to `out`, which shares a terminal with the progress bar: the bar is cleared first and drawn
+/// again after, and `out` is flushed while the bar is away. Without a bar, `out` keeps its buffer.
+fn print_through<W: Write>(
+    progress: &ProgressBar,
+    out: &mut W,
+    print: impl FnOnce(&mut W) -> io::Result<()>,
+) -> io::Result<()> {
+    if progress.is_hidden() {
+        print(out)
+    } else {
+        progress.suspend(|| print(out).and_then(|()| out.flush()))
     }
 }
 
 impl<W: Write> TraceVisitor for CliVisitor<'_, W> {
     fn header(&mut self, header: TraceHeader) -> Result<(), Problem> {
         let mut config = header.heap;
-        self.flags.apply(&mut config).map_err(|e| Problem::new(ProblemKind::Header, e))?;
+        if let Err(e) = self.flags.apply_to_trace(&mut config) {
+            // Reported as a usage error, not as a fault of the trace.
+            self.flag_error = Some(e.clone());
+            return Err(Problem::new(ProblemKind::Header, e));
+        }
         let mut heap = Heap::new(config).map_err(|e| Problem::new(ProblemKind::Header, format!("heap: {e}")))?;
         for &moment in self.heap_maps {
             heap.request_heap_map(moment);
@@ -187,11 +311,124 @@ impl<W: Write> TraceVisitor for CliVisitor<'_, W> {
         if replay.heap().events().len() > self.printed {
             self.print_new_collections();
         }
-        if mark {
+        if mark && self.stdout_error.is_none() {
             let replay = self.replay.as_ref().expect("just used");
             let m = replay.marks().last().expect("a mark was just recorded");
-            let _ = writeln!(self.out, "[gc-sim] {:8.0} ms: mark: {}", m.t_ms, m.label);
+            self.stdout_error = print_through(&self.progress, &mut self.out, |out| {
+                writeln!(out, "[gc-sim] {:8.0} ms: mark: {}", m.t_ms, m.label)
+            })
+            .err();
+        }
+        // Nobody reads the rest of the output (`gc-sim run ... | head`): stop replaying.
+        if self.stdout_error.is_some() {
+            return Ok(Flow::Stop);
         }
         Ok(flow)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use indicatif::TermLike;
+
+    use super::*;
+
+    /// What reached the terminal, in order: the bar's drawing operations and the lines of standard output.
+    #[derive(Clone, Debug, Default)]
+    struct Screen(Arc<Mutex<Vec<String>>>);
+
+    impl Screen {
+        fn log(&self, entry: String) -> io::Result<()> {
+            self.0.lock().unwrap().push(entry);
+            Ok(())
+        }
+    }
+
+    impl TermLike for Screen {
+        fn width(&self) -> u16 {
+            80
+        }
+        fn move_cursor_up(&self, n: usize) -> io::Result<()> {
+            self.log(format!("bar: up {n}"))
+        }
+        fn move_cursor_down(&self, n: usize) -> io::Result<()> {
+            self.log(format!("bar: down {n}"))
+        }
+        fn move_cursor_right(&self, n: usize) -> io::Result<()> {
+            self.log(format!("bar: right {n}"))
+        }
+        fn move_cursor_left(&self, n: usize) -> io::Result<()> {
+            self.log(format!("bar: left {n}"))
+        }
+        fn write_line(&self, s: &str) -> io::Result<()> {
+            self.log(format!("bar: draw {s}"))
+        }
+        fn write_str(&self, s: &str) -> io::Result<()> {
+            self.log(format!("bar: draw {s}"))
+        }
+        fn clear_line(&self) -> io::Result<()> {
+            self.log("bar: clear".to_owned())
+        }
+        fn flush(&self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Standard output on the same screen.
+    impl Write for Screen {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            for line in String::from_utf8_lossy(buf).lines() {
+                self.log(format!("out: {line}"))?;
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// On a terminal, every `--trace-gc` and mark line reaches the screen while the bar is cleared, and the bar is
+    /// drawn again after it: no bar is left among the lines, and no line starts on the bar's line.
+    #[test]
+    fn trace_gc_lines_are_printed_through_the_progress_bar() {
+        let screen = Screen::default();
+        let bar = ProgressBar::with_draw_target(Some(1000), ProgressDrawTarget::term_like(Box::new(screen.clone())));
+        bar.set_position(10);
+        let header = r#"{"format": "gc-sim-trace", "version": 1, "heap": {"page": {"page_size": 4096, "area_start": 64, "area_size": 4032}, "min_semi_space_size": 8192, "max_semi_space_size": 8192, "large_object_threshold": 2048, "lab_size": 1024, "max_lab_object_size": 256}}"#;
+        let mut trace = format!("{header}\n{{\"op\": \"mark\", \"label\": \"start\"}}\n");
+        for id in 0..200 {
+            trace.push_str(&format!("{{\"op\": \"alloc\", \"id\": {id}, \"size\": 400}}\n"));
+        }
+        let flags = HeapFlags::default();
+        let mut visitor = CliVisitor {
+            flags: &flags,
+            heap_maps: &[],
+            trace_gc: true,
+            // Buffered as standard output is: the lines must still reach the screen while the bar is away.
+            out: BufWriter::new(screen.clone()),
+            progress: bar.clone(),
+            printed: 0,
+            replay: None,
+            stdout_error: None,
+            flag_error: None,
+        };
+        read_trace(trace.as_bytes(), "t.ndjson", None, &mut visitor).unwrap();
+        let log = screen.0.lock().unwrap().clone();
+        let lines: Vec<usize> = (0..log.len()).filter(|&i| log[i].starts_with("out: ")).collect();
+        assert!(lines.len() > 5 && log[lines[0]].contains("mark: start"), "{log:#?}");
+        assert!(log.iter().filter(|e| e.contains("Scavenge")).count() >= 5, "{log:#?}");
+        let mut bar_shown = true;
+        for (i, entry) in log.iter().enumerate() {
+            if entry.starts_with("bar: draw") {
+                bar_shown = true;
+            } else if entry == "bar: clear" {
+                bar_shown = false;
+            } else if entry.starts_with("out: ") {
+                assert!(!bar_shown, "{entry:?} printed over the bar: {:#?}", &log[i.saturating_sub(4)..=i]);
+            }
+        }
+        assert!(log.last().unwrap().starts_with("bar: draw"), "the bar is drawn again after the lines");
     }
 }

@@ -372,7 +372,7 @@ fn plot_renders_saved_reports() {
     assert_eq!(&std::fs::read(&png).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
     let out = gc_sim(&["plot", trace.to_str().unwrap(), "-o", png.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("not a gc-sim report"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("is a trace, not a report: replay it first"), "{}", text(&out.stderr));
     let out = gc_sim(&["plot", report.to_str().unwrap(), report.to_str().unwrap(), "-o", "x.png", "--chart", "heap"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("takes one report"));

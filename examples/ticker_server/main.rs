@@ -205,14 +205,25 @@ fn main() -> ExitCode {
     }
 }
 
+/// Exit code of `--simulate` when the simulated program ran out of memory, as `gc-sim run`'s.
+pub const EXIT_OUT_OF_MEMORY: u8 = 3;
+
 /// `--simulate`: the replay without the trace, timed.
 fn simulate(cli: &Cli, heap: &HeapHeader) -> ExitCode {
+    let code = print_simulation(cli, heap, &mut io::stdout().lock(), &mut io::stderr().lock());
+    ExitCode::from(code)
+}
+
+/// Runs `--simulate`, printing to `out` and `err` (standard output and error), and returns the exit code: 0, 1 for
+/// an error, or 3 ([`EXIT_OUT_OF_MEMORY`]) when the simulated program ran out of memory, which then prints V8's
+/// last GCs and `FATAL ERROR` on `err` as `gc-sim run` and Node do.
+pub fn print_simulation(cli: &Cli, heap: &HeapHeader, out: &mut impl Write, err: &mut impl Write) -> u8 {
     let started = std::time::Instant::now();
     let (replay, stats) = match cli.simulate(heap) {
         Ok(done) => done,
         Err(e) => {
-            eprintln!("ticker_server: {e}");
-            return ExitCode::FAILURE;
+            let _ = writeln!(err, "ticker_server: {e}");
+            return 1;
         }
     };
     let wall_s = started.elapsed().as_secs_f64();
@@ -221,14 +232,17 @@ fn simulate(cli: &Cli, heap: &HeapHeader) -> ExitCode {
     let usage = heap.usage();
     let totals = heap.totals();
     let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
-    println!("{}", replay.name());
-    println!(
+    // Standard output may be closed (`| head`): what matters, the outcome, still goes to standard error.
+    let _ = writeln!(out, "{}", replay.name());
+    let _ = writeln!(
+        out,
         "{} events, {simulated_s:.1} s of simulated time in {wall_s:.2} s of wall time: {:.0}x real time, {:.1} M events/s",
         replay.events(),
         simulated_s / wall_s,
         replay.events() as f64 / wall_s / 1e6
     );
-    println!(
+    let _ = writeln!(
+        out,
         "{} scavenges, {} mark-compacts; at the end {:.1} MiB in old space, {:.1} MiB in new space",
         totals.scavenges,
         totals.mark_compacts,
@@ -236,13 +250,25 @@ fn simulate(cli: &Cli, heap: &HeapHeader) -> ExitCode {
         mib(usage.new_space.used_bytes + usage.new_large_object_space.used_bytes)
     );
     if let Some(oom) = heap.out_of_memory() {
-        println!("out of memory at event {}: {oom}", replay.out_of_memory_event().unwrap_or_default());
+        let _ = writeln!(out, "out of memory at event {}: {oom}", replay.out_of_memory_event().unwrap_or_default());
     }
+    let _ = out.flush();
     if cli.stats {
-        eprintln!(
+        let _ = writeln!(
+            err,
             "ticker_server: {} connections opened, {} closed; {} timer callbacks while open, {} after close; {} sends",
             stats.opened, stats.closed, stats.ticks_open, stats.ticks_closed, stats.sends
         );
     }
-    ExitCode::SUCCESS
+    if let Some(oom) = heap.out_of_memory() {
+        // As `gc-sim run` and Node: the last GCs and the fatal error on standard error.
+        let _ = writeln!(err, "\n<--- Last few GCs --->\n");
+        let events = heap.events();
+        for e in &events[events.len().saturating_sub(4)..] {
+            let _ = writeln!(err, "{}", e.trace_gc_line());
+        }
+        let _ = writeln!(err, "\n{oom}");
+        return EXIT_OUT_OF_MEMORY;
+    }
+    0
 }

@@ -293,3 +293,26 @@ fn simulate_ends_where_replaying_the_written_trace_ends() {
     let (replay, _) = cli("--leaky", oom).simulate(&cli("--leaky", oom).heap().unwrap()).unwrap();
     assert!(replay.heap().out_of_memory().is_some(), "the third case runs out of memory");
 }
+
+/// `--simulate` of a run that dies exits 3 with V8's last GCs and `FATAL ERROR` on standard error, as `gc-sim run`
+/// does (it exited 0); a run that lives exits 0.
+#[test]
+fn simulate_exits_3_with_v8s_fatal_error_when_the_program_runs_out_of_memory() {
+    let run = |mode: &str, args: &str| {
+        let cli = cli(mode, args);
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = crate::print_simulation(&cli, &cli.heap().unwrap(), &mut out, &mut err);
+        (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
+    };
+    let (code, out, err) = run("--leaky", "--clients 400 --max-old-space-mib 2");
+    assert_eq!(code, crate::EXIT_OUT_OF_MEMORY, "{out}{err}");
+    assert!(out.contains("out of memory at event "), "{out}");
+    assert!(
+        err.contains("<--- Last few GCs --->") && err.contains("] ") && err.contains(" ms: Mark-Compact "),
+        "{err}"
+    );
+    assert!(err.contains("FATAL ERROR: ") && err.ends_with("JavaScript heap out of memory\n"), "{err}");
+    let (code, out, err) = run("--fixed", EXAMPLE_ARGS);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!err.contains("FATAL"), "{err}");
+}
