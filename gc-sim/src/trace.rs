@@ -29,6 +29,7 @@
 //! ```
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt;
 use std::io::{BufRead, Read};
 
@@ -510,6 +511,7 @@ fn read_ndjson(
     let mut line = 0u64;
     let mut summary = ReadSummary { events: 0, stopped: false };
     let mut header_seen = false;
+    let failed_field = Cell::new(None);
     loop {
         buffer.clear();
         let read = input.read_line(&mut buffer).map_err(|e| {
@@ -546,11 +548,11 @@ fn read_ndjson(
             continue;
         }
         let mut deserializer = serde_json::Deserializer::from_str(text);
-        let event = EventSeed
+        let event = EventSeed { failed: &failed_field }
             .deserialize(&mut deserializer)
             .and_then(|event| deserializer.end().map(|()| event))
             .map_err(|e| {
-                let problem = json_problem(&e, "event");
+                let problem = name_event_field(json_problem(&e, "event"), failed_field.take());
                 at(line, (problem.kind == ProblemKind::Syntax).then_some(e.column() as u64), problem)
             })?;
         let event = event.map_err(|p| at(line, None, p))?;
@@ -567,8 +569,15 @@ fn read_ndjson(
 }
 
 fn read_json(input: impl Read, source_name: &str, visitor: &mut impl TraceVisitor) -> Result<ReadSummary, TraceError> {
-    let mut state =
-        JsonState { visitor, failure: None, events: 0, inside_events: false, stopped: false, header_field: None };
+    let mut state = JsonState {
+        visitor,
+        failure: None,
+        events: 0,
+        inside_events: false,
+        stopped: false,
+        header_field: None,
+        failed_field: Cell::new(None),
+    };
     let mut deserializer = serde_json::Deserializer::from_reader(input);
     let result = Document { state: &mut state }.deserialize(&mut deserializer).and_then(|()| deserializer.end());
     let error =
@@ -584,6 +593,9 @@ fn read_json(input: impl Read, source_name: &str, visitor: &mut impl TraceVisito
         let mut problem = json_problem(&e, what);
         if let Some(field) = state.header_field.take() {
             problem = name_header_field(problem, &field);
+        }
+        if what == "event" {
+            problem = name_event_field(problem, state.failed_field.take());
         }
         let event = (what == "event" && problem.kind != ProblemKind::Syntax).then_some(state.events);
         let (line, column) = if e.line() > 0 { (Some(e.line() as u64), Some(e.column() as u64)) } else { (None, None) };
@@ -601,6 +613,18 @@ struct JsonState<'v, V> {
     stopped: bool,
     /// The header field being read (`version`, `heap.page.page_size`), so that a type error can name it.
     header_field: Option<String>,
+    /// The event field whose value serde rejected.
+    failed_field: Cell<Option<Field>>,
+}
+
+/// `event: MESSAGE` becomes ``event: `FIELD`: MESSAGE`` when serde rejected the value of a known field.
+fn name_event_field(mut problem: Problem, field: Option<Field>) -> Problem {
+    if let (ProblemKind::Field, Some(field)) = (problem.kind, field) {
+        if let Some(message) = problem.message.strip_prefix("event: ") {
+            problem.message = format!("event: `{}`: {message}", field.name());
+        }
+    }
+    problem
 }
 
 /// `header: MESSAGE` becomes ``header: `FIELD`: MESSAGE`` for a value of the wrong type or range, so that a mistake
@@ -776,7 +800,7 @@ impl<'de, V: TraceVisitor> Visitor<'de> for Events<'_, '_, V> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let state = self.state;
-        while let Some(event) = seq.next_element_seed(EventSeed)? {
+        while let Some(event) = seq.next_element_seed(EventSeed { failed: &state.failed_field })? {
             let index = state.events;
             let flow = event.and_then(|event| state.visitor.event(event));
             state.events += 1;
@@ -978,9 +1002,15 @@ impl<'de> Deserialize<'de> for Text<'de> {
 /// JSON problems (syntax, a wrong type, an unknown or repeated field, no `op`) are serde errors, so that they keep
 /// serde's position; the format's own rules (the op's fields, sizes) come out as the inner `Err` once the whole
 /// object has been read.
-struct EventSeed;
+///
+/// A value of the wrong type names its field: the seed records in `failed` which field's value serde rejected, and
+/// the reader puts it in the message (`event: `kind`: invalid type: ...`). Nothing is recorded unless a value fails.
+#[derive(Clone, Copy)]
+struct EventSeed<'c> {
+    failed: &'c Cell<Option<Field>>,
+}
 
-impl<'de> DeserializeSeed<'de> for EventSeed {
+impl<'de> DeserializeSeed<'de> for EventSeed<'_> {
     type Value = Result<TraceEvent<'de>, Problem>;
 
     fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
@@ -988,7 +1018,7 @@ impl<'de> DeserializeSeed<'de> for EventSeed {
     }
 }
 
-impl<'de> Visitor<'de> for EventSeed {
+impl<'de> Visitor<'de> for EventSeed<'_> {
     type Value = Result<TraceEvent<'de>, Problem>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1004,9 +1034,13 @@ impl<'de> Visitor<'de> for EventSeed {
                 return Err(de::Error::duplicate_field(field.name()));
             }
             seen.insert(field);
-            let value = Operand { map: &mut map, field, given: &mut event.given };
+            let failed = |e| {
+                self.failed.set(Some(field));
+                e
+            };
+            let value = Operand { map: &mut map, field, given: &mut event.given, failed: self.failed };
             match field {
-                Field::Op => op = Some(map.next_value::<Text<'de>>()?.0),
+                Field::Op => op = Some(map.next_value::<Text<'de>>().map_err(failed)?.0),
                 Field::Id => event.id = value.read()?,
                 Field::Size => event.size = value.read()?,
                 Field::Slots => event.slots = value.read()?,
@@ -1019,7 +1053,7 @@ impl<'de> Visitor<'de> for EventSeed {
                 Field::Slot => event.slot = value.read()?,
                 Field::To => {
                     // `"to": null` clears the slot: present, unlike a `null` anywhere else.
-                    event.to = Some(map.next_value()?);
+                    event.to = Some(map.next_value().map_err(failed)?);
                     event.given.insert(Field::To);
                 }
                 Field::Ms => event.ms = value.read()?,
@@ -1037,11 +1071,15 @@ struct Operand<'m, 'g, A> {
     map: &'m mut A,
     field: Field,
     given: &'g mut FieldSet,
+    failed: &'g Cell<Option<Field>>,
 }
 
 impl<'de, A: MapAccess<'de>> Operand<'_, '_, A> {
     fn read<T: Deserialize<'de>>(self) -> Result<Option<T>, A::Error> {
-        let value: Option<T> = self.map.next_value()?;
+        let value: Option<T> = self.map.next_value().map_err(|e| {
+            self.failed.set(Some(self.field));
+            e
+        })?;
         if value.is_some() {
             self.given.insert(self.field);
         }
@@ -1431,7 +1469,7 @@ mod tests {
             (r#"{"op": "alloc", "id": 2"#, ProblemKind::Syntax, "t:3:"),
             (r#"{"op": "free", "id": 2}"#, ProblemKind::UnknownOp, "t:3: unknown op \"free\" (the ops: alloc, write,"),
             (r#"{"op": "alloc", "id": 2}"#, ProblemKind::Field, "t:3: `alloc` needs the field `size`"),
-            (r#"{"op": "alloc", "id": "x", "size": 8}"#, ProblemKind::Field, "t:3: event: invalid type"),
+            (r#"{"op": "alloc", "id": "x", "size": 8}"#, ProblemKind::Field, "t:3: event: `id`: invalid type"),
             (r#"{"op": "alloc", "id": 2, "size": 0}"#, ProblemKind::ZeroSize, "t:3: `size` is 0"),
             (r#"{"op": "tick", "ms": 1, "id": 3}"#, ProblemKind::Field, "t:3: `tick` has no field `id`"),
             (r#"{"op": "gc", "kind": "full"}"#, ProblemKind::Field, "t:3: `gc` has kind \"full\""),
@@ -1439,7 +1477,7 @@ mod tests {
             (r#"{"op": "alloc", "id": 2, "size": 8, "colour": 1}"#, ProblemKind::Field, "unknown field `colour`"),
             (r#"{"op": "alloc", "id": 2, "id": 3, "size": 8}"#, ProblemKind::Field, "t:3: event: duplicate field `id`"),
             (r#"{"id": 2, "size": 8}"#, ProblemKind::Field, "t:3: event: missing field `op`"),
-            (r#"{"op": null}"#, ProblemKind::Field, "t:3: event: invalid type: null, expected a string"),
+            (r#"{"op": null}"#, ProblemKind::Field, "t:3: event: `op`: invalid type: null, expected a string"),
             (r#"[1, 2]"#, ProblemKind::Field, "t:3: event: invalid type: sequence, expected an event object"),
             (r#"{"op": "enter"} {"op": "exit"}"#, ProblemKind::Syntax, "t:3:17: malformed JSON: trailing characters"),
             (r#"{"op": "enter", "to": null}"#, ProblemKind::Field, "t:3: `enter` has no field `to` (its fields: none)"),
