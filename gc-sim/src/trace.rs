@@ -1034,13 +1034,10 @@ impl<'de> Visitor<'de> for EventSeed<'_> {
                 return Err(de::Error::duplicate_field(field.name()));
             }
             seen.insert(field);
-            let failed = |e| {
-                self.failed.set(Some(field));
-                e
-            };
+            let failed = |_: &A::Error| self.failed.set(Some(field));
             let value = Operand { map: &mut map, field, given: &mut event.given, failed: self.failed };
             match field {
-                Field::Op => op = Some(map.next_value::<Text<'de>>().map_err(failed)?.0),
+                Field::Op => op = Some(map.next_value::<Text<'de>>().inspect_err(failed)?.0),
                 Field::Id => event.id = value.read()?,
                 Field::Size => event.size = value.read()?,
                 Field::Slots => event.slots = value.read()?,
@@ -1053,7 +1050,7 @@ impl<'de> Visitor<'de> for EventSeed<'_> {
                 Field::Slot => event.slot = value.read()?,
                 Field::To => {
                     // `"to": null` clears the slot: present, unlike a `null` anywhere else.
-                    event.to = Some(map.next_value().map_err(failed)?);
+                    event.to = Some(map.next_value().inspect_err(failed)?);
                     event.given.insert(Field::To);
                 }
                 Field::Ms => event.ms = value.read()?,
@@ -1076,10 +1073,7 @@ struct Operand<'m, 'g, A> {
 
 impl<'de, A: MapAccess<'de>> Operand<'_, '_, A> {
     fn read<T: Deserialize<'de>>(self) -> Result<Option<T>, A::Error> {
-        let value: Option<T> = self.map.next_value().map_err(|e| {
-            self.failed.set(Some(self.field));
-            e
-        })?;
+        let value: Option<T> = self.map.next_value().inspect_err(|_| self.failed.set(Some(self.field)))?;
         if value.is_some() {
             self.given.insert(self.field);
         }
