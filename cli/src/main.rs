@@ -3,6 +3,7 @@
 //! ```text
 //! gc-sim run TRACE [--trace-gc] [--report FILE.json] [--plot FILE.png] [--why TAG_OR_ID] [--heap-map-at MOMENT]
 //!               [--max-old-space-size MB] ... [--quiet]
+//! gc-sim log FILE... [--max-old-space-size MB]
 //! gc-sim plot REPORT.json [REPORT2.json ...] -o FILE.png [--chart heap|pauses|comparison|heapmap]
 //!               [--moment MOMENT ...] [--color-by state|kind|tag]
 //! ```
@@ -11,6 +12,7 @@
 //! (the report is still written).
 
 mod heap_flags;
+mod log;
 mod plot;
 mod run;
 mod summary;
@@ -39,6 +41,8 @@ enum Command {
     Run(RunArgs),
     /// Render charts from saved reports (`gc-sim run --report`).
     Plot(plot::PlotArgs),
+    /// Summarise real Node GC logs (`--trace-gc`, `--trace-gc-nvp`, the OOM text on stderr).
+    Log(log::LogArgs),
 }
 
 /// Options of `gc-sim run`.
@@ -81,5 +85,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Plot(args) => plot::plot(args),
+        Command::Log(args) => log::log(args),
     }
 }

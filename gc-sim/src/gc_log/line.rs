@@ -668,7 +668,8 @@ pub fn parse_nvp(body: &str, line: u64) -> Result<LogGc, LineError> {
                 }
             }
             "reduce_memory" => f.reduce_memory = Some(v == "1" || v == "true"),
-            "allocated" => f.allocated = int(),
+            // A size_t in V8: a heap that shrank between two collections prints a wrapped negative number.
+            "allocated" => f.allocated = v.parse::<i64>().ok().or_else(|| v.parse::<u64>().ok().map(|x| x as i64)),
             "promoted" => f.promoted = uint(),
             "new_space_survived" | "semi_space_copied" => f.new_space_survived = uint(),
             "total_size_before" | "start_object_size" => f.size_before = uint(),

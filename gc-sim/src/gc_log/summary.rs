@@ -302,7 +302,7 @@ impl LogSummary {
                     (Some(b), Some(a)) => Some(b - a),
                     _ => None,
                 };
-                let storm = self.current_storm.get_or_insert_with(|| Storm {
+                let storm = self.current_storm.get_or_insert(Storm {
                     start_ms: t,
                     end_ms: t,
                     first_line: gc.line,
