@@ -217,8 +217,12 @@ impl<R: BufRead> LogReader<R> {
             self.stats.oom_lines += 1;
             return None;
         }
+        if trimmed.is_empty() && self.state != OomState::None {
+            self.stats.oom_lines += 1;
+            return None;
+        }
         match self.state {
-            OomState::RingBuffer if !trimmed.is_empty() => {
+            OomState::RingBuffer => {
                 self.ring.clear();
                 let mut ring = std::mem::take(&mut self.ring);
                 oom::ring_entries(text, line, &mut ring);
@@ -232,7 +236,7 @@ impl<R: BufRead> LogReader<R> {
                 }
                 self.ring = ring;
             }
-            OomState::JsStack if !trimmed.is_empty() => {
+            OomState::JsStack => {
                 self.stats.oom_lines += 1;
                 if self.js_stack.len() < MAX_JS_STACK_LINES {
                     self.js_stack.push(trimmed.to_owned());
@@ -322,9 +326,14 @@ impl<R: BufRead> LogReader<R> {
 }
 
 fn is_native_frame(t: &str) -> bool {
-    // ` 1: 0xb78db3 node::OOMErrorHandler(...)`
+    // ` 1: 0xb78db3 node::OOMErrorHandler(...)`, or on Windows ` 1: 00007FF71AD3B106 node::OnFatalError+1318`
     let Some((n, rest)) = t.split_once(": ") else { return false };
-    n.trim().chars().all(|c| c.is_ascii_digit()) && rest.starts_with("0x")
+    let addr = rest.split(' ').next().unwrap_or("");
+    let hex = addr.strip_prefix("0x").unwrap_or(addr);
+    !n.is_empty()
+        && n.trim().chars().all(|c| c.is_ascii_digit())
+        && !hex.is_empty()
+        && hex.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 /// Whether a V8 line's body names a collector somewhere (so that failing to read it deserves a warning).
