@@ -130,3 +130,21 @@ fn a_malformed_line_is_a_warning_with_its_line_number() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("<stdin>:2: unreadable --trace-gc line"), "{err}");
 }
+
+/// docs/gc-log.md's example is this binary's output on the 64 MB OOM run (lines shown as `...` left out).
+#[test]
+fn the_docs_example_is_the_real_output() {
+    let doc = include_str!("../../docs/gc-log.md");
+    let start = doc.find("$ gc-sim log gc.log server.stderr --max-old-space-size 64\n").expect("the example");
+    let block = &doc[start..];
+    let block = &block[..block.find("```").unwrap()];
+    let (out, err) = oom_files();
+    let o = log(&[out.as_os_str(), err.as_os_str(), "--max-old-space-size".as_ref(), "64".as_ref()], None);
+    let actual = text(&o);
+    for line in block.lines().skip(2).filter(|l| l.trim() != "...") {
+        assert!(
+            actual.lines().any(|a| a == line),
+            "docs/gc-log.md shows a line the binary does not print:\n{line}\n\n{actual}"
+        );
+    }
+}
