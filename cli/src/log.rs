@@ -122,6 +122,14 @@ pub fn print(out: &mut impl Write, s: &LogSummary, limit_mb: Option<f64>) -> io:
             HumanCount(s.collections()),
             elapsed.map_or("?".into(), secs)
         )?;
+        if s.isolates.len() > 1 || s.restarts > 0 {
+            writeln!(
+                out,
+                "  NOTE         {} isolates ({} restarts): the figures below add them together",
+                s.isolates.len(),
+                s.restarts
+            )?;
+        }
         let mut types = vec![format!("{} scavenges ({:.1} ms)", s.scavenges, s.young_pauses.total_ms)];
         if s.minor_mark_sweeps > 0 {
             types.push(format!("{} minor mark-sweeps", s.minor_mark_sweeps));

@@ -294,3 +294,19 @@ fn invalid_utf8_is_program_output() {
     }
     assert_eq!((n, reader.stats().program_lines), (1, 1));
 }
+
+/// A line far longer than any GC line (a minified bundle printed, binary data without newlines) is skipped as the
+/// program's, and only its first [`gc_sim::gc_log::MAX_GC_LINE`] bytes are held while skipping it.
+#[test]
+fn an_overlong_line_is_skipped_as_program_output() {
+    let mut bytes = vec![b'x'; 10 << 20];
+    bytes.extend_from_slice(b" [1:0x1]       5 ms: Scavenge 1.0 (2.0) -> 0.5 (2.0) MB, 0.30 / 0.00 ms  task; \n");
+    bytes.extend_from_slice(b"[1:0x1]       6 ms: Scavenge 1.0 (2.0) -> 0.5 (2.0) MB, 0.30 / 0.00 ms  task; ");
+    let (r, c) = records(std::str::from_utf8(&bytes).unwrap());
+    assert_eq!(
+        gcs(&r).len(),
+        1,
+        "the GC line at the end of the long line is not read; the last one is, without newline"
+    );
+    assert_eq!((c.program, c.malformed), (1, 0));
+}

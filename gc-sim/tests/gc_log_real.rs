@@ -247,3 +247,22 @@ fn one_combined_log_equals_two_files() {
         })
     );
 }
+
+/// Two runs in one log (a service restarted): the process id changes, the times start again, and the elapsed
+/// time adds up both runs.
+#[test]
+fn two_runs_in_one_log_add_up() {
+    let a = read("real-inputs/gc-logs/churn.trace-gc.stdout.log");
+    let b = read("real-inputs/gc-logs/cache-leak.trace-gc.stdout.log");
+    let last_ms = |t: &str| -> f64 {
+        let l = t.lines().last().unwrap();
+        let before = &l[..l.find(" ms: ").unwrap()];
+        before.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let mut s = LogSummary::default();
+    s.read(&mut LogReader::new((a.clone() + &b).as_bytes(), "both")).unwrap();
+    assert_eq!(s.restarts, 1);
+    assert_eq!(s.isolates.len(), 2);
+    assert_eq!(s.elapsed_ms(), Some(last_ms(&a) + last_ms(&b)));
+    assert_eq!(s.collections(), (a.lines().count() + b.lines().count()) as u64);
+}

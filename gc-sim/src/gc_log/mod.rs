@@ -36,8 +36,9 @@ pub use summary::{LogSummary, PauseStats, ReasonCount, Storm, STORM_MAX_MU, STOR
 pub const MAX_WARNINGS: usize = 100;
 /// How many JS stack lines of an OOM report a reader keeps.
 pub const MAX_JS_STACK_LINES: usize = 64;
-/// Lines longer than this are not read as GC lines (a GC line is under 300 bytes, an nvp line under 8 KiB).
-const MAX_GC_LINE: usize = 64 * 1024;
+/// Lines longer than this are not read as GC lines, and not kept whole (a GC line is under 300 bytes, an nvp line
+/// under 8 KiB).
+pub const MAX_GC_LINE: usize = 64 * 1024;
 
 /// One thing a log says.
 #[derive(Clone, Debug, PartialEq)]
@@ -176,11 +177,16 @@ impl<R: BufRead> LogReader<R> {
                 return Ok(Some(r));
             }
             self.buf.clear();
-            if self.input.read_until(b'\n', &mut self.buf)? == 0 {
+            let Some(cut) = self.read_line()? else {
                 return Ok(None);
-            }
+            };
             self.line_no += 1;
             self.stats.lines += 1;
+            if cut {
+                // Longer than any GC line: the program's own output (a minified bundle, binary data).
+                self.stats.program_lines += 1;
+                continue;
+            }
             let buf = std::mem::take(&mut self.buf);
             let text = String::from_utf8_lossy(&buf);
             let record = self.line(&text);
@@ -188,6 +194,38 @@ impl<R: BufRead> LogReader<R> {
             self.buf = buf;
             if let Some(r) = record {
                 return Ok(Some(r));
+            }
+        }
+    }
+
+    /// Reads one line into `buf`, keeping at most [`MAX_GC_LINE`] bytes of it (the rest is skipped, so that a
+    /// file without newlines costs no more memory than one line). `None` at the end of the input; `Some(true)`
+    /// when the line was longer.
+    fn read_line(&mut self) -> io::Result<Option<bool>> {
+        let mut read_any = false;
+        let mut cut = false;
+        loop {
+            let chunk = match self.input.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if chunk.is_empty() {
+                return Ok(read_any.then_some(cut));
+            }
+            read_any = true;
+            let (take, done) = match memchr::memchr(b'\n', chunk) {
+                Some(i) => (i + 1, true),
+                None => (chunk.len(), false),
+            };
+            let room = MAX_GC_LINE.saturating_sub(self.buf.len());
+            if take > room {
+                cut = true;
+            }
+            self.buf.extend_from_slice(&chunk[..take.min(room)]);
+            self.input.consume(take);
+            if done {
+                return Ok(Some(cut));
             }
         }
     }
@@ -252,10 +290,6 @@ impl<R: BufRead> LogReader<R> {
                 return None;
             }
             _ => {}
-        }
-        if text.len() > MAX_GC_LINE {
-            self.stats.program_lines += 1;
-            return None;
         }
         let Some(p) = line::prefix(text) else {
             self.stats.program_lines += 1;

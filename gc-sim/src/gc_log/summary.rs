@@ -14,6 +14,9 @@ pub const STORM_MIN_FULL_GCS: usize = 3;
 /// utilization does.
 pub const STORM_MAX_MU: f64 = 0.5;
 
+/// How many distinct isolates a summary lists.
+pub const MAX_ISOLATES: usize = 64;
+
 /// Pause statistics of one set of collections, exact for the printed precision (0.01 ms): the pauses are kept
 /// as a histogram of distinct values, so memory grows with distinct pause values, never with the log's length.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -172,6 +175,15 @@ pub struct LogSummary {
     pub lines: super::LineStats,
     /// Warnings of all inputs (at most [`super::MAX_WARNINGS`] each).
     pub warnings: Vec<Warning>,
+    /// Distinct `[pid:isolate]` pairs seen (at most [`MAX_ISOLATES`] kept): several mean worker threads, or
+    /// several processes in one log, whose figures are added together.
+    pub isolates: Vec<(Option<u32>, Option<u64>)>,
+    /// Times the process id changed from one collection to the next (a restarted service in one log). The
+    /// elapsed time adds up the runs.
+    pub restarts: u64,
+    /// The elapsed time of the runs before the last restart, ms.
+    earlier_runs_ms: f64,
+    last_pid: Option<u32>,
     /// The storm in progress.
     current_storm: Option<Storm>,
     prev_full_ms: Option<f64>,
@@ -207,6 +219,23 @@ impl LogSummary {
     fn add_gc(&mut self, gc: &LogGc) {
         let pause = gc.pause_ms.unwrap_or(0.0);
         let full = gc.collector.is_full();
+        let key = (gc.pid, gc.isolate);
+        if self.isolates.len() < MAX_ISOLATES && !self.isolates.contains(&key) {
+            self.isolates.push(key);
+        }
+        if let (Some(pid), Some(last)) = (gc.pid, self.last_pid) {
+            if pid != last {
+                // Another process: its times start again from 0.
+                self.restarts += 1;
+                self.earlier_runs_ms += self.last_ms.unwrap_or(0.0);
+                self.last_ms = None;
+                self.prev_full_ms = None;
+                self.close_storm();
+            }
+        }
+        if gc.pid.is_some() {
+            self.last_pid = gc.pid;
+        }
         match gc.collector {
             LogCollector::Scavenge => self.scavenges += 1,
             LogCollector::MinorMarkSweep => self.minor_mark_sweeps += 1,
@@ -366,9 +395,10 @@ impl LogSummary {
         self.scavenges + self.minor_mark_sweeps + self.mark_compacts
     }
 
-    /// The span the collections cover, ms: from 0 (the isolate's start) to the last collection's end.
+    /// The span the collections cover, ms: from 0 (the isolate's start) to the last collection's end, added up
+    /// over restarts.
     pub fn elapsed_ms(&self) -> Option<f64> {
-        self.last_ms.filter(|t| *t > 0.0)
+        Some(self.earlier_runs_ms + self.last_ms.unwrap_or(0.0)).filter(|t| *t > 0.0)
     }
 
     /// The share of the elapsed time outside GC pauses (incremental marking steps also run on the main thread
