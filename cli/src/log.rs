@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
-use gc_sim::gc_log::{LogReader, LogSummary, STORM_MAX_MU, STORM_MIN_FULL_GCS};
+use gc_sim::gc_log::{LogEvent, LogReader, LogReport, LogSummary, Record, STORM_MAX_MU, STORM_MIN_FULL_GCS};
 use indicatif::{HumanBytes, HumanCount};
 
 /// Exit code of an I/O error, or of inputs with no GC line at all.
@@ -25,6 +25,14 @@ pub struct LogArgs {
     /// The run's `--max-old-space-size`, in MB, to compare the heap at death with (a log does not print it).
     #[arg(long, value_name = "MB")]
     max_old_space_size: Option<f64>,
+    /// Write the JSON report here: the fields of `gc-sim run`'s report where they mean the same thing, with
+    /// `"source": "node-gc-log"` (docs/gc-log.md#the-json-report).
+    #[arg(long, value_name = "FILE.json")]
+    report: Option<PathBuf>,
+    /// With `--report`: keep at most this many collections in its `events` (the rest are counted in
+    /// `events_omitted`; the summary still covers all).
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    max_events: usize,
     /// Print at most this many warnings (unreadable GC lines) on standard error.
     #[arg(long, value_name = "N", default_value_t = 10)]
     warnings: usize,
@@ -33,8 +41,22 @@ pub struct LogArgs {
 /// Runs the command.
 pub fn log(args: LogArgs) -> ExitCode {
     let mut summary = LogSummary::default();
+    let mut events = args.report.is_some().then(Vec::new);
+    let mut number = 0;
     for path in &args.files {
-        if let Err(e) = read_one(path, &mut summary) {
+        if let Err(e) = read_one(path, &mut summary, events.as_mut(), args.max_events, &mut number) {
+            eprintln!("gc-sim: {}: {e}", path.display());
+            return ExitCode::from(EXIT_INVALID);
+        }
+    }
+    if let (Some(path), Some(events)) = (&args.report, events) {
+        let report = LogReport::new(&summary, events, args.max_old_space_size);
+        let written = File::create(path).and_then(|f| {
+            let mut w = io::BufWriter::new(f);
+            serde_json::to_writer_pretty(&mut w, &report).map_err(io::Error::other)?;
+            w.flush()
+        });
+        if let Err(e) = written {
             eprintln!("gc-sim: {}: {e}", path.display());
             return ExitCode::from(EXIT_INVALID);
         }
@@ -75,10 +97,26 @@ fn open(path: &Path) -> io::Result<Box<dyn BufRead>> {
     }
 }
 
-fn read_one(path: &Path, summary: &mut LogSummary) -> io::Result<()> {
+fn read_one(
+    path: &Path,
+    summary: &mut LogSummary,
+    mut events: Option<&mut Vec<LogEvent>>,
+    max_events: usize,
+    number: &mut u64,
+) -> io::Result<()> {
     let name = if path == Path::new("-") { "<stdin>".to_owned() } else { path.display().to_string() };
     let mut reader = LogReader::new(open(path)?, name);
-    summary.read(&mut reader)
+    while let Some(record) = reader.next_record()? {
+        if let (Record::Gc(gc), Some(events)) = (&record, events.as_deref_mut()) {
+            *number += 1;
+            if events.len() < max_events {
+                events.push(LogEvent::new(*number, gc));
+            }
+        }
+        summary.add(&record);
+    }
+    summary.finish(&reader);
+    Ok(())
 }
 
 fn mb(v: Option<f64>) -> String {

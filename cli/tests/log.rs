@@ -148,3 +148,64 @@ fn the_docs_example_is_the_real_output() {
         );
     }
 }
+
+/// `--report`: the simulation's report fields where they mean the same thing, counted independently here.
+#[test]
+fn report_json_has_the_simulation_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("log.json");
+    let (out, err) = oom_files();
+    let o = log(
+        &[
+            out.as_os_str(),
+            err.as_os_str(),
+            "--report".as_ref(),
+            json.as_os_str(),
+            "--max-old-space-size".as_ref(),
+            "64".as_ref(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!((r["format"].as_str(), r["source"].as_str()), (Some("gc-sim-report"), Some("node-gc-log")));
+    let s = &r["summary"];
+    assert_eq!((s["scavenges"].as_u64(), s["mark_compacts"].as_u64()), (Some(52), Some(528)));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let pause: f64 =
+        text.lines().map(|l| l.split("MB, ").nth(1).unwrap().split(' ').next().unwrap().parse::<f64>().unwrap()).sum();
+    assert!((s["pause_ms"].as_f64().unwrap() - pause).abs() < 1e-6);
+    assert!(s["promoted_bytes"].is_null(), "--trace-gc has no promotion figure");
+    assert_eq!(s["oom"]["location"], "ineffective_mark_compacts");
+    assert_eq!(
+        s["oom"]["message"],
+        "Ineffective mark-compacts near heap limit Allocation failed - JavaScript heap out of memory"
+    );
+    assert_eq!(s["oom"]["max_old_generation_size"], 64 << 20);
+    let events = r["events"].as_array().unwrap();
+    assert_eq!(events.len(), 580);
+    let last = &events[579];
+    assert_eq!(
+        (last["collector"].as_str(), last["reason"].as_str()),
+        (Some("mark_compact"), Some("finalize_incremental_marking_via_task"))
+    );
+    assert_eq!(last["collector_reason"], "old_space_requested");
+    assert_eq!(last["pause_ms"], 8.24);
+    assert_eq!(events[0]["collector"], "scavenge");
+
+    // nvp: promoted and allocated bytes, summed here from the file.
+    let nvp = shared("v8/ticker/runs/leaky_tick10_nvp/gc.log");
+    let o =
+        log(&[nvp.as_os_str(), "--report".as_ref(), json.as_os_str(), "--max-events".as_ref(), "10".as_ref()], None);
+    assert!(o.status.success());
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let field =
+        |l: &str, name: &str| -> u64 { l.split(' ').find_map(|kv| kv.strip_prefix(name)).unwrap().parse().unwrap() };
+    let text = std::fs::read_to_string(&nvp).unwrap();
+    let promoted: u64 = text.lines().map(|l| field(l, "promoted=")).sum();
+    assert_eq!(r["summary"]["promoted_bytes"].as_u64(), Some(promoted));
+    assert_eq!(r["events"].as_array().unwrap().len(), 10);
+    assert_eq!(r["events_omitted"], 599);
+    assert_eq!(r["events"][0]["promoted_bytes"].as_u64(), Some(field(text.lines().next().unwrap(), "promoted=")));
+    assert!(r["summary"]["oom"].is_null());
+}

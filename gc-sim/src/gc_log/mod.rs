@@ -24,12 +24,16 @@
 
 mod line;
 mod oom;
+mod report;
 mod summary;
 
 use std::io::{self, BufRead};
 
 pub use line::{is_tool_reason, IncrementalMarking, LineError, LogCollector, LogGc, NvpFields, SpaceLine};
 pub use oom::{parse_death, Death, DeathKind};
+pub use report::{
+    LogEvent, LogOom, LogReasonCount, LogReport, LogReportSummary, LogStorm, Percentiles, LOG_REPORT_SOURCE,
+};
 pub use summary::{LogSummary, PauseStats, ReasonCount, Storm, STORM_MAX_MU, STORM_MIN_FULL_GCS};
 
 /// How many warnings a reader keeps (later ones are only counted).
