@@ -239,12 +239,13 @@ impl<R: BufRead> LogReader<R> {
         let line = self.line_no;
         let trimmed = text.trim();
         // The OOM text's markers, wherever they are.
-        if trimmed == "<--- Last few GCs --->" {
+        // (`ends_with`: a service log may put a timestamp before every line.)
+        if trimmed.ends_with("<--- Last few GCs --->") {
             self.state = OomState::RingBuffer;
             self.stats.oom_lines += 1;
             return None;
         }
-        if trimmed == "<--- JS stacktrace --->" || trimmed == "----- JavaScript stack trace -----" {
+        if trimmed.ends_with("<--- JS stacktrace --->") || trimmed.ends_with("----- JavaScript stack trace -----") {
             self.state = OomState::JsStack;
             self.stats.oom_lines += 1;
             return None;
@@ -254,7 +255,7 @@ impl<R: BufRead> LogReader<R> {
             self.stats.oom_lines += 1;
             return Some(Record::Death(death));
         }
-        if trimmed == "----- Native stack trace -----" {
+        if trimmed.ends_with("----- Native stack trace -----") {
             self.state = OomState::AfterDeath;
             self.stats.oom_lines += 1;
             return None;

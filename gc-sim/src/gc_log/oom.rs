@@ -70,9 +70,15 @@ pub struct Death {
 }
 
 /// Reads a death line, if `line` is one: `FATAL ERROR: ...`, or `Fatal process out of memory: ...` (V8 12+,
-/// possibly after `# `).
+/// possibly after `# `), wherever it starts in the line.
 pub fn parse_death(text: &str, line: u64) -> Option<Death> {
     let t = text.trim();
+    // Anywhere in the line: a service log may put a timestamp before it.
+    let t = ["FATAL ERROR: ", "Fatal process out of memory: ", "Fatal JavaScript out of memory: "]
+        .iter()
+        .filter_map(|k| t.find(k).map(|i| &t[i..]))
+        .next()
+        .unwrap_or(t);
     let message = t
         .strip_prefix("FATAL ERROR: ")
         .or_else(|| t.trim_start_matches("# ").strip_prefix("Fatal process out of memory: "))
