@@ -312,3 +312,62 @@ fn an_overlong_line_is_skipped_as_program_output() {
     );
     assert_eq!((c.program, c.malformed), (1, 0));
 }
+
+mod never_panics {
+    use gc_sim::gc_log::{LogReader, LogSummary};
+    use proptest::prelude::*;
+
+    /// Pieces of real lines, so that random lines reach deep into the parsers.
+    const PIECES: &[&str] = &[
+        "[5927:0x28fb9d70]",
+        "       35 ms: ",
+        "Scavenge",
+        "Mark-Compact",
+        "Mark-sweep",
+        " (reduce)",
+        " 4.4 (4.5) -> 3.9 (5.5) MB, ",
+        "pooled: 0.0 MB, ",
+        "1.20 / 0.00 ms ",
+        " (+ 37.3 ms in 342 steps since start of marking, biggest step 0.5 ms, walltime since start of marking 56 ms)",
+        " (average mu = 1.000, current mu = 1.000) ",
+        "allocation failure; ",
+        "GC in old space requested",
+        "[allocation failure] [last resort gc].",
+        "pause=0.8 mutator=36.5 gc=s ",
+        "promoted=18446744073709551384 ",
+        "GC: {\"pause\":1.2,\"gc\":\"mc\"",
+        "}",
+        "<--- Last few GCs --->",
+        "<--- JS stacktrace --->",
+        "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory",
+        "Old space,              used:   2734 KB, available:      0 KB, committed:   2784 KB",
+        " 1: 0xb78db3 node::OOMErrorHandler",
+        "é",
+        "[",
+        "(",
+        ")",
+        ";",
+        "\n",
+    ];
+
+    proptest! {
+        #[test]
+        fn reader_and_summary_never_panic(picks in proptest::collection::vec((0..PIECES.len(), any::<u8>()), 0..120)) {
+            let mut text = String::new();
+            for (i, b) in picks {
+                text.push_str(PIECES[i]);
+                if b % 7 == 0 {
+                    text.push(char::from(b'0' + b % 10));
+                }
+            }
+            let lines = text.lines().count() as u64 + 1;
+            let mut reader = LogReader::new(text.as_bytes(), "fuzz");
+            let mut s = LogSummary::default();
+            s.read(&mut reader).unwrap();
+            for w in reader.warnings() {
+                prop_assert!(w.line >= 1 && w.line <= lines, "{w}");
+            }
+            prop_assert_eq!(reader.stats().lines, text.split_inclusive('\n').count() as u64);
+        }
+    }
+}
