@@ -395,10 +395,29 @@ impl<'a> Cursor<'a> {
         if end == 0 {
             return None;
         }
-        let v = self.s[..end].parse().ok()?;
+        let v = fast_decimal(&self.s[..end]).or_else(|| self.s[..end].parse().ok())?;
         self.s = &self.s[end..];
         Some(v)
     }
+}
+
+/// `123.45` as the nearest f64, quickly: with at most 15 digits, the digits as an integer and the power of ten are
+/// both exact, so one correctly rounded division gives the same value as `str::parse` (Clinger's fast path).
+/// `None` for anything else (signs, exponents, more digits), which `str::parse` then reads.
+fn fast_decimal(s: &str) -> Option<f64> {
+    const POW10: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    if int.is_empty() || int.len() + frac.len() > 15 {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for b in int.bytes().chain(frac.bytes()) {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u64::from(b - b'0');
+    }
+    Some(n as f64 / POW10[frac.len()])
 }
 
 /// Parses the body of a `--trace-gc` line (the part after `N ms: `). `truncated` says the text may be cut
@@ -829,6 +848,18 @@ mod tests {
             parse_trace_gc("Mark-sweep 1.0 (2.0) -> 0.5 (2.0) MB, 0.3 / 0.0 ms [last resort gc].", 1, false).unwrap();
         assert_eq!(g.reason.as_deref(), Some("last resort gc"));
         assert!(g.legacy_name);
+    }
+
+    #[test]
+    fn fast_decimal_equals_parse() {
+        for s in ["0", "4.82", "0.59", "91663", "3735.41", "1e5", "-1.5", "12.345678901234", "1234567890.123456", "7."]
+        {
+            assert_eq!(fast_decimal(s).or_else(|| s.parse().ok()), s.parse::<f64>().ok(), "{s}");
+        }
+        for i in 0..100_000u32 {
+            let s = format!("{}.{:02}", i / 100, i % 100);
+            assert_eq!(fast_decimal(&s), Some(s.parse::<f64>().unwrap()), "{s}");
+        }
     }
 
     #[test]

@@ -192,7 +192,10 @@ impl<R: BufRead> LogReader<R> {
                 continue;
             }
             let buf = std::mem::take(&mut self.buf);
-            let text = String::from_utf8_lossy(&buf);
+            let text = match std::str::from_utf8(&buf) {
+                Ok(t) => std::borrow::Cow::Borrowed(t),
+                Err(_) => String::from_utf8_lossy(&buf),
+            };
             let record = self.line(&text);
             drop(text);
             self.buf = buf;

@@ -72,6 +72,8 @@ pub struct Death {
 /// Reads a death line, if `line` is one: `FATAL ERROR: ...`, or `Fatal process out of memory: ...` (V8 12+,
 /// possibly after `# `), wherever it starts in the line.
 pub fn parse_death(text: &str, line: u64) -> Option<Death> {
+    // Every death line has an `F`; GC lines almost never do: the cheap test first (this runs on every line).
+    memchr::memchr(b'F', text.as_bytes())?;
     let t = text.trim();
     // Anywhere in the line: a service log may put a timestamp before it.
     let t = ["FATAL ERROR: ", "Fatal process out of memory: ", "Fatal JavaScript out of memory: "]
