@@ -286,12 +286,41 @@ pub fn print(out: &mut impl Write, s: &LogSummary, limit_mb: Option<f64>) -> io:
             }
         }
     }
+    if !s.spaces.is_empty() {
+        writeln!(out, "  {:<30}{:>12}{:>12}{:>12}", "spaces (verbose, last GC)", "used", "available", "committed")?;
+        for sp in &s.spaces {
+            let committed = sp.committed_kb.map_or("".to_owned(), |c| format!("{c} KB"));
+            writeln!(
+                out,
+                "    {:<28}{:>12}{:>12}{:>12}",
+                sp.space,
+                format!("{} KB", sp.used_kb),
+                format!("{} KB", sp.available_kb),
+                committed
+            )?;
+        }
+    }
     if s.ring_entries > 0 {
         writeln!(
             out,
-            "  last GCs     {} entries in the OOM ring buffer ({} cut at 255 bytes)",
+            "  last GCs     {} entries in the OOM ring buffer ({} cut at 255 bytes):",
             s.ring_entries, s.ring_truncated
         )?;
+        for g in &s.ring {
+            let mu = g.current_mu.map_or(String::new(), |m| format!(", current mu {m:.3}"));
+            let reason = g.reason.as_deref().map_or(String::new(), |r| format!(", {r}"));
+            let cut = if g.truncated { " (cut)" } else { "" };
+            writeln!(
+                out,
+                "    {:>10}  {}{} {} -> {}, {} ms{mu}{reason}{cut}",
+                g.time_ms.map_or("?".into(), secs),
+                g.collector.name(),
+                if g.reduce { " (reduce)" } else { "" },
+                mb(g.before_mb),
+                mb(g.after_mb),
+                g.pause_ms.map_or("?".into(), |p| format!("{p:.2}")),
+            )?;
+        }
     }
     if let Some(d) = &s.death {
         writeln!(out, "  DEATH        {}: {}", d.location, d.kind.explain())?;

@@ -209,3 +209,32 @@ fn report_json_has_the_simulation_fields() {
     assert_eq!(r["events"][0]["promoted_bytes"].as_u64(), Some(field(text.lines().next().unwrap(), "promoted=")));
     assert!(r["summary"]["oom"].is_null());
 }
+
+/// Only the crash's stderr (the common case): the ring buffer's entries are listed, with the death.
+#[test]
+fn stderr_alone_lists_the_last_gcs() {
+    let err = shared("real-inputs/gc-logs/cache-leak.oom32.trace-gc.stderr.log");
+    let o = log(&[err.as_os_str()], None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let t = text(&o);
+    assert!(t.contains("2 entries in the OOM ring buffer (2 cut at 255 bytes):"), "{t}");
+    assert!(t.contains("951 ms  mark-compact (reduce) 31.7 MB -> 31.1 MB, 57.89 ms, current mu 0.215"), "{t}");
+    assert!(t.contains("1084 ms  mark-compact (reduce) 32.3 MB -> 31.7 MB, 53.40 ms, current mu 0.404, task"), "{t}");
+    assert!(t.contains("DEATH        Reached heap limit"), "{t}");
+}
+
+/// `--trace-gc-verbose`: each space's last figures.
+#[test]
+fn verbose_spaces_are_listed() {
+    let out = shared("real-inputs/gc-logs/cache-leak.trace-gc-verbose.stdout.log");
+    let o = log(&[out.as_os_str()], None);
+    let t = text(&o);
+    // The file's last `Old space,` line: `used:  40757 KB, available:     51 KB, committed:  42720 KB`.
+    let text_in = std::fs::read_to_string(&out).unwrap();
+    let last_old = text_in.lines().rfind(|l| l.contains("] Old space,")).unwrap();
+    assert!(last_old.contains("40757 KB") && last_old.contains("42720 KB"), "{last_old}");
+    assert!(
+        t.lines().any(|l| l.starts_with("    Old space") && l.contains("40757 KB") && l.contains("42720 KB")),
+        "{t}"
+    );
+}

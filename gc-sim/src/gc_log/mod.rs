@@ -34,7 +34,10 @@ pub use oom::{parse_death, Death, DeathKind};
 pub use report::{
     LogEvent, LogOom, LogReasonCount, LogReport, LogReportSummary, LogStorm, Percentiles, LOG_REPORT_SOURCE,
 };
-pub use summary::{LogSummary, PauseStats, ReasonCount, Storm, MAX_ISOLATES, STORM_MAX_MU, STORM_MIN_FULL_GCS};
+pub use summary::{
+    LogSummary, PauseStats, ReasonCount, Storm, MAX_ISOLATES, MAX_RING_ENTRIES, MAX_SPACES, STORM_MAX_MU,
+    STORM_MIN_FULL_GCS,
+};
 
 /// How many warnings a reader keeps (later ones are only counted).
 pub const MAX_WARNINGS: usize = 100;

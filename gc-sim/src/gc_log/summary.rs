@@ -14,6 +14,11 @@ pub const STORM_MIN_FULL_GCS: usize = 3;
 /// utilization does.
 pub const STORM_MAX_MU: f64 = 0.5;
 
+/// How many ring-buffer entries a summary keeps.
+pub const MAX_RING_ENTRIES: usize = 64;
+/// How many spaces of `--trace-gc-verbose` a summary keeps.
+pub const MAX_SPACES: usize = 32;
+
 /// How many distinct isolates a summary lists.
 pub const MAX_ISOLATES: usize = 64;
 
@@ -169,6 +174,10 @@ pub struct LogSummary {
     pub ring_truncated: u64,
     /// The last ring-buffer entry (the collection just before the death).
     pub last_ring_entry: Option<LogGc>,
+    /// The ring buffer's entries, oldest first (at most [`MAX_RING_ENTRIES`]; V8's 512-byte buffer holds fewer).
+    pub ring: Vec<LogGc>,
+    /// The last `--trace-gc-verbose` line of each space (at most [`MAX_SPACES`] spaces), in the order first seen.
+    pub spaces: Vec<super::SpaceLine>,
     /// The first JS stack lines of the OOM text.
     pub js_stack: Vec<String>,
     /// Line counts, summed over the inputs.
@@ -206,8 +215,17 @@ impl LogSummary {
     pub fn add(&mut self, record: &Record) {
         match record {
             Record::Gc(gc) => self.add_gc(gc),
-            Record::Space { .. } => {}
+            Record::Space { space, .. } => {
+                if let Some(known) = self.spaces.iter_mut().find(|s| s.space == space.space) {
+                    *known = space.clone();
+                } else if self.spaces.len() < MAX_SPACES {
+                    self.spaces.push(space.clone());
+                }
+            }
             Record::RingEntry(gc) => {
+                if self.ring.len() < MAX_RING_ENTRIES {
+                    self.ring.push(gc.clone());
+                }
                 self.ring_entries += 1;
                 self.ring_truncated += u64::from(gc.truncated);
                 self.last_ring_entry = Some(gc.clone());
