@@ -371,3 +371,29 @@ mod never_panics {
         }
     }
 }
+
+/// An OOM text cut short (no `FATAL ERROR`), then a restarted process in the same log: its GC lines are
+/// collections again, not ring-buffer entries or JS stack lines, so none is lost.
+#[test]
+fn gc_lines_after_a_cut_oom_text_are_collections() {
+    let gc = |t: u32| {
+        format!("[7:0x1] {t:>8} ms: Scavenge 1.0 (2.0) -> 0.5 (2.0) MB, 0.30 / 0.00 ms  (average mu = 1.000, current mu = 1.000) task; \n")
+    };
+    let mut text = String::from("<--- Last few GCs --->\n");
+    text += &gc(1);
+    text += "<--- JS stacktrace --->\n";
+    for t in 0..3 {
+        text += &gc(10 + t);
+    }
+    text += "<--- Last few GCs --->\n";
+    for t in 0..20 {
+        text += &gc(100 + t);
+    }
+    let (r, c) = records(&text);
+    assert_eq!(ring(&r).len() + gcs(&r).len(), 24, "no GC line is lost");
+    // The reader takes at most 1 KiB of text after the header as ring buffer (V8's holds 512 bytes).
+    let in_ring = 1024 / (gc(100).len() - 1);
+    assert_eq!(ring(&r).len(), 1 + in_ring);
+    assert_eq!(gcs(&r).len(), 3 + 20 - in_ring, "after the JS stack header and after 1 KiB of ring buffer");
+    assert_eq!(c.malformed, 0);
+}

@@ -43,6 +43,9 @@ pub use summary::{
 pub const MAX_WARNINGS: usize = 100;
 /// How many JS stack lines of an OOM report a reader keeps.
 pub const MAX_JS_STACK_LINES: usize = 64;
+/// The most text after `<--- Last few GCs --->` read as ring-buffer entries (V8's buffer is 512 bytes; service
+/// prefixes and line breaks add some).
+const RING_TEXT_MAX: usize = 1024;
 /// Lines longer than this are not read as GC lines, and not kept whole (a GC line is under 300 bytes, an nvp line
 /// under 8 KiB).
 pub const MAX_GC_LINE: usize = 64 * 1024;
@@ -130,6 +133,7 @@ pub struct LogReader<R> {
     js_stack: Vec<String>,
     pending: std::collections::VecDeque<Record>,
     ring: Vec<LogGc>,
+    ring_bytes: usize,
 }
 
 impl<R: BufRead> LogReader<R> {
@@ -146,6 +150,7 @@ impl<R: BufRead> LogReader<R> {
             js_stack: Vec::new(),
             pending: std::collections::VecDeque::new(),
             ring: Vec::new(),
+            ring_bytes: 0,
         }
     }
 
@@ -248,6 +253,7 @@ impl<R: BufRead> LogReader<R> {
         // (`ends_with`: a service log may put a timestamp before every line.)
         if trimmed.ends_with("<--- Last few GCs --->") {
             self.state = OomState::RingBuffer;
+            self.ring_bytes = 0;
             self.stats.oom_lines += 1;
             return None;
         }
@@ -269,6 +275,19 @@ impl<R: BufRead> LogReader<R> {
         if trimmed.is_empty() && self.state != OomState::None {
             self.stats.oom_lines += 1;
             return None;
+        }
+        // The OOM text is short: V8's ring buffer is 512 bytes, and a JS stack starts with a frame, not a GC line.
+        // A V8 GC line past those (a truncated OOM text, then a restarted process) ends the OOM text.
+        if self.state == OomState::RingBuffer {
+            self.ring_bytes += text.len();
+            if self.ring_bytes > RING_TEXT_MAX {
+                self.state = OomState::None;
+            }
+        }
+        if self.state == OomState::JsStack
+            && line::prefix(text).is_some_and(|p| p.pid.is_some() && line::looks_like_gc(&text[p.rest..]))
+        {
+            self.state = OomState::None;
         }
         match self.state {
             OomState::RingBuffer => {
