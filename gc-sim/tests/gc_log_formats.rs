@@ -397,3 +397,25 @@ fn gc_lines_after_a_cut_oom_text_are_collections() {
     assert_eq!(gcs(&r).len(), 3 + 20 - in_ring, "after the JS stack header and after 1 KiB of ring buffer");
     assert_eq!(c.malformed, 0);
 }
+
+/// Node 10-12 with `--minor-mc` (V8's young-generation marker, later called Minor Mark-Sweep): the output of
+/// `node --trace-gc --expose-gc --minor-mc -e 'global.gc(true);global.gc(false)'` as pasted in a public markdown
+/// note on V8's GC (found through the code index, which does not name the repository).
+#[test]
+fn node_12_minor_mark_compact() {
+    let text = "[4739:0x3788650]       55 ms: Minor Mark-Compact 2.3 (3.0) -> 2.0 (4.0) MB, 1.3 / 0.0 ms  (average mu = 1.000, current mu = 1.000) allocation failure \n\
+[4739:0x3788650]       57 ms: Minor Mark-Compact 2.0 (4.0) -> 2.0 (4.8) MB, 1.0 / 0.0 ms  (average mu = 1.000, current mu = 1.000) testing \n\
+[4739:0x3788650]       58 ms: Mark-sweep 2.0 (4.8) -> 1.5 (6.8) MB, 1.2 / 0.0 ms  (average mu = 1.000, current mu = 1.000) testing GC in old space requested\n";
+    let mut s = LogSummary::default();
+    s.read(&mut LogReader::new(text.as_bytes(), "t")).unwrap();
+    assert_eq!((s.minor_mark_sweeps, s.mark_compacts, s.scavenges), (2, 1, 0));
+    assert_eq!(s.tool_induced, 2);
+    let (r, c) = records(text);
+    let g = gcs(&r);
+    assert_eq!(g[0].collector, LogCollector::MinorMarkSweep);
+    assert_eq!(
+        (g[2].reason.as_deref(), g[2].collector_reason.as_deref()),
+        (Some("testing"), Some("GC in old space requested"))
+    );
+    assert_eq!(c.malformed, 0);
+}
