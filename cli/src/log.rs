@@ -12,6 +12,8 @@ use indicatif::{HumanBytes, HumanCount};
 
 /// Exit code of an I/O error, or of inputs with no GC line at all.
 const EXIT_INVALID: u8 = 1;
+/// Exit code of a usage error (as clap's).
+const EXIT_USAGE: u8 = 2;
 /// How many storms the summary lists.
 const STORMS_LISTED: usize = 5;
 
@@ -40,6 +42,10 @@ pub struct LogArgs {
 
 /// Runs the command.
 pub fn log(args: LogArgs) -> ExitCode {
+    if let Some(mb) = args.max_old_space_size.filter(|mb| !(mb.is_finite() && *mb > 0.0)) {
+        eprintln!("gc-sim: --max-old-space-size must be a positive number of MB, not {mb}");
+        return ExitCode::from(EXIT_USAGE);
+    }
     let mut summary = LogSummary::default();
     let mut events = args.report.is_some().then(Vec::new);
     let mut number = 0;

@@ -238,3 +238,13 @@ fn verbose_spaces_are_listed() {
         "{t}"
     );
 }
+
+#[test]
+fn a_limit_that_is_not_positive_is_a_usage_error() {
+    let (out, _) = oom_files();
+    for bad in ["0", "-64", "NaN"] {
+        let o = log(&[out.as_os_str(), format!("--max-old-space-size={bad}").as_ref()], None);
+        assert_eq!(o.status.code(), Some(2), "{bad}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("--max-old-space-size"), "{bad}");
+    }
+}
