@@ -3,6 +3,7 @@
 //! ```text
 //! gc-sim run TRACE [--trace-gc] [--report FILE.json] [--plot FILE.png] [--why TAG_OR_ID] [--heap-map-at MOMENT]
 //!               [--max-old-space-size MB] ... [--quiet]
+//! gc-sim log FILE... [--max-old-space-size MB] [--report FILE.json]
 //! gc-sim plot REPORT.json [REPORT2.json ...] -o FILE.png [--chart heap|pauses|comparison|heapmap]
 //!               [--moment MOMENT ...] [--color-by state|kind|tag]
 //! gc-sim completions bash|elvish|fish|powershell|zsh
@@ -13,6 +14,7 @@
 //! out of memory (the report is still written).
 
 mod heap_flags;
+mod log;
 mod output;
 mod plot;
 mod run;
@@ -45,6 +47,8 @@ enum Command {
     Run(RunArgs),
     /// Render charts from saved reports (`gc-sim run --report`).
     Plot(plot::PlotArgs),
+    /// Summarise real Node GC logs (`--trace-gc`, `--trace-gc-nvp`, the OOM text on stderr).
+    Log(log::LogArgs),
     /// Print the completion script of a shell (see the README's install section).
     Completions {
         /// The shell.
@@ -93,6 +97,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Plot(args) => plot::plot(args),
+        Command::Log(args) => log::log(args),
         Command::Completions { shell } => completions(shell),
     }
 }

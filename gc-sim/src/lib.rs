@@ -20,6 +20,7 @@
 //! | [`tracer`] | `gc-tracer.h` | [`GcEvent`], the [`PauseModel`], mutator utilization |
 //! | `verifier` | `heap-verifier.h` | [`Heap::verify`] and its [`Violation`]s |
 //! | `heap` | `heap.h` | the [`Heap`] facade: the mutator API, triggers and limits |
+//! | [`gc_log`] | `gc-tracer.cc` | reading real Node GC logs: `--trace-gc`, `--trace-gc-nvp`, the OOM text |
 //! | [`heap_map`] | GCspy | [`HeapMap`]: every page as a row of live / dead / free / waste cells |
 //! | [`heap_snapshot`] | `heap-snapshot-generator.h` | [`HeapSnapshot`]: dominator tree, retained sizes, retaining paths |
 //! | [`leaks`] | — | leak analysis in the trace's terms: tags, suspected leaks, `why` paths |
@@ -56,6 +57,7 @@
 mod config;
 mod error;
 mod free_list;
+pub mod gc_log;
 mod heap;
 pub mod heap_controller;
 pub mod heap_map;
