@@ -979,6 +979,49 @@ fn cases(report: &[u8]) -> Vec<Case> {
             .absent("r.json"),
     );
 
+    // --- `gc-sim log` on what is not a GC log.
+    let gc_line =
+        "[7:0x5ceaca0]       69 ms: Scavenge 3.9 (4.0) -> 3.0 (5.0) MB, 0.49 / 0.00 ms  (average mu = 1.000, \
+                   current mu = 1.000) allocation failure; \n";
+    let log = |name: &str, bytes: Vec<u8>| Case::new(name).file("gc.log", bytes).args(&["log", "{dir}/gc.log"]);
+    cases.push(log("log of one gc line", gc_line.as_bytes().to_vec()).succeeds());
+    cases.push(log("log empty", Vec::new()).fails(1, &["no GC line", "gc.log"]));
+    cases.push(
+        log("log of random binary", (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect())
+            .fails(1, &["no GC line", "gc.log"]),
+    );
+    cases.push(log("log of a trace", ndjson(&small, &valid_events()).into_bytes()).fails(1, &["no GC line", "gc.log"]));
+    cases.push(
+        log("log with a truncated gc line", format!("{gc_line}{}", &gc_line[..60]).into_bytes())
+            .fails(0, &["warning", "gc.log:2"]),
+    );
+    let mut gzip_cut = vec![0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03];
+    gzip_cut.extend_from_slice(b"\x8d\x8e\x4d\x0a");
+    cases.push(
+        Case::new("log gzip truncated")
+            .file("gc.log.gz", gzip_cut)
+            .args(&["log", "{dir}/gc.log.gz"])
+            .fails(1, &["gc.log.gz"]),
+    );
+    cases.push(
+        Case::new("log of a 16 MiB line without newline")
+            .lines("gc.log", "[7:0x1] 1 ms: Scavenge", 1, |_, out| {
+                for _ in 0..(16 << 10) {
+                    out.write_all(&[b'x'; 1024])?;
+                }
+                Ok(())
+            })
+            .args(&["log", "{dir}/gc.log"])
+            .fails(1, &["gc.log"]),
+    );
+    cases.push(
+        log("log with a zero heap limit", gc_line.as_bytes().to_vec())
+            .args(&["--max-old-space-size", "0"])
+            .fails(2, &["--max-old-space-size"]),
+    );
+    cases.push(Case::new("log of a missing file").args(&["log", "{dir}/none.log"]).fails(1, &["none.log"]));
+    cases.push(Case::new("log from stdin").args(&["log", "-"]).stdin(gc_line).succeeds());
+
     // --- `gc-sim plot` on what is not a report.
     let plot = |name: &str, bytes: Vec<u8>| {
         Case::new(name).file("r.json", bytes).args(&["plot", "{dir}/r.json", "-o", "{dir}/out.png"])
