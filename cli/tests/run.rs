@@ -285,7 +285,7 @@ fn ten_million_events_replay_in_flat_memory() {
         // rooted slots, so old space sees steady promotion and death too.
         let mut n = 0u64;
         let mut id = 0u64;
-        writeln!(stdin, r#"{{"op":"alloc","id":{id},"size":16,"slots":64,"root":"ring"}}"#).unwrap();
+        writeln!(stdin, r#"{{"op":"alloc","id":{id},"size":528,"slots":64,"root":"ring"}}"#).unwrap();
         let ring = id;
         id += 1;
         n += 1;

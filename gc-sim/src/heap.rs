@@ -12,7 +12,9 @@ use crate::heap_controller;
 use crate::heap_map::{HeapMap, HeapMapMoment};
 use crate::large_object_space::LargeObjectSpace;
 use crate::new_space::NewSpace;
-use crate::object::{align_object_size, HeapObject, Label, LabelSet, Labels, ObjectId, ObjectInfo, Space};
+use crate::object::{
+    align_object_size, max_slots, HeapObject, Label, LabelSet, Labels, ObjectId, ObjectInfo, Space, MAX_OBJECT_SIZE,
+};
 use crate::old_space::OldSpace;
 use crate::remembered_set::RememberedSet;
 use crate::roots::{HandleScopes, RootSets};
@@ -324,7 +326,11 @@ impl Heap {
     /// in a reachable object before the next allocation.
     ///
     /// # Errors
-    /// [`HeapError::ZeroSize`] for a size of 0; [`HeapError::OutOfMemory`] when the simulated program dies.
+    /// [`HeapError::ZeroSize`] for a size of 0, [`HeapError::SizeTooLarge`] above
+    /// [`MAX_OBJECT_SIZE`](crate::object::MAX_OBJECT_SIZE), [`HeapError::TooManySlots`] for more slots than the size
+    /// holds ([`max_slots`](crate::object::max_slots)), [`HeapError::SlotsExhausted`] when the simulator already
+    /// holds 2^32 slots (these four leave the heap unchanged); [`HeapError::OutOfMemory`] when the simulated program
+    /// dies.
     pub fn alloc(&mut self, size: u32, slots: u32, labels: Labels) -> Result<ObjectId, HeapError> {
         self.allocate_object(size, slots, labels, AllocationType::Young)
     }
@@ -365,6 +371,16 @@ impl Heap {
         if size == 0 {
             return Err(HeapError::ZeroSize);
         }
+        if size > MAX_OBJECT_SIZE {
+            return Err(HeapError::SizeTooLarge { size, max: MAX_OBJECT_SIZE });
+        }
+        if slots > max_slots(size) {
+            return Err(HeapError::TooManySlots { size, slots, max_slots: max_slots(size) });
+        }
+        // Checked before anything happens, so that a refused allocation leaves the heap as it was.
+        if !self.slots.can_allocate(slots) {
+            return Err(HeapError::SlotsExhausted { slots, in_use: self.slots.in_use() });
+        }
         let size = align_object_size(size);
         if self.mark_compact_pending {
             self.collect_garbage(Generation::Old, GcReason::AllocationLimit)?;
@@ -398,7 +414,8 @@ impl Heap {
             }
         };
         self.reclaim_unreclaimed();
-        let slot_start = self.slots.allocate(slots);
+        // A collection on the way may only have freed slots, so the check above still holds.
+        let slot_start = self.slots.allocate(slots).expect("checked by can_allocate before the allocation");
         let labels = self.label_set(labels);
         let id = self.objects.insert(HeapObject::new(
             size,
@@ -1099,6 +1116,20 @@ mod tests {
         assert_eq!((heap.object_count(), heap.unreclaimed_dead), (0, 0));
         let id = heap.alloc(32, 1, Labels::NONE).unwrap();
         assert!(heap.is_alive(id));
+        assert!(heap.verify().is_clean());
+    }
+
+    /// A full slot arena (2^32 slots; lowered here) used to panic; the allocation is refused and the heap unchanged.
+    #[test]
+    fn arena_exhaustion_is_an_error_not_a_panic() {
+        let mut heap = Heap::default();
+        heap.slots.set_limit(10);
+        let a = heap.alloc(64, 6, Labels::NONE).unwrap();
+        heap.add_root("r", a).unwrap();
+        let before = (heap.object_count(), heap.totals().allocated_bytes, heap.usage());
+        assert_eq!(heap.alloc(64, 5, Labels::NONE), Err(HeapError::SlotsExhausted { slots: 5, in_use: 6 }));
+        assert_eq!((heap.object_count(), heap.totals().allocated_bytes, heap.usage()), before);
+        assert!(heap.alloc(64, 4, Labels::NONE).is_ok());
         assert!(heap.verify().is_clean());
     }
 

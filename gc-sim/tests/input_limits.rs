@@ -1,0 +1,61 @@
+//! Small inputs that used to crash, abort or use gigabytes (issue 15): each is now a clear error, or works in
+//! bounded memory.
+
+use gc_sim::replay::replay_trace;
+use gc_sim::trace::{ProblemKind, TraceError};
+use gc_sim::{Heap, HeapError, Labels, Replay};
+
+const HEADER: &str = r#"{"format": "gc-sim-trace", "version": 1, "name": "limits"}"#;
+
+/// Replays an NDJSON trace made of `HEADER` (or `header`) and `events`.
+fn replay(header: &str, events: &[&str]) -> Result<Replay, TraceError> {
+    let text = std::iter::once(header).chain(events.iter().copied()).collect::<Vec<_>>().join("\n");
+    replay_trace(text.as_bytes(), "t.ndjson", None, |h| Ok(h.heap.clone()))
+}
+
+/// The error of a trace that must fail.
+fn error(header: &str, events: &[&str]) -> TraceError {
+    match replay(header, events) {
+        Ok(_) => panic!("the trace replayed: {events:?}"),
+        Err(e) => e,
+    }
+}
+
+/// `"slots": 4294967295` on a 16-byte object used to commit 32 GiB and abort; 300,000,000 used 2.3 GB, and the
+/// second object past 2^32 slots in all panicked in the slot arena. A V8 object holds at most one 8-byte slot per
+/// word after its map word.
+#[test]
+fn more_slots_than_an_object_holds_is_an_error_not_a_panic_or_gigabytes() {
+    for slots in ["2", "300000000", "4294967295", "4294967296"] {
+        let event = format!(r#"{{"op": "alloc", "id": 1, "size": 16, "slots": {slots}}}"#);
+        let e = error(HEADER, &[&event, r#"{"op": "alloc", "id": 2, "size": 16, "slots": 4294967295}"#]);
+        assert_eq!(e.kind(), ProblemKind::Field, "{e}");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "t.ndjson:2: `slots` is {slots}, more than an object of 16 B holds: at most 1 (8-byte slots after the \
+                 map word)"
+            )
+        );
+    }
+    // The most an object holds is fine, rounded size included (17 B is 24 B: 2 slots).
+    let r = replay(HEADER, &[r#"{"op": "alloc", "id": 1, "size": 17, "slots": 2, "root": "r"}"#]).unwrap();
+    assert_eq!(r.heap().slots(r.object(1).unwrap()).unwrap().len(), 2);
+    // The library refuses it too, and the heap is unchanged.
+    let mut heap = Heap::default();
+    assert_eq!(heap.alloc(16, 2, Labels::NONE), Err(HeapError::TooManySlots { size: 16, slots: 2, max_slots: 1 }));
+    assert_eq!(heap.alloc(8, 1, Labels::NONE), Err(HeapError::TooManySlots { size: 8, slots: 1, max_slots: 0 }));
+    assert_eq!(heap.totals().allocated_objects, 0);
+}
+
+/// A size that cannot be rounded up to 8 bytes (above 4,294,967,288) used to be rounded down.
+#[test]
+fn a_size_that_overflows_when_aligned_is_an_error() {
+    let e = error(HEADER, &[r#"{"op": "alloc", "id": 1, "size": 4294967289}"#]);
+    assert_eq!(e.to_string(), "t.ndjson:2: `size` is 4294967289, more than the maximum of 4294967288");
+    let mut heap = Heap::default();
+    assert_eq!(
+        heap.alloc(u32::MAX, 0, Labels::NONE),
+        Err(HeapError::SizeTooLarge { size: u32::MAX, max: 4_294_967_288 })
+    );
+}
