@@ -334,10 +334,11 @@ impl IdTable {
     }
 
     fn insert(&mut self, heap: &Heap, id: u64, object: ObjectId) {
-        let next = self.recent_start + self.recent.len() as u64;
+        // 0 here means that the window ends at id 2^64 - 1: no id follows it, so any id starts the window again.
+        let next = self.recent_start.wrapping_add(self.recent.len() as u64);
         if self.recent.is_empty() {
             self.recent_start = id;
-        } else if id != next {
+        } else if id != next || next == 0 {
             // Out of order: the window starts again at `id`.
             for (i, &old) in self.recent.iter().enumerate() {
                 if heap.is_alive(old) {
