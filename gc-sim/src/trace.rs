@@ -615,11 +615,23 @@ impl<'de, V: TraceVisitor> Visitor<'de> for Document<'_, '_, V> {
                     Problem::new(ProblemKind::Header, format!("header field `{key}` must come before `events`")),
                 ));
             }
+            // A header field given twice is an error, positioned by the parser, as in the NDJSON header.
+            fn once<'de, T: Deserialize<'de>, A: MapAccess<'de>>(
+                map: &mut A,
+                slot: &mut Option<T>,
+                name: &'static str,
+            ) -> Result<(), A::Error> {
+                if slot.is_some() {
+                    return Err(de::Error::duplicate_field(name));
+                }
+                *slot = Some(map.next_value()?);
+                Ok(())
+            }
             match &*key {
-                "format" => header.format = Some(map.next_value()?),
-                "version" => header.version = Some(map.next_value()?),
-                "name" => header.name = Some(map.next_value()?),
-                "heap" => header.heap = Some(map.next_value()?),
+                "format" => once(&mut map, &mut header.format, "format")?,
+                "version" => once(&mut map, &mut header.version, "version")?,
+                "name" => once(&mut map, &mut header.name, "name")?,
+                "heap" => once(&mut map, &mut header.heap, "heap")?,
                 "events" => {
                     if events_seen {
                         return Err(fail(

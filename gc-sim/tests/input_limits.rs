@@ -59,3 +59,53 @@ fn a_size_that_overflows_when_aligned_is_an_error() {
         Err(HeapError::SizeTooLarge { size: u32::MAX, max: 4_294_967_288 })
     );
 }
+
+/// Id 2^64 - 1 followed by id 0 was taken for the next id of a run: a valid trace was rejected ("uses object 0,
+/// which was unreachable") in release builds and overflowed in debug builds.
+#[test]
+fn id_2_pow_64_minus_1_followed_by_id_0_is_a_new_run() {
+    let r = replay(
+        HEADER,
+        &[
+            r#"{"op": "alloc", "id": 18446744073709551615, "size": 16, "slots": 1, "root": "r"}"#,
+            r#"{"op": "alloc", "id": 0, "size": 16, "slots": 1, "root": "r"}"#,
+            r#"{"op": "alloc", "id": 1, "size": 16}"#,
+            r#"{"op": "write", "obj": 0, "slot": 0, "to": 18446744073709551615}"#,
+            r#"{"op": "write", "obj": 18446744073709551615, "slot": 0, "to": 1}"#,
+            r#"{"op": "gc", "kind": "major"}"#,
+        ],
+    )
+    .unwrap();
+    for id in [u64::MAX, 0, 1] {
+        assert!(r.object(id).is_some(), "object {id}");
+    }
+    let e = error(
+        HEADER,
+        &[
+            r#"{"op": "alloc", "id": 18446744073709551615, "size": 16}"#,
+            r#"{"op": "alloc", "id": 0, "size": 16}"#,
+            r#"{"op": "alloc", "id": 18446744073709551615, "size": 16}"#,
+        ],
+    );
+    assert_eq!(e.kind(), ProblemKind::DuplicateId, "{e}");
+}
+
+/// The JSON form took the second of two `heap` fields; the NDJSON header refused it. Both now refuse any header
+/// field given twice, with its position.
+#[test]
+fn a_repeated_header_field_is_an_error_in_json_as_in_ndjson() {
+    for field in
+        [r#""heap": {"lab_size": 8192}"#, r#""name": "again""#, r#""version": 1"#, r#""format": "gc-sim-trace""#]
+    {
+        let header = format!(r#"{{"format": "gc-sim-trace", "version": 1, "name": "n", "heap": {{}}, {field}"#);
+        let name = field.split('"').nth(1).unwrap();
+        let json = format!("{header}, \"events\": []}}");
+        let e = replay_trace(json.as_bytes(), "t.json", None, |h| Ok(h.heap.clone())).err().expect("refused");
+        assert_eq!(e.kind(), ProblemKind::Header, "{e}");
+        let column = header.len() - field.len() + name.len() + 3; // just after `"NAME":`
+        assert_eq!(e.to_string(), format!("t.json:1:{column}: header: duplicate field `{name}`"));
+        let ndjson = format!("{header}}}\n");
+        let e = replay_trace(ndjson.as_bytes(), "t.ndjson", None, |h| Ok(h.heap.clone())).err().expect("refused");
+        assert_eq!(e.to_string(), format!("t.ndjson:1: header: duplicate field `{name}`"));
+    }
+}
