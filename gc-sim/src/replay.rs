@@ -81,10 +81,17 @@ impl Replay {
     /// Applies one event. Returns [`Flow::Stop`] once the simulated program has run out of memory (the heap is
     /// then frozen, see [`Heap::out_of_memory`]).
     ///
+    /// After the death, an event is ignored: it is not counted in [`events`](Self::events), changes nothing
+    /// ([`out_of_memory_event`](Self::out_of_memory_event) stays the event that died), and `apply` returns
+    /// [`Flow::Stop`] again, as a program that has died runs nothing more.
+    ///
     /// # Errors
     /// A [`Problem`] when the event cannot happen in a real program: an id allocated twice or never allocated, an
     /// object already freed, a slot out of range, an `unroot` of a handle not held, an `exit` with no scope.
     pub fn apply(&mut self, event: TraceEvent<'_>) -> Result<Flow, Problem> {
+        if self.heap.out_of_memory().is_some() {
+            return Ok(Flow::Stop);
+        }
         let index = self.events;
         self.events += 1;
         let result = self.apply_event(index, event);

@@ -109,3 +109,31 @@ fn a_repeated_header_field_is_an_error_in_json_as_in_ndjson() {
         assert_eq!(e.to_string(), format!("t.ndjson:1: header: duplicate field `{name}`"));
     }
 }
+
+/// `Replay::apply` after the simulated death moved `out_of_memory_event` to the later event (and counted it).
+#[test]
+fn apply_after_the_death_changes_nothing() {
+    use gc_sim::trace::{Flow, TraceEvent};
+    let config = gc_sim::HeapConfig { max_old_generation_size: 1 << 20, ..gc_sim::HeapConfig::default() };
+    let mut replay = Replay::new("oom", Heap::new(config).unwrap());
+    let alloc = |id| TraceEvent::Alloc {
+        id,
+        size: 64 * 1024,
+        slots: 1,
+        kind: None,
+        tag: None,
+        site: None,
+        root: Some("r".into()),
+        pretenured: true,
+    };
+    let mut id = 0;
+    while replay.apply(alloc(id)).unwrap() == Flow::Continue {
+        id += 1;
+    }
+    let (died, events, now) = (replay.out_of_memory_event(), replay.events(), replay.heap().now_ms());
+    assert_eq!(died, Some(id));
+    for event in [alloc(id + 1), TraceEvent::Tick { ms: 5.0 }, TraceEvent::Gc { kind: gc_sim::Collection::Major }] {
+        assert_eq!(replay.apply(event), Ok(Flow::Stop));
+    }
+    assert_eq!((replay.out_of_memory_event(), replay.events(), replay.heap().now_ms()), (died, events, now));
+}
