@@ -541,9 +541,10 @@ impl Heap {
         self.scopes.depth()
     }
 
-    /// Advances the mutator's clock by `ms` (negative or non-finite values are ignored).
+    /// Advances the mutator's clock by `ms`. Negative or non-finite values are ignored, and so is a value that
+    /// would take the clock past the largest finite time: the clock, and every time reported, stays finite.
     pub fn advance(&mut self, ms: f64) {
-        if ms.is_finite() && ms > 0.0 {
+        if ms.is_finite() && ms > 0.0 && (self.tracer.now_ms + ms).is_finite() {
             self.tracer.advance(ms);
         }
     }

@@ -160,7 +160,18 @@ impl Replay {
                 )),
                 other => Stop::from(other),
             })?,
-            TraceEvent::Tick { ms } => heap.advance(ms),
+            TraceEvent::Tick { ms } => {
+                let now = heap.now_ms();
+                if !(now + ms).is_finite() {
+                    return Err(Stop::Problem(Problem::new(
+                        ProblemKind::Field,
+                        format!(
+                            "`ms` is {ms:e}: the simulated clock, at {now:e} ms, would pass the largest finite time"
+                        ),
+                    )));
+                }
+                heap.advance(ms)
+            }
             TraceEvent::Gc { kind } => {
                 heap.collect(kind)?;
             }

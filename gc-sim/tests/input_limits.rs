@@ -137,3 +137,79 @@ fn apply_after_the_death_changes_nothing() {
     }
     assert_eq!((replay.out_of_memory_event(), replay.events(), replay.heap().now_ms()), (died, events, now));
 }
+
+/// Every time and ratio of a report is a finite number (JSON has no infinity: serde writes `null`, which
+/// `gc-sim plot` then refused).
+fn assert_finite(report: &gc_sim::Report) {
+    fn walk(value: &serde_json::Value, path: &str) {
+        match value {
+            serde_json::Value::Null => assert!(
+                path.starts_with("report.heap_maps")
+                    || [".oom", "initial_old_generation_limit", "collector_reason"].iter().any(|k| path.ends_with(k)),
+                "null at {path}"
+            ),
+            serde_json::Value::Array(items) => {
+                items.iter().enumerate().for_each(|(i, v)| walk(v, &format!("{path}[{i}]")))
+            }
+            serde_json::Value::Object(fields) => fields.iter().for_each(|(k, v)| walk(v, &format!("{path}.{k}"))),
+            _ => {}
+        }
+    }
+    walk(&serde_json::to_value(report).unwrap(), "report");
+}
+
+/// Two ticks of 1e308 ms took the clock to infinity, and the report's times became `null`.
+#[test]
+fn a_tick_that_overflows_the_clock_is_an_error() {
+    let tick = r#"{"op": "tick", "ms": 1e308}"#;
+    let e = error(HEADER, &[tick, tick]);
+    assert_eq!(e.kind(), ProblemKind::Field);
+    assert_eq!(
+        e.to_string(),
+        "t.ndjson:3: `ms` is 1e308: the simulated clock, at 1e308 ms, would pass the largest finite time"
+    );
+    // The clock may come close to the limit: pauses and everything computed from times stay finite.
+    let mut events = vec![r#"{"op": "alloc", "id": 0, "size": 64, "slots": 1, "root": "r"}"#.to_owned()];
+    events.push(r#"{"op": "tick", "ms": 1.7e308}"#.to_owned());
+    for i in 1..2000 {
+        events.push(format!(r#"{{"op": "alloc", "id": {i}, "size": 4000}}"#));
+        if i % 500 == 0 {
+            events.push(r#"{"op": "gc", "kind": "major"}"#.to_owned());
+            events.push(r#"{"op": "tick", "ms": 1e300}"#.to_owned());
+        }
+    }
+    let refs: Vec<&str> = events.iter().map(String::as_str).collect();
+    let r =
+        replay(r#"{"format": "gc-sim-trace", "version": 1, "heap": {"max_semi_space_size": 1048576}}"#, &refs).unwrap();
+    assert!(r.heap().totals().scavenges > 2 && r.heap().totals().mark_compacts >= 3);
+    assert_finite(&r.report());
+    // The library ignores such a tick.
+    let mut heap = Heap::default();
+    heap.advance(f64::MAX);
+    heap.advance(f64::MAX);
+    assert_eq!(heap.now_ms(), f64::MAX);
+}
+
+/// A pause coefficient of 1e300 made pauses, and so times, infinite: the header refuses it, naming the field.
+#[test]
+fn a_huge_pause_coefficient_is_a_header_error() {
+    let header = r#"{"format": "gc-sim-trace", "version": 1, "heap": {"pause": {"mark_ms_per_mib": 1e300}}}"#;
+    let e = error(header, &[]);
+    assert_eq!(e.kind(), ProblemKind::Header);
+    assert_eq!(
+        e.to_string(),
+        "t.ndjson:1: heap: invalid heap configuration: pause.mark_ms_per_mib must be a number from 0 to 1e6, not 1e300"
+    );
+    // The largest coefficients allowed keep a heavy run finite.
+    let pause = r#"{"scavenge_base_ms": 1e6, "scavenge_ms_per_mib": 1e6, "mark_compact_base_ms": 1e6, "mark_ms_per_mib": 1e6, "sweep_ms_per_page": 1e6, "evacuate_ms_per_mib": 1e6}"#;
+    let header = format!(r#"{{"format": "gc-sim-trace", "version": 1, "heap": {{"pause": {pause}}}}}"#);
+    let mut events = vec![r#"{"op": "tick", "ms": 1.79e308}"#.to_owned()];
+    for i in 0..3000 {
+        events.push(format!(r#"{{"op": "alloc", "id": {i}, "size": 100000, "slots": 1, "root": "r"}}"#));
+    }
+    events.push(r#"{"op": "gc", "kind": "major"}"#.to_owned());
+    let refs: Vec<&str> = events.iter().map(String::as_str).collect();
+    let r = replay(&header, &refs).unwrap();
+    assert!(r.heap().totals().mark_compacts >= 1);
+    assert_finite(&r.report());
+}
