@@ -54,10 +54,16 @@ fn replay(args: &RunArgs) -> Result<ExitCode, String> {
     let input: Box<dyn BufRead> = Box::new(BufReader::with_capacity(1 << 16, progress.wrap_read(input)));
     let format = if stdin { None } else { TraceFormat::from_path(&args.trace) };
 
+    // Heap maps cost memory in proportion to the heap's pages: only those asked for are built, the end map for
+    // `--heap-map-at end` or `--plot-heap-map`.
+    let mut heap_maps = args.heap_map_at.clone();
+    if args.plot_heap_map.is_some() {
+        heap_maps.push(gc_sim::HeapMapMoment::End);
+    }
     let stdout = io::stdout().lock();
     let mut visitor = CliVisitor {
         flags: &args.heap,
-        heap_maps: &args.heap_map_at,
+        heap_maps: &heap_maps,
         trace_gc: args.trace_gc,
         out: BufWriter::new(stdout),
         printed: 0,
@@ -70,16 +76,16 @@ fn replay(args: &RunArgs) -> Result<ExitCode, String> {
     read.map_err(|e| e.to_string())?;
     let replay = replay.expect("a trace that was read has a header");
 
-    let collections = replay.heap().events().len();
-    for moment in &args.heap_map_at {
-        if !replay.heap().heap_maps().iter().any(|m| m.moment == *moment) {
-            eprintln!("gc-sim: no heap map at {moment}: the run had {collections} collections");
-        }
-    }
     let report = match &args.why {
         Some(query) => replay.report_with_why(query),
         None => replay.report(),
     };
+    let collections = report.summary.scavenges + report.summary.mark_compacts;
+    for moment in &args.heap_map_at {
+        if !report.heap_maps.iter().any(|m| m.moment == *moment) {
+            eprintln!("gc-sim: no heap map at {moment}: the run had {collections} collections");
+        }
+    }
     if let Some(path) = &args.report {
         write_report(path, &report)?;
     }

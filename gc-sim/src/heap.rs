@@ -175,6 +175,8 @@ pub struct Heap {
     oom: Option<OutOfMemory>,
     /// Heap maps asked for with `request_heap_map` and not yet taken.
     pub(crate) heap_map_requests: Vec<HeapMapMoment>,
+    /// Whether the map at the end was asked for (`request_heap_map(HeapMapMoment::End)`).
+    pub(crate) end_heap_map_requested: bool,
     /// Heap maps taken.
     pub(crate) heap_maps: Vec<HeapMap>,
     events: Vec<GcEvent>,
@@ -249,6 +251,7 @@ impl Heap {
             tag_promotions: TagPromotions::default(),
             oom: None,
             heap_map_requests: Vec::new(),
+            end_heap_map_requested: false,
             heap_maps: Vec::new(),
             events: Vec::new(),
             observers: Vec::new(),

@@ -42,7 +42,10 @@ pub struct Report {
     /// after every collection, and the end.
     pub timeline: Vec<Sample>,
     /// Heap maps: those requested with [`Heap::request_heap_map`](crate::Heap::request_heap_map), in the order
-    /// they were taken, then the map at the end.
+    /// they were taken, then the map at the end if it was requested ([`HeapMapMoment::End`]). None unless asked
+    /// for.
+    ///
+    /// [`HeapMapMoment::End`]: crate::HeapMapMoment::End
     #[serde(default)]
     pub heap_maps: Vec<HeapMap>,
     /// Every tag with live objects at the end: what it retains, when it was promoted, when it closed. Largest
@@ -194,7 +197,12 @@ impl Report {
             marks: replay.marks().to_vec(),
             events,
             timeline,
-            heap_maps: heap.heap_maps().iter().cloned().chain([heap.heap_map()]).collect(),
+            heap_maps: heap
+                .heap_maps()
+                .iter()
+                .cloned()
+                .chain(heap.end_heap_map_requested().then(|| heap.heap_map()))
+                .collect(),
             tags: leaks.tags,
             ages: leaks.ages,
             suspected_leaks: leaks.suspected_leaks,

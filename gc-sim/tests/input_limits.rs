@@ -213,3 +213,42 @@ fn a_huge_pause_coefficient_is_a_header_error() {
     assert!(r.heap().totals().mark_compacts >= 1);
     assert_finite(&r.report());
 }
+
+/// A header with `page_size` 1 or 8 was valid, and its end-of-run heap map (always built) had a row for each of up
+/// to 2^20 new-space pages: 2.1 GB for a header-only trace, 9.5 GB of report with 20 k objects.
+#[test]
+fn a_tiny_page_geometry_is_refused_and_heap_maps_are_built_only_when_asked_for() {
+    for page_size in [1u64, 8, 3000, 4097, 1 << 31] {
+        let header = format!(
+            r#"{{"format": "gc-sim-trace", "version": 1, "heap": {{"page": {{"page_size": {page_size}, "area_start": 0, "area_size": 8}}}}}}"#
+        );
+        let e = error(&header, &[]);
+        assert_eq!(e.kind(), ProblemKind::Header);
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "t.ndjson:1: heap: invalid heap configuration: page.page_size must be a power of two from 4096 (4 KiB) \
+                 to 1073741824 (1 GiB), not {page_size}"
+            )
+        );
+    }
+    let semi = |bytes: u64| {
+        format!(
+            r#"{{"format": "gc-sim-trace", "version": 1, "heap": {{"page": {{"page_size": 4096, "area_start": 64, "area_size": 4032}}, "min_semi_space_size": {bytes}, "max_semi_space_size": {bytes}, "large_object_threshold": 4032, "lab_size": 4032, "max_lab_object_size": 4032}}}}"#
+        )
+    };
+    let e = error(&semi(64 * gc_sim::MIB + 1), &[]);
+    assert!(
+        e.to_string().ends_with("max_semi_space_size is more than 16384 pages (64 MiB with pages of 4096 B)"),
+        "{e}"
+    );
+    // The most pages a header allows: no heap map unless asked for, and the end map has one row per page.
+    let r = replay(&semi(64 * gc_sim::MIB), &[r#"{"op": "alloc", "id": 1, "size": 8}"#]).unwrap();
+    assert!(r.report().heap_maps.is_empty(), "a heap map only when asked for");
+    let mut heap = Heap::new(r.heap().config().clone()).unwrap();
+    heap.request_heap_map(gc_sim::HeapMapMoment::End);
+    let report = Replay::new("end map", heap).report();
+    assert_eq!(report.heap_maps.len(), 1);
+    assert_eq!(report.heap_maps[0].moment, gc_sim::HeapMapMoment::End);
+    assert_eq!(report.heap_maps[0].pages.len() as u64, gc_sim::MAX_SEMI_SPACE_PAGES);
+}
