@@ -156,21 +156,20 @@ struct CliVisitor<'a, W: Write> {
     heap_maps: &'a [gc_sim::HeapMapMoment],
     trace_gc: bool,
     out: W,
-    /// Collections already printed.
-    printed: usize,
+    /// Collections already printed (the number of the last one).
+    printed: u64,
     replay: Option<Replay>,
 }
 
 impl<W: Write> CliVisitor<'_, W> {
     fn print_new_collections(&mut self) {
         let Some(replay) = &self.replay else { return };
-        let events = replay.heap().events();
         if self.trace_gc {
-            for e in &events[self.printed..] {
+            for e in replay.heap().events_since(self.printed) {
                 let _ = writeln!(self.out, "{}", e.trace_gc_line());
             }
         }
-        self.printed = events.len();
+        self.printed = replay.heap().collections();
     }
 }
 
@@ -190,7 +189,7 @@ impl<W: Write> TraceVisitor for CliVisitor<'_, W> {
         let replay = self.replay.as_mut().expect("the header comes first");
         let mark = self.trace_gc && matches!(event, TraceEvent::Mark { .. });
         let flow = replay.apply(event)?;
-        if replay.heap().events().len() > self.printed {
+        if replay.heap().collections() > self.printed {
             self.print_new_collections();
         }
         if mark {

@@ -8,6 +8,7 @@ use slotmap::SlotMap;
 
 use crate::config::{ConfigError, HeapConfig};
 use crate::error::{HeapError, OomLocation, OutOfMemory};
+use crate::event_log::EventLog;
 use crate::heap_controller;
 use crate::heap_map::{HeapMap, HeapMapMoment};
 use crate::large_object_space::LargeObjectSpace;
@@ -54,6 +55,15 @@ pub struct GcTotals {
     pub mark_compacts: u64,
     /// Sum of modelled pauses, in ms.
     pub pause_ms: f64,
+    /// Sum of the scavenges' modelled pauses, in ms.
+    #[serde(default)]
+    pub scavenge_pause_ms: f64,
+    /// Sum of the mark-compacts' modelled pauses, in ms.
+    #[serde(default)]
+    pub mark_compact_pause_ms: f64,
+    /// The longest modelled pause, in ms.
+    #[serde(default)]
+    pub max_pause_ms: f64,
     /// Bytes promoted to the old generation.
     pub promoted_bytes: u64,
     /// Bytes copied within new space.
@@ -179,7 +189,7 @@ pub struct Heap {
     pub(crate) end_heap_map_requested: bool,
     /// Heap maps taken.
     pub(crate) heap_maps: Vec<HeapMap>,
-    events: Vec<GcEvent>,
+    events: EventLog,
     observers: Vec<Observer>,
 }
 
@@ -253,7 +263,7 @@ impl Heap {
             heap_map_requests: Vec::new(),
             end_heap_map_requested: false,
             heap_maps: Vec::new(),
-            events: Vec::new(),
+            events: EventLog::default(),
             observers: Vec::new(),
         })
     }
@@ -636,9 +646,29 @@ impl Heap {
         &self.totals
     }
 
-    /// Every collection so far, oldest first.
+    /// The collections kept, oldest first: every one up to [`MAX_KEPT_EVENTS`](crate::tracer::MAX_KEPT_EVENTS),
+    /// then an even sample of the whole run with the first collection, the longest pause and the last
+    /// [`RECENT_EVENTS`](crate::tracer::RECENT_EVENTS), so that memory does not grow with the number of
+    /// collections. [`totals`](Self::totals) count every collection. [`on_gc`](Self::on_gc) sees every event.
     pub fn events(&self) -> &[GcEvent] {
-        &self.events
+        self.events.events()
+    }
+
+    /// The kept events of the collections numbered after `number` (see [`GcEvent::number`]), oldest first: poll it
+    /// with the [`collections`](Self::collections) seen last time. Every one is there as long as no more than
+    /// [`RECENT_EVENTS`](crate::tracer::RECENT_EVENTS) collections ran since.
+    pub fn events_since(&self, number: u64) -> &[GcEvent] {
+        self.events.since(number)
+    }
+
+    /// The allocation limit in force when each kept event started, in the order of [`events`](Self::events).
+    pub(crate) fn event_limits_before(&self) -> &[u64] {
+        self.events.limits_before()
+    }
+
+    /// Number of collections run so far (the [`number`](GcEvent::number) of the last one).
+    pub fn collections(&self) -> u64 {
+        self.totals.scavenges + self.totals.mark_compacts
     }
 
     /// Simulated time in ms: mutator time plus modelled pauses.
@@ -967,6 +997,11 @@ impl Heap {
 
     fn record_event(&mut self, event: GcEvent) {
         self.totals.pause_ms += event.pause_ms;
+        match event.collector {
+            Collector::Scavenge => self.totals.scavenge_pause_ms += event.pause_ms,
+            Collector::MarkCompact => self.totals.mark_compact_pause_ms += event.pause_ms,
+        }
+        self.totals.max_pause_ms = self.totals.max_pause_ms.max(event.pause_ms);
         self.totals.promoted_bytes += event.promoted_bytes;
         self.totals.copied_bytes += event.copied_bytes;
         match event.collector {
@@ -976,7 +1011,11 @@ impl Heap {
         for observer in &mut self.observers {
             observer(&event);
         }
-        self.events.push(event);
+        let limit_before = self
+            .events()
+            .last()
+            .map_or_else(|| self.config.initial_old_generation_limit(), |e| e.old_generation_allocation_limit);
+        self.events.push(event, limit_before);
     }
 
     /// Marks the program dead and returns the error to report.

@@ -55,6 +55,7 @@
 
 mod config;
 mod error;
+mod event_log;
 mod free_list;
 mod heap;
 pub mod heap_controller;

@@ -5,6 +5,7 @@
 //! The simulated clock is the mutator's time (advanced by [`Heap::advance`](crate::Heap::advance)) plus every
 //! modelled pause.
 
+pub use crate::event_log::{MAX_KEPT_EVENTS, RECENT_EVENTS};
 use std::collections::VecDeque;
 
 use crate::config::MIB;

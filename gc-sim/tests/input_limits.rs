@@ -252,3 +252,88 @@ fn a_tiny_page_geometry_is_refused_and_heap_maps_are_built_only_when_asked_for()
     assert_eq!(report.heap_maps[0].moment, gc_sim::HeapMapMoment::End);
     assert_eq!(report.heap_maps[0].pages.len() as u64, gc_sim::MAX_SEMI_SPACE_PAGES);
 }
+
+/// Every collection's event and two timeline samples were kept: a trace of 1 M `gc` events peaked at 927 MB and
+/// wrote a 3 GB report. The kept events and the timeline are now bounded, the totals exact.
+#[test]
+fn memory_and_report_do_not_grow_with_the_number_of_collections() {
+    use gc_sim::trace::TraceEvent;
+    use gc_sim::tracer::{MAX_KEPT_EVENTS, RECENT_EVENTS};
+    use std::sync::{Arc, Mutex};
+    const COLLECTIONS: u64 = 1_000_000;
+    let mut replay = Replay::new("many gcs", Heap::default());
+    // Every event as it happens, reduced to the aggregates the report must keep exactly.
+    let seen = Arc::new(Mutex::new((0u64, 0.0f64, 0.0f64, 0u64)));
+    let observer = Arc::clone(&seen);
+    replay.heap_mut().on_gc(move |e| {
+        let mut s = observer.lock().unwrap();
+        s.0 += 1;
+        s.1 += e.pause_ms;
+        if e.pause_ms > s.2 {
+            (s.2, s.3) = (e.pause_ms, e.number);
+        }
+    });
+    replay
+        .apply(TraceEvent::Alloc {
+            id: 1,
+            size: 64,
+            slots: 1,
+            kind: None,
+            tag: None,
+            site: None,
+            root: Some("r".into()),
+            pretenured: false,
+        })
+        .unwrap();
+    let mut most = 0;
+    for i in 0..COLLECTIONS {
+        let kind = if i % 1000 == 999 { gc_sim::Collection::Major } else { gc_sim::Collection::Minor };
+        replay.apply(TraceEvent::Gc { kind }).unwrap();
+        if i % 4096 == 0 {
+            replay
+                .apply(TraceEvent::Alloc {
+                    id: 2 + i,
+                    size: 32,
+                    slots: 0,
+                    kind: None,
+                    tag: None,
+                    site: None,
+                    root: None,
+                    pretenured: false,
+                })
+                .unwrap();
+        }
+        most = most.max(replay.heap().events().len());
+        // Polling after each trace event sees every collection.
+        assert_eq!(replay.heap().events_since(replay.heap().collections() - 1).len(), 1);
+    }
+    assert!(most <= MAX_KEPT_EVENTS, "{most} events kept");
+    let heap = replay.heap();
+    let (count, pause_sum, max_pause, max_number) = *seen.lock().unwrap();
+    assert_eq!((count, heap.collections()), (COLLECTIONS, COLLECTIONS));
+    let report = replay.report();
+    let s = &report.summary;
+    assert_eq!(s.scavenges + s.mark_compacts, COLLECTIONS);
+    assert_eq!(s.mark_compacts, COLLECTIONS / 1000);
+    assert_eq!(s.pause_ms, pause_sum, "the total is the sum of every pause, in order");
+    assert!((s.scavenge_pause_ms + s.mark_compact_pause_ms - pause_sum).abs() < 1e-6 * pause_sum);
+    assert_eq!(s.max_pause_ms, max_pause);
+    // The kept events: sorted, spread over the run, with the first, the longest pause and the last ones.
+    let numbers: Vec<u64> = report.events.iter().map(|e| e.number).collect();
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(numbers[0], 1);
+    assert!(numbers.contains(&max_number));
+    assert_eq!(
+        numbers[numbers.len() - RECENT_EVENTS..],
+        (COLLECTIONS - RECENT_EVENTS as u64 + 1..=COLLECTIONS).collect::<Vec<_>>()[..]
+    );
+    let largest_gap = numbers.windows(2).map(|w| w[1] - w[0]).max().unwrap();
+    assert!(largest_gap <= 4 * COLLECTIONS / MAX_KEPT_EVENTS as u64, "gap of {largest_gap} collections");
+    assert!(report.events.len() <= MAX_KEPT_EVENTS);
+    assert_eq!(report.timeline.len(), 2 * report.events.len() + 2);
+    assert!(report.timeline.windows(2).all(|w| w[0].t_ms <= w[1].t_ms), "the timeline is in time order");
+    // The report's size is bounded: about 1.4 KB per kept event.
+    let mut bytes = Vec::new();
+    serde_json::to_writer_pretty(&mut bytes, &report).unwrap();
+    assert!(bytes.len() < MAX_KEPT_EVENTS * 4096, "{} bytes", bytes.len());
+}
