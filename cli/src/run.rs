@@ -141,10 +141,16 @@ fn replay(args: &RunArgs, outputs: &Outputs) -> Result<ExitCode, Failure> {
     let input: Box<dyn BufRead> = Box::new(BufReader::with_capacity(1 << 16, progress.wrap_read(input)));
     let format = if stdin { None } else { TraceFormat::from_path(&args.trace) };
 
+    // Heap maps cost memory in proportion to the heap's pages: only those asked for are built, the end map for
+    // `--heap-map-at end` or `--plot-heap-map`.
+    let mut heap_maps = args.heap_map_at.clone();
+    if args.plot_heap_map.is_some() {
+        heap_maps.push(gc_sim::HeapMapMoment::End);
+    }
     let stdout = io::stdout().lock();
     let mut visitor = CliVisitor {
         flags: &args.heap,
-        heap_maps: &args.heap_map_at,
+        heap_maps: &heap_maps,
         trace_gc: args.trace_gc,
         out: BufWriter::new(stdout),
         progress: progress.clone(),
@@ -163,14 +169,6 @@ fn replay(args: &RunArgs, outputs: &Outputs) -> Result<ExitCode, Failure> {
     read.map_err(|e| Failure::Invalid(e.to_string()))?;
     let replay = replay.expect("a trace that was read has a header");
 
-    if stdout_error.is_none() {
-        let collections = replay.heap().events().len();
-        for moment in &args.heap_map_at {
-            if !replay.heap().heap_maps().iter().any(|m| m.moment == *moment) {
-                eprintln!("gc-sim: no heap map at {moment}: the run had {collections} collections");
-            }
-        }
-    }
     // Standard output closed early (`gc-sim run ... | head`): the replay stopped there, so there is no report of
     // the whole trace to write.
     let mut failed_outputs = Vec::new();
@@ -179,6 +177,12 @@ fn replay(args: &RunArgs, outputs: &Outputs) -> Result<ExitCode, Failure> {
             Some(query) => replay.report_with_why(query),
             None => replay.report(),
         };
+        let collections = report.summary.scavenges + report.summary.mark_compacts;
+        for moment in &args.heap_map_at {
+            if !report.heap_maps.iter().any(|m| m.moment == *moment) {
+                eprintln!("gc-sim: no heap map at {moment}: the run had {collections} collections");
+            }
+        }
         // Written before the summary, so that a reader of standard output that goes away cannot lose them.
         failed_outputs = outputs.write(&report);
         let printed = if !args.quiet {
@@ -250,8 +254,8 @@ struct CliVisitor<'a, W: Write> {
     out: W,
     /// The progress bar: lines are printed while it is hidden, so that they do not mix on a terminal.
     progress: ProgressBar,
-    /// Collections already printed.
-    printed: usize,
+    /// Collections already printed (the number of the last one).
+    printed: u64,
     replay: Option<Replay>,
     /// The first failed write of standard output: the replay stops there.
     stdout_error: Option<io::Error>,
@@ -262,15 +266,14 @@ struct CliVisitor<'a, W: Write> {
 impl<W: Write> CliVisitor<'_, W> {
     fn print_new_collections(&mut self) {
         let Some(replay) = &self.replay else { return };
-        let events = replay.heap().events();
-        if self.trace_gc && self.stdout_error.is_none() && events.len() > self.printed {
-            let lines = &events[self.printed..];
+        if self.trace_gc && self.stdout_error.is_none() && replay.heap().collections() > self.printed {
+            let lines = replay.heap().events_since(self.printed);
             self.stdout_error = print_through(&self.progress, &mut self.out, |out| {
                 lines.iter().try_for_each(|e| writeln!(out, "{}", e.trace_gc_line()))
             })
             .err();
         }
-        self.printed = events.len();
+        self.printed = replay.heap().collections();
     }
 }
 
@@ -308,7 +311,7 @@ impl<W: Write> TraceVisitor for CliVisitor<'_, W> {
         let replay = self.replay.as_mut().expect("the header comes first");
         let mark = self.trace_gc && matches!(event, TraceEvent::Mark { .. });
         let flow = replay.apply(event)?;
-        if replay.heap().events().len() > self.printed {
+        if replay.heap().collections() > self.printed {
             self.print_new_collections();
         }
         if mark && self.stdout_error.is_none() {

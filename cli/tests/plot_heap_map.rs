@@ -21,7 +21,8 @@ fn text(bytes: &[u8]) -> String {
 fn leak_report(dir: &Path) -> PathBuf {
     let report = dir.join("R.json");
     let trace = example("leak.json");
-    let out = gc_sim(&["run", trace.to_str().unwrap(), "--report", report.to_str().unwrap(), "-q"]);
+    let out =
+        gc_sim(&["run", trace.to_str().unwrap(), "--report", report.to_str().unwrap(), "-q", "--heap-map-at", "end"]);
     assert!(out.status.success(), "the leak replays: {}", text(&out.stderr));
     assert!(report.exists());
     report

@@ -285,7 +285,7 @@ fn ten_million_events_replay_in_flat_memory() {
         // rooted slots, so old space sees steady promotion and death too.
         let mut n = 0u64;
         let mut id = 0u64;
-        writeln!(stdin, r#"{{"op":"alloc","id":{id},"size":16,"slots":64,"root":"ring"}}"#).unwrap();
+        writeln!(stdin, r#"{{"op":"alloc","id":{id},"size":528,"slots":64,"root":"ring"}}"#).unwrap();
         let ring = id;
         id += 1;
         n += 1;
@@ -434,4 +434,21 @@ fn the_summary_names_suspected_leaks_and_why_answers_with_a_path() {
     let bad = gc_sim(&["run", fixed, "--heap-map-at", "during:3"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("expected `before:N`, `after:N` (N >= 1) or `end`"), "{}", text(&bad.stderr));
+}
+
+/// `--heap-map-at end` warned "no heap map at end" although the report had it; a run asks for no heap map unless
+/// `--heap-map-at` or `--plot-heap-map` does.
+#[test]
+fn heap_map_at_end_is_in_the_report_without_a_warning_and_no_map_is_built_unasked() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let fixed = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/traces/fixed.ndjson");
+    let out = gc_sim(&["run", fixed, "-q", "--heap-map-at", "end", "--report", report.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+    let moments: Vec<String> = read_report(&report).heap_maps.iter().map(|m| m.moment.to_string()).collect();
+    assert_eq!(moments, ["end"]);
+    let out = gc_sim(&["run", fixed, "-q", "--report", report.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(read_report(&report).heap_maps.is_empty());
 }

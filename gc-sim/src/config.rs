@@ -34,6 +34,17 @@ impl Default for PageGeometry {
     }
 }
 
+/// The smallest page size: an operating-system page (V8's pages are 256 KiB; smaller pages suit small test heaps).
+/// Below it, the pages of even a default heap number millions.
+pub const MIN_PAGE_SIZE: u32 = 4 * 1024;
+/// The largest page size, 1 GiB (V8's pages have been 256 KiB to 1 MiB).
+pub const MAX_PAGE_SIZE: u32 = 1 << 30;
+
+/// The most pages a semi-space may have: 4 GiB of V8's 256 KiB pages, far above Node's largest semi-space (64 MiB).
+/// A semi-space's pages are committed from the start, and a heap map has a row for each, so this bounds what a
+/// configuration alone costs.
+pub const MAX_SEMI_SPACE_PAGES: u64 = 1 << 14;
+
 /// Configuration of a simulated heap.
 ///
 /// `HeapConfig::default()` is Node 20 on a 64-bit machine with at least 16 GiB: 1 MiB initial and 16 MiB maximum
@@ -152,11 +163,23 @@ impl HeapConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let err = |field, problem: String| Err(ConfigError { field, problem });
         let p = &self.page;
-        if p.page_size == 0 || p.area_size == 0 {
-            return err("page", "sizes must be positive".into());
+        if !p.page_size.is_power_of_two() || !(MIN_PAGE_SIZE..=MAX_PAGE_SIZE).contains(&p.page_size) {
+            return err(
+                "page.page_size",
+                format!(
+                    "must be a power of two from {MIN_PAGE_SIZE} (4 KiB) to {MAX_PAGE_SIZE} (1 GiB), not {}",
+                    p.page_size
+                ),
+            );
+        }
+        if p.area_size == 0 {
+            return err("page.area_size", "must be positive".into());
         }
         if u64::from(p.area_start) + u64::from(p.area_size) > u64::from(p.page_size) {
-            return err("page", format!("area {}+{} does not fit a {} B page", p.area_start, p.area_size, p.page_size));
+            return err(
+                "page.area_size",
+                format!("area {}+{} does not fit a {} B page", p.area_start, p.area_size, p.page_size),
+            );
         }
         if self.min_semi_space_size == 0 {
             return err("min_semi_space_size", "must be positive".into());
@@ -167,8 +190,15 @@ impl HeapConfig {
                 format!("{} exceeds max_semi_space_size {}", self.min_semi_space_size, self.max_semi_space_size),
             );
         }
-        if self.semi_space_pages(self.max_semi_space_size) > 1 << 20 {
-            return err("max_semi_space_size", "is larger than 256 GiB".into());
+        if self.semi_space_pages(self.max_semi_space_size) > MAX_SEMI_SPACE_PAGES {
+            return err(
+                "max_semi_space_size",
+                format!(
+                    "is more than {MAX_SEMI_SPACE_PAGES} pages ({} MiB with pages of {} B)",
+                    MAX_SEMI_SPACE_PAGES * u64::from(p.page_size) / MIB,
+                    p.page_size
+                ),
+            );
         }
         if self.semi_space_growth_factor < 2 {
             return err("semi_space_growth_factor", "must be at least 2, as in V8".into());

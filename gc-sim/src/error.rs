@@ -35,6 +35,37 @@ pub enum HeapError {
     /// An allocation of 0 bytes.
     #[error("an object must have a size of at least 1 byte")]
     ZeroSize,
+    /// An allocation larger than [`MAX_OBJECT_SIZE`](crate::object::MAX_OBJECT_SIZE), which cannot be rounded up
+    /// to a multiple of 8 bytes.
+    #[error("an object of {size} bytes is larger than the maximum of {max} bytes")]
+    SizeTooLarge {
+        /// The size asked for.
+        size: u32,
+        /// [`MAX_OBJECT_SIZE`](crate::object::MAX_OBJECT_SIZE).
+        max: u32,
+    },
+    /// An allocation with more reference slots than its size holds (see
+    /// [`max_slots`](crate::object::max_slots)): every slot is an 8-byte tagged word after the map word.
+    #[error(
+        "an object of {size} bytes holds at most {max_slots} slots (8 bytes each after the map word), not {slots}"
+    )]
+    TooManySlots {
+        /// The size asked for.
+        size: u32,
+        /// The slots asked for.
+        slots: u32,
+        /// The most the size holds.
+        max_slots: u32,
+    },
+    /// The simulator's slot arena is full: the heap already holds 2^32 reference slots (32 GiB of simulated
+    /// slots). The allocation did not happen and the heap is unchanged.
+    #[error("the simulator cannot hold {slots} more reference slots: its heap already has {in_use} of at most 2^32")]
+    SlotsExhausted {
+        /// The slots asked for.
+        slots: u32,
+        /// Slot indices handed out so far (live objects' slots, and free runs kept for reuse).
+        in_use: u64,
+    },
     /// The simulated program ran out of memory. The heap stays as it was at that moment, for inspection; every
     /// later mutator call returns this error again.
     #[error("{0}")]

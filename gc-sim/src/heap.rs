@@ -8,11 +8,14 @@ use slotmap::SlotMap;
 
 use crate::config::{ConfigError, HeapConfig};
 use crate::error::{HeapError, OomLocation, OutOfMemory};
+use crate::event_log::EventLog;
 use crate::heap_controller;
 use crate::heap_map::{HeapMap, HeapMapMoment};
 use crate::large_object_space::LargeObjectSpace;
 use crate::new_space::NewSpace;
-use crate::object::{align_object_size, HeapObject, Label, LabelSet, Labels, ObjectId, ObjectInfo, Space};
+use crate::object::{
+    align_object_size, max_slots, HeapObject, Label, LabelSet, Labels, ObjectId, ObjectInfo, Space, MAX_OBJECT_SIZE,
+};
 use crate::old_space::OldSpace;
 use crate::remembered_set::RememberedSet;
 use crate::roots::{HandleScopes, RootSets};
@@ -52,6 +55,15 @@ pub struct GcTotals {
     pub mark_compacts: u64,
     /// Sum of modelled pauses, in ms.
     pub pause_ms: f64,
+    /// Sum of the scavenges' modelled pauses, in ms.
+    #[serde(default)]
+    pub scavenge_pause_ms: f64,
+    /// Sum of the mark-compacts' modelled pauses, in ms.
+    #[serde(default)]
+    pub mark_compact_pause_ms: f64,
+    /// The longest modelled pause, in ms.
+    #[serde(default)]
+    pub max_pause_ms: f64,
     /// Bytes promoted to the old generation.
     pub promoted_bytes: u64,
     /// Bytes copied within new space.
@@ -173,9 +185,11 @@ pub struct Heap {
     oom: Option<OutOfMemory>,
     /// Heap maps asked for with `request_heap_map` and not yet taken.
     pub(crate) heap_map_requests: Vec<HeapMapMoment>,
+    /// Whether the map at the end was asked for (`request_heap_map(HeapMapMoment::End)`).
+    pub(crate) end_heap_map_requested: bool,
     /// Heap maps taken.
     pub(crate) heap_maps: Vec<HeapMap>,
-    events: Vec<GcEvent>,
+    events: EventLog,
     observers: Vec<Observer>,
 }
 
@@ -247,8 +261,9 @@ impl Heap {
             tag_promotions: TagPromotions::default(),
             oom: None,
             heap_map_requests: Vec::new(),
+            end_heap_map_requested: false,
             heap_maps: Vec::new(),
-            events: Vec::new(),
+            events: EventLog::default(),
             observers: Vec::new(),
         })
     }
@@ -324,7 +339,11 @@ impl Heap {
     /// in a reachable object before the next allocation.
     ///
     /// # Errors
-    /// [`HeapError::ZeroSize`] for a size of 0; [`HeapError::OutOfMemory`] when the simulated program dies.
+    /// [`HeapError::ZeroSize`] for a size of 0, [`HeapError::SizeTooLarge`] above
+    /// [`MAX_OBJECT_SIZE`](crate::object::MAX_OBJECT_SIZE), [`HeapError::TooManySlots`] for more slots than the size
+    /// holds ([`max_slots`](crate::object::max_slots)), [`HeapError::SlotsExhausted`] when the simulator already
+    /// holds 2^32 slots (these four leave the heap unchanged); [`HeapError::OutOfMemory`] when the simulated program
+    /// dies.
     pub fn alloc(&mut self, size: u32, slots: u32, labels: Labels) -> Result<ObjectId, HeapError> {
         self.allocate_object(size, slots, labels, AllocationType::Young)
     }
@@ -365,6 +384,16 @@ impl Heap {
         if size == 0 {
             return Err(HeapError::ZeroSize);
         }
+        if size > MAX_OBJECT_SIZE {
+            return Err(HeapError::SizeTooLarge { size, max: MAX_OBJECT_SIZE });
+        }
+        if slots > max_slots(size) {
+            return Err(HeapError::TooManySlots { size, slots, max_slots: max_slots(size) });
+        }
+        // Checked before anything happens, so that a refused allocation leaves the heap as it was.
+        if !self.slots.can_allocate(slots) {
+            return Err(HeapError::SlotsExhausted { slots, in_use: self.slots.in_use() });
+        }
         let size = align_object_size(size);
         if self.mark_compact_pending {
             self.collect_garbage(Generation::Old, GcReason::AllocationLimit)?;
@@ -398,7 +427,8 @@ impl Heap {
             }
         };
         self.reclaim_unreclaimed();
-        let slot_start = self.slots.allocate(slots);
+        // A collection on the way may only have freed slots, so the check above still holds.
+        let slot_start = self.slots.allocate(slots).expect("checked by can_allocate before the allocation");
         let labels = self.label_set(labels);
         let id = self.objects.insert(HeapObject::new(
             size,
@@ -524,9 +554,10 @@ impl Heap {
         self.scopes.depth()
     }
 
-    /// Advances the mutator's clock by `ms` (negative or non-finite values are ignored).
+    /// Advances the mutator's clock by `ms`. Negative or non-finite values are ignored, and so is a value that
+    /// would take the clock past the largest finite time: the clock, and every time reported, stays finite.
     pub fn advance(&mut self, ms: f64) {
-        if ms.is_finite() && ms > 0.0 {
+        if ms.is_finite() && ms > 0.0 && (self.tracer.now_ms + ms).is_finite() {
             self.tracer.advance(ms);
         }
     }
@@ -615,9 +646,29 @@ impl Heap {
         &self.totals
     }
 
-    /// Every collection so far, oldest first.
+    /// The collections kept, oldest first: every one up to [`MAX_KEPT_EVENTS`](crate::tracer::MAX_KEPT_EVENTS),
+    /// then an even sample of the whole run with the first collection, the longest pause and the last
+    /// [`RECENT_EVENTS`](crate::tracer::RECENT_EVENTS), so that memory does not grow with the number of
+    /// collections. [`totals`](Self::totals) count every collection. [`on_gc`](Self::on_gc) sees every event.
     pub fn events(&self) -> &[GcEvent] {
-        &self.events
+        self.events.events()
+    }
+
+    /// The kept events of the collections numbered after `number` (see [`GcEvent::number`]), oldest first: poll it
+    /// with the [`collections`](Self::collections) seen last time. Every one is there as long as no more than
+    /// [`RECENT_EVENTS`](crate::tracer::RECENT_EVENTS) collections ran since.
+    pub fn events_since(&self, number: u64) -> &[GcEvent] {
+        self.events.since(number)
+    }
+
+    /// The allocation limit in force when each kept event started, in the order of [`events`](Self::events).
+    pub(crate) fn event_limits_before(&self) -> &[u64] {
+        self.events.limits_before()
+    }
+
+    /// Number of collections run so far (the [`number`](GcEvent::number) of the last one).
+    pub fn collections(&self) -> u64 {
+        self.totals.scavenges + self.totals.mark_compacts
     }
 
     /// Simulated time in ms: mutator time plus modelled pauses.
@@ -946,6 +997,11 @@ impl Heap {
 
     fn record_event(&mut self, event: GcEvent) {
         self.totals.pause_ms += event.pause_ms;
+        match event.collector {
+            Collector::Scavenge => self.totals.scavenge_pause_ms += event.pause_ms,
+            Collector::MarkCompact => self.totals.mark_compact_pause_ms += event.pause_ms,
+        }
+        self.totals.max_pause_ms = self.totals.max_pause_ms.max(event.pause_ms);
         self.totals.promoted_bytes += event.promoted_bytes;
         self.totals.copied_bytes += event.copied_bytes;
         match event.collector {
@@ -955,7 +1011,11 @@ impl Heap {
         for observer in &mut self.observers {
             observer(&event);
         }
-        self.events.push(event);
+        let limit_before = self
+            .events()
+            .last()
+            .map_or_else(|| self.config.initial_old_generation_limit(), |e| e.old_generation_allocation_limit);
+        self.events.push(event, limit_before);
     }
 
     /// Marks the program dead and returns the error to report.
@@ -1099,6 +1159,20 @@ mod tests {
         assert_eq!((heap.object_count(), heap.unreclaimed_dead), (0, 0));
         let id = heap.alloc(32, 1, Labels::NONE).unwrap();
         assert!(heap.is_alive(id));
+        assert!(heap.verify().is_clean());
+    }
+
+    /// A full slot arena (2^32 slots; lowered here) used to panic; the allocation is refused and the heap unchanged.
+    #[test]
+    fn arena_exhaustion_is_an_error_not_a_panic() {
+        let mut heap = Heap::default();
+        heap.slots.set_limit(10);
+        let a = heap.alloc(64, 6, Labels::NONE).unwrap();
+        heap.add_root("r", a).unwrap();
+        let before = (heap.object_count(), heap.totals().allocated_bytes, heap.usage());
+        assert_eq!(heap.alloc(64, 5, Labels::NONE), Err(HeapError::SlotsExhausted { slots: 5, in_use: 6 }));
+        assert_eq!((heap.object_count(), heap.totals().allocated_bytes, heap.usage()), before);
+        assert!(heap.alloc(64, 4, Labels::NONE).is_ok());
         assert!(heap.verify().is_clean());
     }
 

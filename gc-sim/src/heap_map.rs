@@ -280,13 +280,22 @@ impl Heap {
         self.heap_map_at(HeapMapMoment::End, None)
     }
 
-    /// Asks for a heap map at `moment` (`before:N` or `after:N`); it appears in [`heap_maps`](Self::heap_maps)
-    /// once collection N has started or ended. Asking for [`HeapMapMoment::End`] does nothing: take that map with
-    /// [`heap_map`](Self::heap_map) when the run ends.
+    /// Asks for a heap map at `moment`. A map `before:N` or `after:N` appears in [`heap_maps`](Self::heap_maps)
+    /// once collection N has started or ended. [`HeapMapMoment::End`] asks for the map at the end of the run in the
+    /// [`Report`](crate::Report) ([`end_heap_map_requested`](Self::end_heap_map_requested)); take it yourself with
+    /// [`heap_map`](Self::heap_map). Maps cost memory in proportion to the heap's pages, so none is built unless
+    /// asked for.
     pub fn request_heap_map(&mut self, moment: HeapMapMoment) {
-        if moment != HeapMapMoment::End && !self.heap_map_requests.contains(&moment) {
+        if moment == HeapMapMoment::End {
+            self.end_heap_map_requested = true;
+        } else if !self.heap_map_requests.contains(&moment) {
             self.heap_map_requests.push(moment);
         }
+    }
+
+    /// Whether the map at the end of the run was asked for with [`request_heap_map`](Self::request_heap_map).
+    pub fn end_heap_map_requested(&self) -> bool {
+        self.end_heap_map_requested
     }
 
     /// The maps taken so far for [`request_heap_map`](Self::request_heap_map), in the order they were taken.

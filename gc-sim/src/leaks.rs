@@ -160,8 +160,6 @@ impl LeakAnalysis {
     /// Analyses `replay` through `snapshot` (a snapshot of the replay's heap).
     pub(crate) fn new(replay: &Replay, snapshot: &HeapSnapshot<'_>, namer: &Namer<'_>) -> LeakAnalysis {
         let heap = replay.heap();
-        let events = heap.events();
-        let at = |gc: u64| events.get(gc as usize - 1).map_or(0.0, |e| e.start_ms);
         let closed = |tag: &str| replay.marks().iter().find(|m| m.closes.as_deref() == Some(tag));
         let tags: Vec<TagSummary> = snapshot
             .tag_retention()
@@ -169,9 +167,9 @@ impl LeakAnalysis {
             .map(|retention| {
                 let promoted = heap.find_label(&retention.tag).and_then(|l| heap.tag_promotion(l)).map(|p| Promotion {
                     first_gc: p.first_gc,
-                    first_ms: at(p.first_gc),
+                    first_ms: p.first_ms,
                     last_gc: p.last_gc,
-                    last_ms: at(p.last_gc),
+                    last_ms: p.last_ms,
                     objects: p.objects,
                     bytes: p.bytes,
                 });

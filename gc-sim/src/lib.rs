@@ -56,6 +56,7 @@
 
 mod config;
 mod error;
+mod event_log;
 mod free_list;
 pub mod gc_log;
 mod heap;
@@ -80,7 +81,7 @@ pub mod trace;
 pub mod tracer;
 mod verifier;
 
-pub use config::{ConfigError, HeapConfig, PageGeometry, KIB, MIB};
+pub use config::{ConfigError, HeapConfig, PageGeometry, KIB, MAX_PAGE_SIZE, MAX_SEMI_SPACE_PAGES, MIB, MIN_PAGE_SIZE};
 pub use error::{HeapError, OomLocation, OutOfMemory};
 pub use free_list::{FreeBlock, SIZE_CLASSES};
 pub use heap::{Collection, Footprint, GcTotals, Heap};

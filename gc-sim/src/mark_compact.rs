@@ -286,7 +286,12 @@ impl Heap {
             o.grow_older();
             let size = o.size;
             o.address = self.old_space.allocate(size);
-            self.tag_promotions.record(o.labels.resolve(&self.label_sets).tag, size, self.tracer.collections);
+            self.tag_promotions.record(
+                o.labels.resolve(&self.label_sets).tag,
+                size,
+                self.tracer.collections,
+                self.tracer.now_ms,
+            );
             objects += 1;
             bytes += u64::from(size);
         }
@@ -307,7 +312,12 @@ impl Heap {
             o.set_space(Space::LargeObject);
             o.grow_older();
             let size = o.size;
-            self.tag_promotions.record(o.labels.resolve(&self.label_sets).tag, size, self.tracer.collections);
+            self.tag_promotions.record(
+                o.labels.resolve(&self.label_sets).tag,
+                size,
+                self.tracer.collections,
+                self.tracer.now_ms,
+            );
             self.new_lo_space.remove_bytes(size, &self.config.page);
             self.lo_space.add(id, size, &self.config.page);
             promoted.0 += 1;

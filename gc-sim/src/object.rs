@@ -209,9 +209,31 @@ impl HeapObject {
 /// Every V8 heap object is a multiple of the tagged size (8 bytes without pointer compression).
 pub const OBJECT_ALIGNMENT: u32 = 8;
 
-/// Rounds `size` up to [`OBJECT_ALIGNMENT`], saturating at the largest aligned `u32`.
+/// The largest object size: the largest multiple of [`OBJECT_ALIGNMENT`] that a `u32` holds (4,294,967,288 B).
+/// A larger size cannot be rounded up to the alignment.
+pub const MAX_OBJECT_SIZE: u32 = !(OBJECT_ALIGNMENT - 1);
+
+/// Bytes of a tagged slot: 8, as Node 20 on x64 has no pointer compression (`kTaggedSize`).
+pub const TAGGED_SIZE: u32 = 8;
+
+/// Rounds `size` up to [`OBJECT_ALIGNMENT`], saturating at [`MAX_OBJECT_SIZE`] (callers reject larger sizes).
 pub(crate) fn align_object_size(size: u32) -> u32 {
-    size.checked_add(OBJECT_ALIGNMENT - 1).map_or(!(OBJECT_ALIGNMENT - 1), |s| s & !(OBJECT_ALIGNMENT - 1))
+    size.checked_add(OBJECT_ALIGNMENT - 1).map_or(MAX_OBJECT_SIZE, |s| s & !(OBJECT_ALIGNMENT - 1))
+}
+
+/// The most reference slots an object of `size` bytes can have: its tagged words after the map word, which every
+/// V8 heap object starts with. A 16-byte object holds 1, an 8-byte one none.
+///
+/// ```
+/// use gc_sim::object::max_slots;
+/// assert_eq!((max_slots(8), max_slots(16), max_slots(17), max_slots(24)), (0, 1, 2, 2));
+/// ```
+pub const fn max_slots(size: u32) -> u32 {
+    let aligned = match size.checked_add(OBJECT_ALIGNMENT - 1) {
+        Some(s) => s & !(OBJECT_ALIGNMENT - 1),
+        None => MAX_OBJECT_SIZE,
+    };
+    (aligned / TAGGED_SIZE).saturating_sub(1)
 }
 
 /// A read-only view of one live object, returned by [`Heap::object`](crate::Heap::object).

@@ -81,10 +81,17 @@ impl Replay {
     /// Applies one event. Returns [`Flow::Stop`] once the simulated program has run out of memory (the heap is
     /// then frozen, see [`Heap::out_of_memory`]).
     ///
+    /// After the death, an event is ignored: it is not counted in [`events`](Self::events), changes nothing
+    /// ([`out_of_memory_event`](Self::out_of_memory_event) stays the event that died), and `apply` returns
+    /// [`Flow::Stop`] again, as a program that has died runs nothing more.
+    ///
     /// # Errors
     /// A [`Problem`] when the event cannot happen in a real program: an id allocated twice or never allocated, an
     /// object already freed, a slot out of range, an `unroot` of a handle not held, an `exit` with no scope.
     pub fn apply(&mut self, event: TraceEvent<'_>) -> Result<Flow, Problem> {
+        if self.heap.out_of_memory().is_some() {
+            return Ok(Flow::Stop);
+        }
         let index = self.events;
         self.events += 1;
         let result = self.apply_event(index, event);
@@ -153,7 +160,18 @@ impl Replay {
                 )),
                 other => Stop::from(other),
             })?,
-            TraceEvent::Tick { ms } => heap.advance(ms),
+            TraceEvent::Tick { ms } => {
+                let now = heap.now_ms();
+                if !(now + ms).is_finite() {
+                    return Err(Stop::Problem(Problem::new(
+                        ProblemKind::Field,
+                        format!(
+                            "`ms` is {ms:e}: the simulated clock, at {now:e} ms, would pass the largest finite time"
+                        ),
+                    )));
+                }
+                heap.advance(ms)
+            }
             TraceEvent::Gc { kind } => {
                 heap.collect(kind)?;
             }
@@ -334,10 +352,11 @@ impl IdTable {
     }
 
     fn insert(&mut self, heap: &Heap, id: u64, object: ObjectId) {
-        let next = self.recent_start + self.recent.len() as u64;
+        // 0 here means that the window ends at id 2^64 - 1: no id follows it, so any id starts the window again.
+        let next = self.recent_start.wrapping_add(self.recent.len() as u64);
         if self.recent.is_empty() {
             self.recent_start = id;
-        } else if id != next {
+        } else if id != next || next == 0 {
             // Out of order: the window starts again at `id`.
             for (i, &old) in self.recent.iter().enumerate() {
                 if heap.is_alive(old) {

@@ -10,7 +10,7 @@ use crate::leaks::{LeakAnalysis, Namer, SuspectedLeak, TagSummary, Why};
 use crate::replay::{Mark, Replay};
 use crate::retainers::RootRetention;
 use crate::survival::AgeBucket;
-use crate::tracer::{Collector, GcEvent, HeapUsage};
+use crate::tracer::{GcEvent, HeapUsage};
 
 /// The value of a report's `format` field.
 pub const REPORT_FORMAT: &str = "gc-sim-report";
@@ -36,13 +36,17 @@ pub struct Report {
     pub retainers: Vec<RootRetention>,
     /// The trace's `mark` annotations.
     pub marks: Vec<Mark>,
-    /// Every collection, in order.
+    /// The collections, in order: every one up to [`MAX_KEPT_EVENTS`](crate::tracer::MAX_KEPT_EVENTS), then an
+    /// even sample of the run (see [`Heap::events`](crate::Heap::events)). The summary counts every collection.
     pub events: Vec<GcEvent>,
     /// Per-space usage over simulated time: the start (the empty heap, with its committed semi-spaces), before and
-    /// after every collection, and the end.
+    /// after every collection in [`events`](Self::events), and the end.
     pub timeline: Vec<Sample>,
     /// Heap maps: those requested with [`Heap::request_heap_map`](crate::Heap::request_heap_map), in the order
-    /// they were taken, then the map at the end.
+    /// they were taken, then the map at the end if it was requested ([`HeapMapMoment::End`]). None unless asked
+    /// for.
+    ///
+    /// [`HeapMapMoment::End`]: crate::HeapMapMoment::End
     #[serde(default)]
     pub heap_maps: Vec<HeapMap>,
     /// Every tag with live objects at the end: what it retains, when it was promoted, when it closed. Largest
@@ -140,8 +144,6 @@ impl Report {
         let leaks = LeakAnalysis::new(replay, &snapshot, &namer);
         let totals = heap.totals();
         let events = heap.events().to_vec();
-        let pause =
-            |collector| events.iter().filter(|e| e.collector == collector).map(|e| e.pause_ms).fold(0.0, |a, b| a + b);
         let live = snapshot.live();
         let summary = Summary {
             trace_events: replay.events(),
@@ -149,9 +151,9 @@ impl Report {
             scavenges: totals.scavenges,
             mark_compacts: totals.mark_compacts,
             pause_ms: totals.pause_ms,
-            scavenge_pause_ms: pause(Collector::Scavenge),
-            mark_compact_pause_ms: pause(Collector::MarkCompact),
-            max_pause_ms: events.iter().map(|e| e.pause_ms).fold(0.0, f64::max),
+            scavenge_pause_ms: totals.scavenge_pause_ms,
+            mark_compact_pause_ms: totals.mark_compact_pause_ms,
+            max_pause_ms: totals.max_pause_ms,
             allocated_objects: totals.allocated_objects,
             allocated_bytes: totals.allocated_bytes,
             promoted_bytes: totals.promoted_bytes,
@@ -171,11 +173,11 @@ impl Report {
             }),
         };
         let mut timeline = Vec::with_capacity(2 * events.len() + 2);
-        let mut limit = heap.config().initial_old_generation_limit();
+        let limit = heap.config().initial_old_generation_limit();
         timeline.push(Sample { t_ms: 0.0, spaces: replay.initial_usage(), old_generation_allocation_limit: limit });
-        for e in &events {
-            timeline.push(Sample { t_ms: e.start_ms, spaces: e.before, old_generation_allocation_limit: limit });
-            limit = e.old_generation_allocation_limit;
+        for (e, &limit_before) in events.iter().zip(heap.event_limits_before()) {
+            timeline.push(Sample { t_ms: e.start_ms, spaces: e.before, old_generation_allocation_limit: limit_before });
+            let limit = e.old_generation_allocation_limit;
             timeline.push(Sample { t_ms: e.end_ms(), spaces: e.after, old_generation_allocation_limit: limit });
         }
         timeline.push(Sample {
@@ -194,7 +196,12 @@ impl Report {
             marks: replay.marks().to_vec(),
             events,
             timeline,
-            heap_maps: heap.heap_maps().iter().cloned().chain([heap.heap_map()]).collect(),
+            heap_maps: heap
+                .heap_maps()
+                .iter()
+                .cloned()
+                .chain(heap.end_heap_map_requested().then(|| heap.heap_map()))
+                .collect(),
             tags: leaks.tags,
             ages: leaks.ages,
             suspected_leaks: leaks.suspected_leaks,

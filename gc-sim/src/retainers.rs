@@ -173,7 +173,7 @@ mod tests {
     fn retention_separates_shared_from_exclusive() {
         let mut heap = Heap::default();
         let shared = heap.alloc(104, 0, Labels::NONE).unwrap();
-        let a = heap.alloc(16, 2, Labels::NONE).unwrap();
+        let a = heap.alloc(24, 2, Labels::NONE).unwrap();
         let b = heap.alloc(24, 2, Labels::NONE).unwrap();
         let only_a = heap.alloc(1000, 0, Labels::NONE).unwrap();
         heap.write(a, 0, Some(shared)).unwrap();
@@ -183,15 +183,15 @@ mod tests {
         heap.add_root("globals", b).unwrap();
         let garbage = heap.alloc(5000, 0, Labels::NONE).unwrap();
         assert!(heap.is_alive(garbage), "not collected yet");
-        assert_eq!(heap.live_set().bytes, 104 + 16 + 24 + 1000);
+        assert_eq!(heap.live_set().bytes, 104 + 24 + 24 + 1000);
         let r = heap.root_set_retention();
         assert_eq!(r.iter().map(|r| r.root.as_str()).collect::<Vec<_>>(), ["timers", "globals"]);
-        assert_eq!((r[0].reachable_bytes, r[0].retained_bytes, r[0].retained_objects), (1120, 1016, 2));
+        assert_eq!((r[0].reachable_bytes, r[0].retained_bytes, r[0].retained_objects), (1128, 1024, 2));
         assert_eq!((r[1].reachable_bytes, r[1].retained_bytes), (128, 24));
         assert_eq!(r[0].retained_old_bytes, 0);
         heap.collect(Collection::Major).unwrap();
         let r = heap.root_set_retention();
-        assert_eq!(r[0].retained_old_bytes, 1016, "promoted by the full GC");
+        assert_eq!(r[0].retained_old_bytes, 1024, "promoted by the full GC");
         assert_eq!(heap.live_set().bytes, heap.usage().used_bytes(), "after a full GC, only live objects remain");
     }
 

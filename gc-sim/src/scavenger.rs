@@ -51,6 +51,8 @@ struct Scavenger<'h, 's> {
     /// Where promotions of tagged objects are recorded, and the number of this collection.
     promotions: &'h mut TagPromotions,
     gc: u64,
+    /// When this collection started, ms.
+    start_ms: f64,
     /// The heap's label combinations, for the tags of promoted objects.
     label_sets: &'h [Labels],
 }
@@ -81,7 +83,7 @@ impl Scavenger<'_, '_> {
                     None => {
                         o.set_space(Space::Old);
                         o.address = self.old_space.allocate(size);
-                        self.promotions.record(o.labels.resolve(self.label_sets).tag, size, self.gc);
+                        self.promotions.record(o.labels.resolve(self.label_sets).tag, size, self.gc, self.start_ms);
                         self.promotion_list.push(id);
                         self.counts.promoted_bytes += u64::from(size);
                         self.counts.promoted_objects += 1;
@@ -94,7 +96,7 @@ impl Scavenger<'_, '_> {
                 // Promoted by moving its page: the address stays.
                 o.set_space(Space::LargeObject);
                 o.grow_older();
-                self.promotions.record(o.labels.resolve(self.label_sets).tag, o.size, self.gc);
+                self.promotions.record(o.labels.resolve(self.label_sets).tag, o.size, self.gc, self.start_ms);
                 self.counts.promoted_bytes += u64::from(o.size);
                 self.counts.promoted_objects += 1;
                 self.promotion_list.push(id);
@@ -190,6 +192,7 @@ impl Heap {
                 counts: ScavengeCounts::default(),
                 promotions: &mut self.tag_promotions,
                 gc: self.tracer.collections,
+                start_ms: self.tracer.now_ms,
                 label_sets: &self.label_sets,
             };
             for set in self.roots.sets() {

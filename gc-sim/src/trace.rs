@@ -38,6 +38,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::HeapConfig;
 use crate::heap::Collection;
+use crate::object::{max_slots, MAX_OBJECT_SIZE};
 
 /// The value of a trace header's `format` field.
 pub const FORMAT: &str = "gc-sim-trace";
@@ -714,6 +715,22 @@ impl<'de, V: TraceVisitor> Visitor<'de> for Document<'_, '_, V> {
                     Problem::new(ProblemKind::Header, format!("header field `{key}` must come before `events`")),
                 ));
             }
+            // A header field given twice is an error, positioned by the parser, as in the NDJSON header.
+            let given = match &*key {
+                "format" => header.format.is_some(),
+                "version" => header.version.is_some(),
+                "name" => header.name.is_some(),
+                "heap" => header.heap.is_some(),
+                _ => false,
+            };
+            if given {
+                return Err(de::Error::duplicate_field(match &*key {
+                    "format" => "format",
+                    "version" => "version",
+                    "name" => "name",
+                    _ => "heap",
+                }));
+            }
             if matches!(&*key, "format" | "version" | "name") {
                 self.state.header_field = Some(key.to_string());
             }
@@ -1128,14 +1145,29 @@ impl<'a> EventFields<'a> {
         };
         Ok(match op {
             Op::Alloc => {
-                let size = small("size", self.size.ok_or_else(|| missing("size"))?)?;
+                let size = self.size.ok_or_else(|| missing("size"))?;
                 if size == 0 {
                     return Err(Problem::new(ProblemKind::ZeroSize, "`size` is 0: an object has at least 1 byte"));
+                }
+                let size = u32::try_from(size).ok().filter(|&s| s <= MAX_OBJECT_SIZE).ok_or_else(|| {
+                    let message = format!("`size` is {size}, more than the maximum of {MAX_OBJECT_SIZE}");
+                    Problem::new(ProblemKind::Field, message)
+                })?;
+                let slots = self.slots.unwrap_or(0);
+                if slots > u64::from(max_slots(size)) {
+                    return Err(Problem::new(
+                        ProblemKind::Field,
+                        format!(
+                            "`slots` is {slots}, more than an object of {size} B holds: at most {} (8-byte slots after \
+                             the map word)",
+                            max_slots(size)
+                        ),
+                    ));
                 }
                 TraceEvent::Alloc {
                     id: self.id.ok_or_else(|| missing("id"))?,
                     size,
-                    slots: small("slots", self.slots.unwrap_or(0))?,
+                    slots: slots as u32,
                     kind: self.kind,
                     tag: self.tag,
                     site: self.site,
@@ -1396,11 +1428,11 @@ mod tests {
         let text = || proptest::option::of("[a-z\\-\"\\\\é ]{0,6}".prop_map(Cow::Owned));
         let name = || "[a-z\"]{1,4}".prop_map(Cow::<'static, str>::Owned);
         prop_oneof![
-            (any::<u64>(), 1..u32::MAX, any::<u32>(), text(), text(), text(), text(), any::<bool>()).prop_map(
+            (any::<u64>(), 1..=MAX_OBJECT_SIZE, any::<u32>(), text(), text(), text(), text(), any::<bool>()).prop_map(
                 |(id, size, slots, kind, tag, site, root, pretenured)| TraceEvent::Alloc {
                     id,
                     size,
-                    slots,
+                    slots: slots % (max_slots(size) + 1),
                     kind,
                     tag,
                     site,

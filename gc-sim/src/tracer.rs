@@ -5,6 +5,7 @@
 //! The simulated clock is the mutator's time (advanced by [`Heap::advance`](crate::Heap::advance)) plus every
 //! modelled pause.
 
+pub use crate::event_log::{MAX_KEPT_EVENTS, RECENT_EVENTS};
 use std::collections::VecDeque;
 
 use crate::config::MIB;
@@ -285,12 +286,24 @@ impl PauseModel {
             ("pause.sweep_ms_per_page", self.sweep_ms_per_page),
             ("pause.evacuate_ms_per_mib", self.evacuate_ms_per_mib),
         ];
-        match fields.iter().find(|(_, v)| !(v.is_finite() && *v >= 0.0)) {
-            Some((field, v)) => Err(ConfigError { field, problem: format!("must be a finite number >= 0, not {v}") }),
+        match fields.iter().find(|(_, v)| !(v.is_finite() && (0.0..=MAX_PAUSE_COEFFICIENT).contains(v))) {
+            Some((field, v)) => Err(ConfigError {
+                field,
+                problem: if v.abs() < 1e15 {
+                    format!("must be a number from 0 to {MAX_PAUSE_COEFFICIENT:e}, not {v}")
+                } else {
+                    format!("must be a number from 0 to {MAX_PAUSE_COEFFICIENT:e}, not {v:e}")
+                },
+            }),
             None => Ok(()),
         }
     }
 }
+
+/// The largest pause coefficient [`PauseModel`] accepts: 10^6 ms (about 17 minutes) per collection, MiB or page,
+/// thousands of times any real one. Pauses then stay far from overflowing the simulated clock, and every time in a
+/// report stays finite.
+pub const MAX_PAUSE_COEFFICIENT: f64 = 1e6;
 
 fn mib(bytes: u64) -> f64 {
     bytes as f64 / MIB as f64

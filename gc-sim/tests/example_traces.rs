@@ -341,5 +341,5 @@ fn fragmentation_evacuates_the_mostly_empty_pages_into_the_holes_of_the_swept_on
     };
     assert_eq!(live_per_page(HeapMapMoment::Before(1)), [(0, 62), (1, 31), (2, 8), (3, 8)]);
     assert_eq!(live_per_page(HeapMapMoment::After(1)), [(0, 62), (1, 31 + 16)]);
-    assert_eq!(report.heap_maps.last().unwrap().moment, HeapMapMoment::End);
+    assert_eq!(report.heap_maps.len(), 2, "no map at the end unless asked for");
 }

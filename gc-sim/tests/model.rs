@@ -159,6 +159,8 @@ fn run(ops: &[Op]) -> Result<(), String> {
             |i: &Index, oracle: &Oracle| (!oracle.known.is_empty()).then(|| oracle.known[i.index(oracle.known.len())]);
         let result: Result<(), HeapError> = match op {
             Op::Alloc { size, slots, root, old } => {
+                // No more slots than the size holds (8 bytes each after the map word).
+                let slots = &(*slots).min(gc_sim::object::max_slots(*size));
                 let id = if *old {
                     heap.alloc_old(*size, *slots, Labels::NONE)
                 } else {

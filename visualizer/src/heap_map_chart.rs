@@ -70,7 +70,7 @@ impl<'r> HeapMapChart<'r> {
         if report.heap_maps.is_empty() {
             return Err(VisualizerError::EmptyReport {
                 name: report.name.clone(),
-                reason: "it has no heap map (an older report? replay the trace again to get one)",
+                reason: "it has no heap map (replay the trace with `gc-sim run --heap-map-at end` to get one)",
             });
         }
         let maps = match options.moments.as_deref() {

@@ -59,6 +59,22 @@ impl<'r> PauseChart<'r> {
     fn events(&self, collector: Collector) -> impl Iterator<Item = &GcEvent> {
         self.report.events.iter().filter(move |e| e.collector == collector)
     }
+
+    /// The totals of the events of `collector` (all with `None`), from the summary when the report keeps only a
+    /// sample of its collections (more than `gc_sim::tracer::MAX_KEPT_EVENTS`): the summary counts every one. The
+    /// longest pause of all is always among the kept events.
+    fn exact(&self, sampled: Totals, collector: Option<Collector>) -> Totals {
+        let s = &self.report.summary;
+        if self.report.events.len() as u64 == s.scavenges + s.mark_compacts {
+            return sampled;
+        }
+        let (count, total_ms) = match collector {
+            None => (s.scavenges + s.mark_compacts, s.pause_ms),
+            Some(Collector::Scavenge) => (s.scavenges, s.scavenge_pause_ms),
+            Some(Collector::MarkCompact) => (s.mark_compacts, s.mark_compact_pause_ms),
+        };
+        Totals { count, total_ms, max_ms: sampled.max_ms }
+    }
 }
 
 impl Chart for PauseChart<'_> {
@@ -69,7 +85,7 @@ impl Chart for PauseChart<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), VisualizerError> {
         let r = self.report;
         let name = if r.name.is_empty() { "(unnamed trace)" } else { &r.name };
-        let all = totals(r.events.iter());
+        let all = self.exact(totals(r.events.iter()), None);
         let end_ms = r
             .timeline
             .iter()
@@ -144,7 +160,7 @@ impl Chart for PauseChart<'_> {
         }
 
         let entry = |color: Rgb, collector: Collector| {
-            let t = totals(self.events(collector));
+            let t = self.exact(totals(self.events(collector)), Some(collector));
             Entry::new(
                 Swatch::Stem(color),
                 format!(

@@ -330,7 +330,20 @@ fn ten_thousand_collections_render_quickly() {
         });
     }
     let report = trace.report();
-    assert_eq!(report.events.len(), 10_000);
+    assert_eq!(report.summary.scavenges + report.summary.mark_compacts, 10_000);
+    assert!(report.events.len() <= gc_sim::tracer::MAX_KEPT_EVENTS, "a sample of the collections");
+    // The pause chart's legend counts every collection, from the summary.
+    let s = &report.summary;
+    let svg = String::from_utf8(pause_chart(&report, ImageFormat::Svg, ChartSize::default()).unwrap()).unwrap();
+    for (name, count) in [("Scavenge", s.scavenges), ("Mark-Compact", s.mark_compacts)] {
+        let count = count.to_string();
+        let count = if count.len() > 3 {
+            format!("{},{}", &count[..count.len() - 3], &count[count.len() - 3..])
+        } else {
+            count
+        };
+        assert!(svg.contains(&format!("{name}: {count} · ")), "{name}: {count} in the legend");
+    }
     let dir = out_dir("large");
     // Rendering time is a benchmark figure, not a test assertion: this checks that a large report renders.
     render_heap(&report, dir.join("heap.png"), &HeapChartOptions::default()).unwrap();

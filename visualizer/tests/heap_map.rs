@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use common::Image;
 use gc_sim::heap_map::{Cell, PageMap, CELLS_PER_PAGE};
 use gc_sim::trace::{read_trace, Flow, Problem, TraceEvent, TraceHeader, TraceVisitor};
-use gc_sim::{replay_trace, Collector, Heap, HeapMap, HeapMapMoment, Replay, Report, Space};
+use gc_sim::{Collector, Heap, HeapMap, HeapMapMoment, Replay, Report, Space};
 use visualizer::palette::{self, Rgb};
 use visualizer::{
     heap_map_chart, render_heap_map, ChartSize, HeapMapColoring, HeapMapOptions, ImageFormat, VisualizerError,
@@ -45,7 +45,7 @@ fn trace_path(file: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/traces").join(file)
 }
 
-/// Replays an example trace, with heap maps requested at `moments` (the end map is always there).
+/// Replays an example trace, with heap maps requested at `moments` and at the end.
 fn replay_example(file: &str, moments: &[HeapMapMoment]) -> Report {
     struct Requesting<'a> {
         moments: &'a [HeapMapMoment],
@@ -54,7 +54,7 @@ fn replay_example(file: &str, moments: &[HeapMapMoment]) -> Report {
     impl TraceVisitor for Requesting<'_> {
         fn header(&mut self, header: TraceHeader) -> Result<(), Problem> {
             let mut heap = Heap::new(header.heap).expect("the example's heap is valid");
-            for &moment in self.moments {
+            for &moment in self.moments.iter().chain(&[HeapMapMoment::End]) {
                 heap.request_heap_map(moment);
             }
             self.replay = Some(Replay::new(header.name, heap));
@@ -71,10 +71,9 @@ fn replay_example(file: &str, moments: &[HeapMapMoment]) -> Report {
     visitor.replay.expect("a header").report()
 }
 
-/// The plain replay of an example: its report has the end map only.
+/// The replay of an example with the end map only.
 fn plain(file: &str) -> Report {
-    let bytes = std::fs::read(trace_path(file)).unwrap();
-    replay_trace(&bytes[..], file, None, |h| Ok(h.heap.clone())).unwrap().report()
+    replay_example(file, &[])
 }
 
 /// The number of the last mark-compact of `report`.
@@ -150,7 +149,7 @@ fn most_rows(image: &Image, xs: std::ops::Range<u32>) -> usize {
 #[test]
 fn the_examples_have_the_maps_the_tests_need() {
     let e = examples();
-    assert_eq!(e.leak.heap_maps.len(), 1, "a plain replay has the end map only");
+    assert_eq!(e.leak.heap_maps.len(), 1, "the end map only");
     assert_eq!(e.leak.heap_maps[0].moment, HeapMapMoment::End);
     let maps = &e.fixed_around_mark_compact.heap_maps;
     assert_eq!(maps.len(), 3, "before, after and end");
