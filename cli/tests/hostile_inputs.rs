@@ -592,7 +592,7 @@ fn cases(report: &[u8]) -> Vec<Case> {
         Case::ndjson(
             "alloc of 4 GiB under a 1 MiB old generation",
             &header(r#"{"max_old_generation_size": 1048576}"#),
-            &[r#"{"op": "alloc", "id": 2, "size": 4294967295}"#],
+            &[r#"{"op": "alloc", "id": 2, "size": 4294967288}"#],
         )
         .args(&["--quiet"])
         .fails(3, &["<--- Last few GCs --->"]),
