@@ -5,6 +5,9 @@
 //! the next area is a free-list block big enough for the request (the block's remainder becomes the area, as in
 //! V8), or else a fresh page. Sweeping rebuilds the free lists from the gaps between live objects.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use crate::config::PageGeometry;
 use crate::free_list::{FreeBlock, FreeList};
 use crate::object::Address;
@@ -31,8 +34,9 @@ struct LinearArea {
 pub(crate) struct OldSpace {
     pub geometry: PageGeometry,
     pub pages: Vec<Page>,
-    /// Numbers of released pages, reused lowest first.
-    free_page_numbers: Vec<u32>,
+    /// Numbers of released pages, reused lowest first (a min-heap: a release and a reuse are O(log pages), where
+    /// sorting the list after every release made a mark-compact that releases n pages O(n^2)).
+    free_page_numbers: BinaryHeap<Reverse<u32>>,
     lab: LinearArea,
     pub free_list: FreeList,
     min_free_block: u32,
@@ -49,7 +53,7 @@ impl OldSpace {
         OldSpace {
             geometry,
             pages: Vec::new(),
-            free_page_numbers: Vec::new(),
+            free_page_numbers: BinaryHeap::new(),
             lab: LinearArea::default(),
             free_list: FreeList::default(),
             min_free_block,
@@ -157,7 +161,7 @@ impl OldSpace {
 
     fn add_page(&mut self) -> u32 {
         let number = match self.free_page_numbers.pop() {
-            Some(n) => n,
+            Some(Reverse(n)) => n,
             None => {
                 self.pages.push(Page::default());
                 (self.pages.len() - 1) as u32
@@ -171,9 +175,8 @@ impl OldSpace {
     pub fn release_page(&mut self, number: u32) {
         debug_assert_eq!(self.pages[number as usize].live_bytes, 0);
         self.pages[number as usize].in_use = false;
-        self.free_page_numbers.push(number);
-        // Reuse the lowest numbers first, so page numbers stay compact and deterministic.
-        self.free_page_numbers.sort_unstable_by(|a, b| b.cmp(a));
+        // Reused lowest first, so page numbers stay compact and deterministic.
+        self.free_page_numbers.push(Reverse(number));
     }
 
     /// Free-list bytes plus wasted gaps (V8's holes).
