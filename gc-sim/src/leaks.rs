@@ -4,12 +4,13 @@
 
 use std::fmt::Write as _;
 
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use slotmap::SecondaryMap;
 
 use crate::heap_snapshot::{HeapSnapshot, RetainingPath, TagRetention};
 use crate::object::{ObjectId, Space};
-use crate::replay::Replay;
+use crate::replay::{Mark, Replay};
 use crate::survival::AgeBucket;
 
 /// A tag's retention, promotions and closing.
@@ -162,7 +163,14 @@ impl LeakAnalysis {
         let heap = replay.heap();
         let events = heap.events();
         let at = |gc: u64| events.get(gc as usize - 1).map_or(0.0, |e| e.start_ms);
-        let closed = |tag: &str| replay.marks().iter().find(|m| m.closes.as_deref() == Some(tag));
+        // The first mark that closes each tag, and each tag's summary by name: lookups, not scans, per tag.
+        let mut first_close: FxHashMap<&str, &Mark> = FxHashMap::default();
+        for mark in replay.marks() {
+            if let Some(tag) = mark.closes.as_deref() {
+                first_close.entry(tag).or_insert(mark);
+            }
+        }
+        let closed = |tag: &str| first_close.get(tag).copied();
         let tags: Vec<TagSummary> = snapshot
             .tag_retention()
             .into_iter()
@@ -180,11 +188,12 @@ impl LeakAnalysis {
             })
             .collect();
 
+        let by_tag: FxHashMap<&str, &TagSummary> = tags.iter().map(|t| (t.retention.tag.as_str(), t)).collect();
         let mut suspected_leaks = Vec::new();
         for mark in replay.marks() {
             let Some(tag) = mark.closes.as_deref() else { continue };
-            let Some(summary) = tags.iter().find(|t| t.retention.tag == tag) else { continue };
-            if suspected_leaks.iter().any(|l: &SuspectedLeak| l.tag == tag) {
+            let Some(summary) = by_tag.get(tag) else { continue };
+            if !std::ptr::eq(first_close[tag], mark) {
                 continue; // closed twice: reported at its first close
             }
             let why = namer.why(replay, tag);

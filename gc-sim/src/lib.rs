@@ -54,6 +54,7 @@
 #![forbid(unsafe_code)]
 
 mod config;
+mod dominators;
 mod error;
 mod free_list;
 mod heap;
