@@ -232,7 +232,7 @@ impl<'h> HeapSnapshot<'h> {
             let mut nearest = vec![NO_NODE; self.heap.label_count()];
             for (i, &id) in self.objects.iter().enumerate() {
                 if let Some(t) = self.heap.labels_of(&self.heap.objects[id]).tag {
-                    let n = &mut nearest[t.0.get() as usize - 1];
+                    let n = &mut nearest[t.index()];
                     if *n == NO_NODE {
                         *n = i as u32;
                     }
@@ -240,7 +240,7 @@ impl<'h> HeapSnapshot<'h> {
             }
             nearest
         });
-        let &i = nearest.get(tag.0.get() as usize - 1)?;
+        let &i = nearest.get(self.heap.label_index(tag)?)?;
         (i != NO_NODE).then(|| self.objects[i as usize])
     }
 
@@ -256,7 +256,7 @@ impl<'h> HeapSnapshot<'h> {
         let label_count = self.heap.label_count();
         let tag_of = |n: usize| -> Option<usize> {
             let id = *self.objects.get(n.checked_sub(first)?)?;
-            self.heap.labels_of(&self.heap.objects[id]).tag.map(|t| t.0.get() as usize - 1)
+            self.heap.labels_of(&self.heap.objects[id]).tag.map(Label::index)
         };
 
         // Children lists of the dominator tree, as one array.

@@ -132,8 +132,8 @@ impl<'a> Namer<'a> {
                 PathStep {
                     slot,
                     id: self.trace_ids.get(id).copied(),
-                    kind: o.labels.kind.map(|l| heap.label_name(l).to_owned()),
-                    tag: o.labels.tag.map(|l| heap.label_name(l).to_owned()),
+                    kind: o.labels.kind.map(|l| heap.label_name_at(l.index()).to_owned()),
+                    tag: o.labels.tag.map(|l| heap.label_name_at(l.index()).to_owned()),
                     space: o.space,
                     size: o.size,
                     retained_bytes: self.snapshot.retained(id).map_or(0, |t| t.bytes),
