@@ -215,6 +215,52 @@ mod tests {
         assert_eq!(s.holes_bytes(), 16);
     }
 
+    /// Releasing n pages (in increasing order, as a mark-compact's sweep does) and taking n pages again grows
+    /// linearly (O(n log n)): the exponent log2(t(4n) / t(2n)) is under 1.3, measured as in
+    /// `tests/growth_rates.rs` (minimum of 5 runs, measured again once before failing). It is a unit test because
+    /// at the heap level the timed mark-compact walks every dead object's header, which for 4n page-sized objects
+    /// no longer fits in the cache of a small machine, and that alone raised the exponent to 1.5.
+    #[test]
+    fn releasing_and_reusing_pages_is_linear_in_pages() {
+        use std::time::{Duration, Instant};
+        let area = PageGeometry::default().area_size;
+        let time = |n: u32| -> Duration {
+            (0..5)
+                .map(|_| {
+                    let mut s = OldSpace::new(PageGeometry::default(), 24);
+                    for _ in 0..n {
+                        s.allocate(area);
+                    }
+                    let start = Instant::now();
+                    for page in 0..n {
+                        s.remove_object(page, area);
+                        s.release_page(page);
+                    }
+                    s.reset_linear_area();
+                    for _ in 0..n {
+                        s.allocate(area);
+                    }
+                    let elapsed = start.elapsed();
+                    assert_eq!(s.page_count(), u64::from(n));
+                    elapsed
+                })
+                .min()
+                .unwrap()
+        };
+        let exponent = || {
+            let n = 20_000;
+            let t = [time(n), time(2 * n), time(4 * n)];
+            let e = (t[2].as_secs_f64() / t[1].as_secs_f64().max(1e-9)).log2();
+            (e, format!("n = {n}: {:?}, {:?}, {:?}; exponent {e:.2}", t[0], t[1], t[2]))
+        };
+        let (e, first) = exponent();
+        eprintln!("release and reuse pages: {first}");
+        if e >= 1.3 {
+            let (e, second) = exponent();
+            assert!(e < 1.3, "page release grows faster than linearly: {first}; then {second}");
+        }
+    }
+
     #[test]
     fn released_page_numbers_are_reused_lowest_first() {
         let mut s = OldSpace::new(PageGeometry::default(), 24);

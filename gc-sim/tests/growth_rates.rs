@@ -1,4 +1,4 @@
-//! Growth-rate tests of the analysis paths and of page release: each times one operation on inputs of size n, 2n and
+//! Growth-rate tests of the analysis paths (page release has its own, in `old_space.rs`): each times one operation on inputs of size n, 2n and
 //! 4n and asserts that time grows at most about linearly (the exponent `log2(t(4n) / t(2n))` below 1.3). Times are
 //! never compared with absolute figures, only with each other; each is the minimum of several repetitions, the
 //! tests run one at a time, and a family over the bound is measured once more before the test fails, so that a
@@ -10,33 +10,23 @@ use std::time::{Duration, Instant};
 
 use gc_sim::replay::Replay;
 use gc_sim::trace::TraceEvent;
-use gc_sim::{Collection, Heap, HeapConfig, Labels, ObjectId, MIB};
+use gc_sim::{Heap, HeapConfig, Labels, ObjectId, MIB};
 
 /// The largest exponent accepted between 2n and 4n.
 const MAX_EXPONENT: f64 = 1.3;
 /// Repetitions of each measurement; the minimum counts.
 const REPETITIONS: usize = 5;
 
-/// Whether a measurement may run `run` several times on one input (it does not change it), or needs a fresh input
-/// for every run.
-#[derive(Clone, Copy, PartialEq)]
-enum Input {
-    Reused,
-    Fresh,
-}
-
 /// Serializes the tests of this file: tests running side by side on a 2-core machine would slow each other down
 /// unevenly.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-/// The minimum time of `run` over [`REPETITIONS`] runs on inputs of size `n` made by `setup` (setup is not timed).
-fn time<S>(n: usize, input: Input, setup: &mut impl FnMut(usize) -> S, run: &mut impl FnMut(&mut S)) -> Duration {
+/// The minimum time of `run` over [`REPETITIONS`] runs on one input of size `n` made by `setup` (setup is not
+/// timed; `run` must leave the input as it found it).
+fn time<S>(n: usize, setup: &mut impl FnMut(usize) -> S, run: &mut impl FnMut(&mut S)) -> Duration {
     let mut made = setup(n);
     (0..REPETITIONS)
-        .map(|i| {
-            if input == Input::Fresh && i > 0 {
-                made = setup(n);
-            }
+        .map(|_| {
             let start = Instant::now();
             run(&mut made);
             start.elapsed()
@@ -46,44 +36,28 @@ fn time<S>(n: usize, input: Input, setup: &mut impl FnMut(usize) -> S, run: &mut
 }
 
 /// The exponent of `run`'s growth from 2n to 4n (n is timed first, as a warm-up and for the message).
-fn exponent<S>(
-    n: usize,
-    input: Input,
-    setup: &mut impl FnMut(usize) -> S,
-    run: &mut impl FnMut(&mut S),
-) -> (f64, String) {
-    let times: Vec<Duration> = [n, 2 * n, 4 * n].iter().map(|&size| time(size, input, setup, run)).collect();
+fn exponent<S>(n: usize, setup: &mut impl FnMut(usize) -> S, run: &mut impl FnMut(&mut S)) -> (f64, String) {
+    let times: Vec<Duration> = [n, 2 * n, 4 * n].iter().map(|&size| time(size, setup, run)).collect();
     let e = (times[2].as_secs_f64() / times[1].as_secs_f64().max(1e-9)).log2();
     (e, format!("n = {n}: {:?}, {:?}, {:?}; exponent {e:.2}", times[0], times[1], times[2]))
 }
 
 /// Asserts that `run` grows at most about linearly, measuring a second time before failing.
-fn assert_near_linear<S>(
-    what: &str,
-    n: usize,
-    input: Input,
-    mut setup: impl FnMut(usize) -> S,
-    mut run: impl FnMut(&mut S),
-) {
+fn assert_near_linear<S>(what: &str, n: usize, mut setup: impl FnMut(usize) -> S, mut run: impl FnMut(&mut S)) {
     let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let (e, first) = exponent(n, input, &mut setup, &mut run);
+    let (e, first) = exponent(n, &mut setup, &mut run);
     eprintln!("{what}: {first}");
     if e < MAX_EXPONENT {
         return;
     }
-    let (e, second) = exponent(n, input, &mut setup, &mut run);
+    let (e, second) = exponent(n, &mut setup, &mut run);
     eprintln!("{what} (again): {second}");
     assert!(e < MAX_EXPONENT, "{what} grows faster than linearly: {first}; then {second}");
 }
 
 /// A heap whose old generation holds whatever a test allocates.
 fn big_heap() -> Heap {
-    let config = HeapConfig {
-        max_old_generation_size: 256 * 1024 * MIB,
-        // Objects of a whole page's area stay in old space.
-        large_object_threshold: 257_720,
-        ..HeapConfig::default()
-    };
+    let config = HeapConfig { max_old_generation_size: 256 * 1024 * MIB, ..HeapConfig::default() };
     Heap::new(config).unwrap()
 }
 
@@ -94,7 +68,6 @@ fn root_set_retention_is_linear_in_root_sets() {
     assert_near_linear(
         "root_set_retention",
         6_000,
-        Input::Reused,
         |n| {
             let mut heap = big_heap();
             for i in 0..n {
@@ -122,7 +95,6 @@ fn suspected_leaks_are_linear_in_closed_tags() {
     assert_near_linear(
         "suspected_leaks",
         4_000,
-        Input::Reused,
         |n| {
             let mut replay = Replay::new("growth", big_heap());
             for i in 0..n as u64 {
@@ -169,7 +141,6 @@ fn tag_retention_is_linear_in_tags_times_depth() {
     assert_near_linear(
         "tag_retention",
         40_000,
-        Input::Reused,
         |n| {
             let mut heap = big_heap();
             let mut previous: Option<ObjectId> = None;
@@ -196,7 +167,6 @@ fn dominators_of_a_doubly_linked_list_are_near_linear() {
     assert_near_linear(
         "snapshot",
         40_000,
-        Input::Reused,
         |n| {
             let mut heap = big_heap();
             let head = heap.alloc(16, 2, Labels::NONE).unwrap();
@@ -215,35 +185,6 @@ fn dominators_of_a_doubly_linked_list_are_near_linear() {
         |heap| {
             let snapshot = heap.snapshot();
             assert_eq!(snapshot.live().objects, snapshot.root_set_retained().next().unwrap().1.objects);
-        },
-    );
-}
-
-/// A mark-compact that releases `n` empty old-space pages.
-#[test]
-fn releasing_old_space_pages_is_linear_in_pages() {
-    assert_near_linear(
-        "release_pages",
-        64_000,
-        Input::Fresh,
-        |n| {
-            let mut heap = big_heap();
-            let area = heap.config().page.area_size;
-            // Rooted while they are allocated, so that the mark-compacts at the allocation limit keep them.
-            let mut pages = Vec::with_capacity(n);
-            for _ in 0..n {
-                let page = heap.alloc_old(area, 0, Labels::NONE).unwrap();
-                heap.add_root("cache", page).unwrap();
-                pages.push(page);
-            }
-            for &page in &pages {
-                heap.remove_root("cache", page).unwrap();
-            }
-            heap
-        },
-        |heap| {
-            let event = heap.collect(Collection::Major).unwrap();
-            assert_eq!(event.after.old_space.committed_bytes, u64::from(heap.config().page.page_size));
         },
     );
 }
