@@ -32,6 +32,9 @@ pub enum HeapError {
     /// `exit_scope` without an open handle scope.
     #[error("no handle scope is open")]
     NoOpenScope,
+    /// A [`Label`](crate::Label) this heap did not make (one of another heap).
+    #[error("label {0:?} was not made by this heap: use a label from this heap's `label`")]
+    UnknownLabel(crate::Label),
     /// An allocation of 0 bytes.
     #[error("an object must have a size of at least 1 byte")]
     ZeroSize,

@@ -1,6 +1,7 @@
 //! The simulated heap and its mutator API (V8's `Heap` plus the allocation paths of `HeapAllocator`).
 
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use bumpalo::Bump;
 use rustc_hash::FxHashMap;
@@ -140,6 +141,8 @@ type Observer = Box<dyn FnMut(&GcEvent)>;
 /// # Ok::<(), gc_sim::HeapError>(())
 /// ```
 pub struct Heap {
+    /// This heap's identity, carried by its labels (see [`Heap::label_index`]).
+    id: u32,
     pub(crate) config: HeapConfig,
     pub(crate) objects: SlotMap<ObjectId, HeapObject>,
     pub(crate) slots: SlotArena,
@@ -227,7 +230,10 @@ impl Heap {
     /// Creates a heap, checking the configuration.
     pub fn new(config: HeapConfig) -> Result<Heap, ConfigError> {
         config.validate()?;
+        /// Identities of heaps, for their labels (wrapping after 2^32 heaps).
+        static NEXT_ID: AtomicU32 = AtomicU32::new(0);
         Ok(Heap {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             new_space: NewSpace::new(&config),
             old_space: OldSpace::new(config.page, config.min_free_block),
             limits: OldGenerationLimits {
@@ -282,7 +288,8 @@ impl Heap {
             return label;
         }
         self.label_names.push(name.to_owned());
-        let label = Label(NonZeroU32::new(self.label_names.len() as u32).expect("label numbers start at 1"));
+        let number = u32::try_from(self.label_names.len()).ok().and_then(NonZeroU32::new);
+        let label = Label { number: number.expect("fewer than 2^32 labels, numbered from 1"), heap: self.id };
         self.label_ids.insert(name.to_owned(), label);
         label
     }
@@ -293,8 +300,16 @@ impl Heap {
     }
 
     /// The string of a label made by [`label`](Self::label).
-    pub fn label_name(&self, label: Label) -> &str {
-        &self.label_names[label.0.get() as usize - 1]
+    ///
+    /// # Errors
+    /// [`HeapError::UnknownLabel`] for a label of another heap.
+    pub fn label_name(&self, label: Label) -> Result<&str, HeapError> {
+        self.label_index(label).map(|i| self.label_names[i].as_str()).ok_or(HeapError::UnknownLabel(label))
+    }
+
+    /// The index of `label` in this heap's table, or `None` for a label of another heap.
+    pub(crate) fn label_index(&self, label: Label) -> Option<usize> {
+        (label.heap == self.id && label.index() < self.label_names.len()).then(|| label.index())
     }
 
     /// The header's index of a label combination, interned on first use.
@@ -389,6 +404,11 @@ impl Heap {
         }
         if slots > max_slots(size) {
             return Err(HeapError::TooManySlots { size, slots, max_slots: max_slots(size) });
+        }
+        for label in [labels.kind, labels.tag, labels.site].into_iter().flatten() {
+            if self.label_index(label).is_none() {
+                return Err(HeapError::UnknownLabel(label));
+            }
         }
         // Checked before anything happens, so that a refused allocation leaves the heap as it was.
         if !self.slots.can_allocate(slots) {
@@ -708,6 +728,7 @@ impl Heap {
 
     /// When the objects tagged `tag` were promoted, or `None` if none was.
     pub fn tag_promotion(&self, tag: Label) -> Option<TagPromotion> {
+        self.label_index(tag)?;
         self.tag_promotions.get(tag)
     }
 

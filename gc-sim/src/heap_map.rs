@@ -337,7 +337,7 @@ impl Heap {
         let mut label_index: FxHashMap<Label, u32> = FxHashMap::default();
         let mut index_of = |label: Label| {
             *label_index.entry(label).or_insert_with(|| {
-                labels.push(self.label_name(label).to_owned());
+                labels.push(self.label_name_at(label.index()).to_owned());
                 (labels.len() - 1) as u32
             })
         };

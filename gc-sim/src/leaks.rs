@@ -4,12 +4,13 @@
 
 use std::fmt::Write as _;
 
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use slotmap::SecondaryMap;
 
 use crate::heap_snapshot::{HeapSnapshot, RetainingPath, TagRetention};
 use crate::object::{ObjectId, Space};
-use crate::replay::Replay;
+use crate::replay::{Mark, Replay};
 use crate::survival::AgeBucket;
 
 /// A tag's retention, promotions and closing.
@@ -131,8 +132,8 @@ impl<'a> Namer<'a> {
                 PathStep {
                     slot,
                     id: self.trace_ids.get(id).copied(),
-                    kind: o.labels.kind.map(|l| heap.label_name(l).to_owned()),
-                    tag: o.labels.tag.map(|l| heap.label_name(l).to_owned()),
+                    kind: o.labels.kind.map(|l| heap.label_name_at(l.index()).to_owned()),
+                    tag: o.labels.tag.map(|l| heap.label_name_at(l.index()).to_owned()),
                     space: o.space,
                     size: o.size,
                     retained_bytes: self.snapshot.retained(id).map_or(0, |t| t.bytes),
@@ -160,7 +161,14 @@ impl LeakAnalysis {
     /// Analyses `replay` through `snapshot` (a snapshot of the replay's heap).
     pub(crate) fn new(replay: &Replay, snapshot: &HeapSnapshot<'_>, namer: &Namer<'_>) -> LeakAnalysis {
         let heap = replay.heap();
-        let closed = |tag: &str| replay.marks().iter().find(|m| m.closes.as_deref() == Some(tag));
+        // The first mark that closes each tag, and each tag's summary by name: lookups, not scans, per tag.
+        let mut first_close: FxHashMap<&str, &Mark> = FxHashMap::default();
+        for mark in replay.marks() {
+            if let Some(tag) = mark.closes.as_deref() {
+                first_close.entry(tag).or_insert(mark);
+            }
+        }
+        let closed = |tag: &str| first_close.get(tag).copied();
         let tags: Vec<TagSummary> = snapshot
             .tag_retention()
             .into_iter()
@@ -178,11 +186,12 @@ impl LeakAnalysis {
             })
             .collect();
 
+        let by_tag: FxHashMap<&str, &TagSummary> = tags.iter().map(|t| (t.retention.tag.as_str(), t)).collect();
         let mut suspected_leaks = Vec::new();
         for mark in replay.marks() {
             let Some(tag) = mark.closes.as_deref() else { continue };
-            let Some(summary) = tags.iter().find(|t| t.retention.tag == tag) else { continue };
-            if suspected_leaks.iter().any(|l: &SuspectedLeak| l.tag == tag) {
+            let Some(summary) = by_tag.get(tag) else { continue };
+            if !std::ptr::eq(first_close[tag], mark) {
                 continue; // closed twice: reported at its first close
             }
             let why = namer.why(replay, tag);

@@ -55,6 +55,7 @@
 #![forbid(unsafe_code)]
 
 mod config;
+mod dominators;
 mod error;
 mod event_log;
 mod free_list;

@@ -69,9 +69,23 @@ pub struct Address {
 ///
 /// Create one with [`Heap::label`](crate::Heap::label) and read it back with
 /// [`Heap::label_name`](crate::Heap::label_name). Interning keeps the per-object header small and allocation
-/// free of string copies.
+/// free of string copies. A label belongs to the heap that made it: another heap refuses it with
+/// [`HeapError::UnknownLabel`](crate::HeapError::UnknownLabel).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Label(pub(crate) NonZeroU32);
+pub struct Label {
+    /// The label's number in its heap, from 1.
+    pub(crate) number: NonZeroU32,
+    /// The identity of the heap that made it.
+    pub(crate) heap: u32,
+}
+
+impl Label {
+    /// The label's index in its heap's table (0-based).
+    #[inline]
+    pub(crate) fn index(self) -> usize {
+        self.number.get() as usize - 1
+    }
+}
 
 /// Optional descriptive labels of an object: what it is (`kind`, e.g. `"Timeout"`), whom it belongs to (`tag`,
 /// e.g. a connection id) and where it was allocated (`site`). They never change collector behaviour; they are what

@@ -192,7 +192,7 @@ impl Report {
             config: heap.config().clone(),
             summary,
             spaces: heap.usage(),
-            retainers: heap.root_set_retention(),
+            retainers: snapshot.root_set_retention(),
             marks: replay.marks().to_vec(),
             events,
             timeline,

@@ -38,7 +38,7 @@ impl TagPromotions {
     #[inline]
     pub fn record(&mut self, tag: Option<Label>, size: u32, gc: u64, start_ms: f64) {
         let Some(tag) = tag else { return };
-        let index = tag.0.get() as usize - 1;
+        let index = tag.index();
         if index >= self.by_label.len() {
             self.by_label.resize(index + 1, None);
         }
@@ -58,7 +58,7 @@ impl TagPromotions {
 
     /// The promotions of `tag`'s objects so far.
     pub fn get(&self, tag: Label) -> Option<TagPromotion> {
-        self.by_label.get(tag.0.get() as usize - 1).copied().flatten()
+        self.by_label.get(tag.index()).copied().flatten()
     }
 }
 
