@@ -831,7 +831,8 @@ fn cases(report: &[u8]) -> Vec<Case> {
             })
             .args(&["run", "--quiet", "{dir}/t.ndjson"])
             .succeeds()
-            .seconds(60),
+            .seconds(60)
+            .rss(64),
     );
     cases.push(
         Case::new("a 100,000-long list")

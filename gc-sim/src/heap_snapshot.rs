@@ -584,7 +584,7 @@ mod tests {
             drop(s);
             // An open handle scope holding an object that points into the graph is one more root set.
             heap.enter_scope();
-            let holder = heap.alloc(8, 1, Labels::NONE).unwrap();
+            let holder = heap.alloc(16, 1, Labels::NONE).unwrap();
             let _ = heap.write(holder, 0, Some(ids[roots[0].0 % ids.len()])); // the target may have been freed
             proptest::prop_assert_eq!(heap.root_set_retention(), root_sets_by_walking(&heap));
         }

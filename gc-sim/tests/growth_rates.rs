@@ -169,11 +169,11 @@ fn dominators_of_a_doubly_linked_list_are_near_linear() {
         40_000,
         |n| {
             let mut heap = big_heap();
-            let head = heap.alloc(16, 2, Labels::NONE).unwrap();
+            let head = heap.alloc(24, 2, Labels::NONE).unwrap();
             heap.add_root("timers", head).unwrap();
             let mut tail = head;
             for _ in 1..n {
-                let next = heap.alloc(16, 2, Labels::NONE).unwrap();
+                let next = heap.alloc(24, 2, Labels::NONE).unwrap();
                 heap.write(tail, 0, Some(next)).unwrap();
                 heap.write(next, 1, Some(tail)).unwrap();
                 tail = next;
