@@ -24,7 +24,7 @@ fn main() -> Result<(), HeapError> {
             heap.alloc(96, 0, Labels::NONE)?;
             heap.alloc(152, 0, Labels::NONE)?;
             heap.exit_scope()?;
-            heap.advance(0.05);
+            heap.advance(0.05)?;
         }
     }
     heap.collect(Collection::Major)?;

@@ -32,6 +32,15 @@ pub enum HeapError {
     /// `exit_scope` without an open handle scope.
     #[error("no handle scope is open")]
     NoOpenScope,
+    /// A time step that is negative, not finite, or would take the clock past the largest finite time
+    /// ([`Heap::advance`](crate::Heap::advance)).
+    #[error("cannot advance the clock by {ms:e} ms from {now_ms:e} ms: a step is a finite number >= 0 that keeps the clock finite")]
+    InvalidTime {
+        /// The step asked for.
+        ms: f64,
+        /// The clock when it was asked for.
+        now_ms: f64,
+    },
     /// A [`Label`](crate::Label) this heap did not make (one of another heap).
     #[error("label {0:?} was not made by this heap: use a label from this heap's `label`")]
     UnknownLabel(crate::Label),

@@ -574,12 +574,21 @@ impl Heap {
         self.scopes.depth()
     }
 
-    /// Advances the mutator's clock by `ms`. Negative or non-finite values are ignored, and so is a value that
-    /// would take the clock past the largest finite time: the clock, and every time reported, stays finite.
-    pub fn advance(&mut self, ms: f64) {
-        if ms.is_finite() && ms > 0.0 && (self.tracer.now_ms + ms).is_finite() {
+    /// Advances the mutator's clock by `ms`, a finite number of milliseconds `>= 0`. The clock, and every time
+    /// reported, stays finite.
+    ///
+    /// # Errors
+    /// [`HeapError::InvalidTime`] if `ms` is negative or not finite, or would take the clock past the largest
+    /// finite time; the clock is then unchanged.
+    pub fn advance(&mut self, ms: f64) -> Result<(), HeapError> {
+        let now_ms = self.tracer.now_ms;
+        if !(ms.is_finite() && ms >= 0.0 && (now_ms + ms).is_finite()) {
+            return Err(HeapError::InvalidTime { ms, now_ms });
+        }
+        if ms > 0.0 {
             self.tracer.advance(ms);
         }
+        Ok(())
     }
 
     /// Runs a collection now, as `global.gc()` does (reason `testing`), and returns its event.

@@ -161,16 +161,16 @@ impl Replay {
                 other => Stop::from(other),
             })?,
             TraceEvent::Tick { ms } => {
+                // The reader has checked that `ms` is a finite number >= 0; what is left is the clock's overflow.
                 let now = heap.now_ms();
-                if !(now + ms).is_finite() {
-                    return Err(Stop::Problem(Problem::new(
+                heap.advance(ms).map_err(|_| {
+                    Stop::Problem(Problem::new(
                         ProblemKind::Field,
                         format!(
                             "`ms` is {ms:e}: the simulated clock, at {now:e} ms, would pass the largest finite time"
                         ),
-                    )));
-                }
-                heap.advance(ms)
+                    ))
+                })?;
             }
             TraceEvent::Gc { kind } => {
                 heap.collect(kind)?;

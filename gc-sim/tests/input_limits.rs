@@ -183,11 +183,18 @@ fn a_tick_that_overflows_the_clock_is_an_error() {
         replay(r#"{"format": "gc-sim-trace", "version": 1, "heap": {"max_semi_space_size": 1048576}}"#, &refs).unwrap();
     assert!(r.heap().totals().scavenges > 2 && r.heap().totals().mark_compacts >= 3);
     assert_finite(&r.report());
-    // The library ignores such a tick.
+    // The library refuses such a step with an error value and leaves the clock as it was; so it does a negative or
+    // non-finite one.
     let mut heap = Heap::default();
-    heap.advance(f64::MAX);
-    heap.advance(f64::MAX);
+    heap.advance(f64::MAX).unwrap();
+    assert_eq!(heap.advance(f64::MAX), Err(HeapError::InvalidTime { ms: f64::MAX, now_ms: f64::MAX }));
     assert_eq!(heap.now_ms(), f64::MAX);
+    let mut heap = Heap::default();
+    for ms in [-1.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        assert!(matches!(heap.advance(ms), Err(HeapError::InvalidTime { .. })), "{ms}");
+    }
+    heap.advance(0.0).unwrap();
+    assert_eq!(heap.now_ms(), 0.0);
 }
 
 /// A pause coefficient of 1e300 made pauses, and so times, infinite: the header refuses it, naming the field.

@@ -224,10 +224,7 @@ fn run(ops: &[Op]) -> Result<(), String> {
                 }
                 Ok(())
             }
-            Op::Advance(ms) => {
-                heap.advance(f64::from(*ms));
-                Ok(())
-            }
+            Op::Advance(ms) => heap.advance(f64::from(*ms)),
             Op::Collect(kind) => heap.collect(*kind).map(|_| ()),
         };
         match result {

@@ -116,7 +116,7 @@ fn reaching_the_allocation_limit_triggers_a_mark_compact() {
     heap.add_root("r", holder).unwrap();
     let mut tail = holder;
     while heap.totals().mark_compacts == 0 {
-        heap.advance(0.1);
+        heap.advance(0.1).unwrap();
         let next = heap.alloc(512, 1, Labels::NONE).unwrap();
         heap.write(tail, 0, Some(next)).unwrap();
         tail = next;
@@ -142,7 +142,7 @@ fn a_growing_rooted_structure_ends_in_out_of_memory() {
     heap.add_root("r", holder).unwrap();
     let mut tail = holder;
     let error = loop {
-        heap.advance(0.01);
+        heap.advance(0.01).unwrap();
         match heap.alloc(1024, 1, Labels::NONE) {
             Ok(next) => {
                 heap.write(tail, 0, Some(next)).unwrap();
@@ -183,7 +183,7 @@ fn a_growing_pretenured_structure_dies_after_last_resort_gcs() {
     let error = loop {
         // Plenty of mutator time between allocations, so mutator utilization stays high and the mark-compacts
         // are never "ineffective".
-        heap.advance(1.0);
+        heap.advance(1.0).unwrap();
         match heap.alloc_old(4096, 1, Labels::NONE) {
             Ok(next) => {
                 assert_eq!(heap.object(next).unwrap().space, Space::Old);
@@ -252,7 +252,7 @@ fn ineffective_mark_compacts_near_the_limit_are_fatal() {
         heap.write(tail, 0, Some(big)).unwrap();
         tail = big;
     }
-    heap.advance(1000.0);
+    heap.advance(1000.0).unwrap();
     let mut results = Vec::new();
     for _ in 0..20 {
         results.push(heap.collect(Collection::Major));
@@ -277,7 +277,7 @@ fn ineffective_mark_compacts_near_the_limit_are_fatal() {
 fn mutator_utilization_is_printed_in_trace_gc_lines() {
     let mut heap = Heap::default();
     heap.collect(Collection::Major).unwrap();
-    heap.advance(99.0);
+    heap.advance(99.0).unwrap();
     let e = heap.collect(Collection::Major).unwrap();
     let mu = e.current_mutator_utilization;
     assert!(mu > 0.98 && mu < 1.0, "{mu}");
@@ -309,7 +309,7 @@ fn a_slow_leak_thrashes_in_mark_compacts_before_dying() {
             if let Err(e) = garbage {
                 break 'run e;
             }
-            heap.advance(0.05);
+            heap.advance(0.05).unwrap();
         }
         match heap.alloc(5_000, 1, Labels::NONE) {
             Ok(leaked) => {
