@@ -99,7 +99,11 @@ impl Output {
             let file =
                 std::fs::OpenOptions::new().write(true).truncate(true).open(&self.target).map_err(|e| fail(&e))?;
             let mut out = std::io::BufWriter::new(file);
-            return write(&mut out).and_then(|()| out.flush()).map_err(|e| fail(&e));
+            return match write(&mut out).and_then(|()| out.flush()) {
+                // A pipe whose reader has seen enough (`--report /dev/stdout | head`), as for standard output.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                result => result.map_err(|e| fail(&e)),
+            };
         }
         let mut file = self.temporary().map_err(|e| fail(&cause(&e)))?;
         {

@@ -199,6 +199,23 @@ fn out_of_memory_is_reported_when_standard_output_is_closed() {
     }
 }
 
+/// A report written to a pipe whose reader goes away (`--report /dev/stdout | head -c 10`) is a reader that has
+/// seen enough, as for standard output: exit 0, no message.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_report_to_a_closed_pipe_is_not_an_error() {
+    let mut child = Command::new(BIN)
+        .args(["run", &leak(), "--quiet", "--report", "/dev/stdout"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // closed before gc-sim writes the report
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
+}
+
 /// A standard output that fails for another reason than a closed pipe (a full disk) is an I/O error: exit 1.
 #[cfg(target_os = "linux")]
 #[test]
