@@ -1,7 +1,7 @@
 //! `gc-sim`: replay allocation traces through a simulated V8 heap.
 //!
 //! ```text
-//! gc-sim run TRACE [--trace-gc] [--report FILE.json] [--plot FILE.png] [--why TAG_OR_ID] [--heap-map-at MOMENT]
+//! gc-sim run TRACE [--trace-gc] [--report FILE.json] [--plot FILE.png] [--why ID_TAG_OR_KIND] [--heap-map-at MOMENT]
 //!               [--max-old-space-size MB] ... [--quiet]
 //! gc-sim log FILE... [--max-old-space-size MB] [--report FILE.json]
 //! gc-sim plot REPORT.json [REPORT2.json ...] -o FILE.png [--chart heap|pauses|comparison|heapmap]
@@ -78,8 +78,9 @@ struct RunArgs {
     /// Also draw the heap maps (those of `--heap-map-at`, then the end) side by side (`.png` or `.svg`).
     #[arg(long, value_name = "FILE.png")]
     plot_heap_map: Option<PathBuf>,
-    /// Explain why an object (its trace id) or a tag is alive at the end: its shortest retaining path from a root.
-    #[arg(long, value_name = "TAG_OR_ID")]
+    /// Explain why an object (its trace id), a tag or a kind is alive at the end: its shortest retaining path from a
+    /// root (`id:N`, `tag:NAME`, `kind:NAME` choose; otherwise a live object's id, else a tag, else a kind).
+    #[arg(long, value_name = "ID_TAG_OR_KIND")]
     why: Option<String>,
     /// Also take a heap map just before or after collection N (`before:N`, `after:N`); repeatable. The report
     /// always has the map at the end.

@@ -164,10 +164,32 @@ fn duration(ms: f64) -> String {
 
 /// The `--why` line (printed in the summary, or alone with `--quiet`).
 pub fn print_why(out: &mut impl Write, report: &Report) -> io::Result<()> {
+    use gc_sim::leaks::WhyMatch;
     let Some(why) = &report.why else { return Ok(()) };
-    match &why.root {
-        Some(root) => writeln!(out, "  why is {} alive?  {}", why.query, gc_sim::leaks::format_path(root, &why.path)),
-        None => writeln!(out, "  why is {} alive?  it is not: no live object has this id or tag", why.query),
+    // An object or a tag is asked about as before; a kind says that it is one.
+    let what = match why.matched {
+        Some(WhyMatch::Kind) if !why.query.starts_with("kind:") => format!("{} (a kind)", why.query),
+        _ => why.query.clone(),
+    };
+    match (&why.root, why.matched) {
+        (Some(root), _) => writeln!(out, "  why is {what} alive?  {}", gc_sim::leaks::format_path(root, &why.path)),
+        (None, Some(WhyMatch::Object)) => {
+            writeln!(out, "  why is {what} alive?  it is not: the collector freed object {}", why.query)
+        }
+        (None, Some(matched)) => writeln!(
+            out,
+            "  why is {what} alive?  it is not: no live object has the {} {}",
+            match matched {
+                WhyMatch::Label => "tag or kind",
+                other => other.name(),
+            },
+            why.query
+        ),
+        (None, None) => writeln!(
+            out,
+            "  why is {what} alive?  nothing is called that: no object id, tag or kind {} in the trace",
+            why.query
+        ),
     }
 }
 

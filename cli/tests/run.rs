@@ -436,6 +436,28 @@ fn the_summary_names_suspected_leaks_and_why_answers_with_a_path() {
     assert!(text(&bad.stderr).contains("expected `before:N`, `after:N` (N >= 1) or `end`"), "{}", text(&bad.stderr));
 }
 
+/// `--why Socket` (a kind) answered "it is not alive" while 16 Sockets were; it now leads to the Socket nearest to
+/// the roots and says it is a kind. Queries that match nothing and ones that match something dead are told apart.
+#[test]
+fn why_takes_a_kind_and_says_what_it_matched() {
+    let leak = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/traces/leak.json");
+    let answer = |query: &str| {
+        let out = gc_sim(&["run", leak, "--why", query, "--quiet"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    assert_eq!(
+        answer("Socket"),
+        "  why is Socket (a kind) alive?  timers -> Timeout#9 -> [0] closure#8 -> [0] Context#7 -> [0] KoaContext#6 -> [0] WebSocket#5 -> [0] Socket#4 (conn-1)\n"
+    );
+    assert_eq!(answer("kind:Socket"), answer("Socket").replace("Socket (a kind)", "kind:Socket"));
+    assert_eq!(answer("tag:conn-1"), answer("conn-1").replace("conn-1 alive", "tag:conn-1 alive"));
+    assert_eq!(
+        answer("no-such-thing"),
+        "  why is no-such-thing alive?  nothing is called that: no object id, tag or kind no-such-thing in the trace\n"
+    );
+}
+
 /// `--heap-map-at end` warned "no heap map at end" although the report had it; a run asks for no heap map unless
 /// `--heap-map-at` or `--plot-heap-map` does.
 #[test]

@@ -244,6 +244,13 @@ impl<'h> HeapSnapshot<'h> {
         (i != NO_NODE).then(|| self.objects[i as usize])
     }
 
+    /// The live object of kind `kind` closest to the roots (the first in breadth-first order), if any; `None` also
+    /// for a label of another heap. One pass over the snapshot's objects.
+    pub fn nearest_of_kind(&self, kind: Label) -> Option<ObjectId> {
+        self.heap.label_index(kind)?;
+        self.objects.iter().copied().find(|&id| self.heap.labels_of(&self.heap.objects[id]).kind == Some(kind))
+    }
+
     /// Retention of every tag with live objects, largest retained bytes first (ties in the order the tags were first
     /// used, which for `conn-N` tags is the order the connections opened).
     ///

@@ -84,11 +84,55 @@ pub struct PathStep {
     pub retained_bytes: u64,
 }
 
-/// The answer to "why is this alive?" for an object id or a tag.
+/// What a "why is this alive?" query names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WhyMatch {
+    /// An object, by its trace id.
+    Object,
+    /// A tag: the path leads to its live object nearest to the roots.
+    Tag,
+    /// A kind: the path leads to its live object nearest to the roots.
+    Kind,
+    /// A label the trace used (as a tag, kind or site) that no live object has as its tag or kind.
+    Label,
+}
+
+impl WhyMatch {
+    /// The word for it in messages: "object", "tag", "kind", "label".
+    pub fn name(self) -> &'static str {
+        match self {
+            WhyMatch::Object => "object",
+            WhyMatch::Tag => "tag",
+            WhyMatch::Kind => "kind",
+            WhyMatch::Label => "label",
+        }
+    }
+}
+
+/// A "why is this alive?" question, typed: an object id, a tag or a kind, or a text to resolve.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WhyQuery<'q> {
+    /// The object with this trace id.
+    Object(u64),
+    /// The tag's live object nearest to the roots.
+    Tag(&'q str),
+    /// The kind's live object nearest to the roots.
+    Kind(&'q str),
+    /// `id:N`, `tag:NAME` or `kind:NAME`; otherwise the object with that trace id if one is alive, else the tag,
+    /// else the kind.
+    Text(&'q str),
+}
+
+/// The answer to "why is this alive?" for an object, a tag or a kind.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Why {
-    /// What was asked: an object's id or a tag.
+    /// What was asked.
     pub query: String,
+    /// What the query named: an object, a tag, a kind, or a label with no live object; `None` when the trace has
+    /// no object, tag or kind of that name. (Absent in reports written before it was added.)
+    #[serde(default)]
+    pub matched: Option<WhyMatch>,
     /// The root set of the path, or `None` when nothing live matches the query.
     pub root: Option<String>,
     /// The shortest retaining path from the root set to the object (for a tag: to its object nearest to the roots).
@@ -142,17 +186,47 @@ impl<'a> Namer<'a> {
             .collect()
     }
 
-    /// Why `query` (a trace id, or else a tag) is alive.
-    pub fn why(&self, replay: &Replay, query: &str) -> Why {
+    /// Why what `query` names is alive: its shortest retaining path, and what the query matched.
+    pub fn why(&self, replay: &Replay, query: WhyQuery<'_>) -> Why {
         let heap = self.snapshot.heap();
-        let target = query
-            .parse::<u64>()
-            .ok()
-            .and_then(|id| replay.object(id))
-            .or_else(|| heap.find_label(query).and_then(|tag| self.snapshot.nearest_tagged(tag)));
-        match target.and_then(|t| self.snapshot.retaining_path(t)) {
-            Some(path) => Why { query: query.to_owned(), path: self.steps(&path), root: Some(path.root) },
-            None => Why { query: query.to_owned(), root: None, path: Vec::new() },
+        let object = |id: u64| replay.object(id).map(|o| (WhyMatch::Object, Some(o)));
+        let tag = |name: &str| {
+            let label = heap.find_label(name)?;
+            self.snapshot.nearest_tagged(label).map(|o| (WhyMatch::Tag, Some(o)))
+        };
+        let kind = |name: &str| {
+            let label = heap.find_label(name)?;
+            self.snapshot.nearest_of_kind(label).map(|o| (WhyMatch::Kind, Some(o)))
+        };
+        // Named, but with nothing alive: an id once allocated, or a label the trace used.
+        let dead_object = |id: u64| replay.was_allocated(id).then_some((WhyMatch::Object, None));
+        let dead_label = |name: &str| heap.find_label(name).map(|_| (WhyMatch::Label, None));
+        let (text, found) = match query {
+            WhyQuery::Object(id) => (id.to_string(), object(id).or_else(|| dead_object(id))),
+            WhyQuery::Tag(name) => (name.to_owned(), tag(name).or_else(|| dead_label(name))),
+            WhyQuery::Kind(name) => (name.to_owned(), kind(name).or_else(|| dead_label(name))),
+            WhyQuery::Text(text) => {
+                let found = if let Some(id) = text.strip_prefix("id:") {
+                    id.parse().ok().and_then(|id| object(id).or_else(|| dead_object(id)))
+                } else if let Some(name) = text.strip_prefix("tag:") {
+                    tag(name).or_else(|| dead_label(name))
+                } else if let Some(name) = text.strip_prefix("kind:") {
+                    kind(name).or_else(|| dead_label(name))
+                } else {
+                    let id = text.parse::<u64>().ok();
+                    id.and_then(object)
+                        .or_else(|| tag(text))
+                        .or_else(|| kind(text))
+                        .or_else(|| id.and_then(dead_object))
+                        .or_else(|| dead_label(text))
+                };
+                (text.to_owned(), found)
+            }
+        };
+        let matched = found.map(|(matched, _)| matched);
+        match found.and_then(|(_, target)| target).and_then(|t| self.snapshot.retaining_path(t)) {
+            Some(path) => Why { query: text, matched, path: self.steps(&path), root: Some(path.root) },
+            None => Why { query: text, matched, root: None, path: Vec::new() },
         }
     }
 }
@@ -194,7 +268,7 @@ impl LeakAnalysis {
             if !std::ptr::eq(first_close[tag], mark) {
                 continue; // closed twice: reported at its first close
             }
-            let why = namer.why(replay, tag);
+            let why = namer.why(replay, WhyQuery::Tag(tag));
             let r = &summary.retention;
             suspected_leaks.push(SuspectedLeak {
                 tag: tag.to_owned(),

@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::HeapConfig;
 use crate::error::HeapError;
 use crate::heap::Heap;
-use crate::leaks::{Namer, Why};
+use crate::leaks::{Namer, Why, WhyQuery};
 use crate::object::{Labels, ObjectId};
 use crate::report::Report;
 use crate::trace::{read_trace, Flow, Problem, ProblemKind, TraceError, TraceEvent, TraceFormat, TraceHeader};
@@ -211,10 +211,21 @@ impl Replay {
         self.ids.iter()
     }
 
-    /// Why the object with trace id `query`, or else the tag `query`, is alive: its shortest retaining path.
+    /// Why what `query` names (an object's trace id, a tag or a kind; see [`WhyQuery::Text`] for how a text is
+    /// resolved) is alive: its shortest retaining path, and what the query matched.
     pub fn why(&self, query: &str) -> Why {
+        self.why_typed(WhyQuery::Text(query))
+    }
+
+    /// [`why`](Self::why) for a typed query: an object id, a tag or a kind, never confused with each other.
+    pub fn why_typed(&self, query: WhyQuery<'_>) -> Why {
         let snapshot = self.heap.snapshot();
         Namer::new(self, &snapshot).why(self, query)
+    }
+
+    /// Whether the trace has allocated an object with id `id` (alive or not).
+    pub fn was_allocated(&self, id: u64) -> bool {
+        self.ids.get(id).is_some() || self.ids.was_used(id)
     }
 
     /// Events applied so far.

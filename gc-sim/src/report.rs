@@ -205,7 +205,7 @@ impl Report {
             tags: leaks.tags,
             ages: leaks.ages,
             suspected_leaks: leaks.suspected_leaks,
-            why: why.map(|query| namer.why(replay, query)),
+            why: why.map(|query| namer.why(replay, crate::leaks::WhyQuery::Text(query))),
         }
     }
 }
