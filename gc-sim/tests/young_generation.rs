@@ -168,14 +168,18 @@ fn stale_handles_are_detected() {
     let live = heap.alloc(32, 1, Labels::NONE).unwrap();
     assert_eq!(heap.write(live, 0, Some(dead)), Err(HeapError::FreedObject(dead)));
     assert_eq!(heap.add_root("r", dead), Err(HeapError::FreedObject(dead)));
-    // Reclaim its header and reuse the slot map entry: the old handle still reads as freed.
-    for _ in 0..10 {
-        heap.alloc(32, 0, Labels::NONE).unwrap();
-    }
+    // Reclaim its header until a new object takes the same slot-map entry (same index, a newer version): the old
+    // handle still reads as freed, and the new one reads as the new object.
+    use slotmap::Key;
+    let index = |id: ObjectId| id.data().as_ffi() as u32;
     heap.collect(Collection::Major).unwrap();
-    let reused = heap.alloc(32, 0, Labels::NONE).unwrap();
-    assert_ne!(reused, dead);
+    let reused = (0..100_000)
+        .map(|_| heap.alloc(32, 0, Labels::NONE).unwrap())
+        .find(|&id| index(id) == index(dead))
+        .expect("the freed entry is reused");
+    assert_ne!(reused, dead, "same entry, another version");
     assert_eq!(heap.object(dead), Err(HeapError::FreedObject(dead)));
+    assert_eq!(heap.object(reused).unwrap().size, 32);
 }
 
 #[test]
