@@ -2,13 +2,15 @@
 //! objects, and the short-lived temporaries of each step (handshake, first message, timer tick, close).
 //!
 //! Kinds are the type names of a Node 20 heap snapshot (`Object`, `closure`, `system / Context`, `(object
-//! elements)`, ...), so that a report can be read side by side with `runs/snapshot_diff_500.txt`. Sizes are V8's on
-//! x64 without pointer compression (8-byte tagged values), as measured in `v8-measured-geometry.md` where possible.
+//! elements)`, ...), so that a report can be read side by side with the measured heap-snapshot diff
+//! (`docs/ticker-server.md`). Sizes are V8's on x64 without pointer compression (8-byte tagged values), as measured
+//! (`docs/v8-sources.md#object-sizes`) where possible.
 //!
 //! Two kinds of figures are used:
-//! - **From the heap snapshot** (`../shared/v8/ticker/runs/snapshot_diff_500.txt`): the count and bytes per type of
-//!   what one leaked connection retains. [`CONNECTION`] reproduces them type by type (83 objects, 5,256 B).
-//! - **Calibrated** on the allocation totals of the real runs (`../shared/v8/ticker/README.md`): the objects of
+//! - **From the heap snapshot** (`docs/v8-sources.md#ticker-retained`, type by type in `docs/ticker-server.md`):
+//!   the count and bytes per type of what one leaked connection retains. [`CONNECTION`] reproduces them type by
+//!   type (83 objects, 5,256 B).
+//! - **Calibrated** on the allocation totals of the real runs (`docs/v8-sources.md#ticker-server`): the objects of
 //!   kind [`UNATTRIBUTED`] stand for what the real server allocates beyond the temporaries listed here, whose roles
 //!   come from reading koa 3, koa-websocket 7, ws 8 and Node 20. See `docs/ticker-server.md` for the derivations.
 

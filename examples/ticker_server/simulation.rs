@@ -24,7 +24,8 @@ pub enum Mode {
     Fixed,
 }
 
-/// The workload: the wave client of `../shared/v8/ticker/client.js` against the server, with its timings.
+/// The workload: the wave client of the Node 20 ticker runs (`docs/v8-sources.md#run-ticker`) against the server,
+/// with its timings.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Workload {
     /// Leaky or fixed server.

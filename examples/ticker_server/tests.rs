@@ -1,6 +1,6 @@
 //! The generator's tests: the committed example traces cannot drift from it, the leaky and fixed servers tell their
-//! stories when replayed through gc-sim, and the simulated figures match the Node 20 measurements of
-//! `../shared/v8/ticker/` (README.md and runs/snapshot_diff_500.txt).
+//! stories when replayed through gc-sim, and the simulated figures match the Node 20 measurements of the ticker
+//! runs (`docs/v8-sources.md#ticker-server`; the heap-snapshot diff type by type in `docs/ticker-server.md`).
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -18,12 +18,12 @@ const EXAMPLE_ARGS: &str = "--clients 20 --wave-size 5 --wave-interval-ms 500 --
                             --max-semi-space-kib 256 --max-old-space-mib 16 --initial-old-limit-kib 64";
 const TRACES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/traces");
 
-/// Measured on Node 20 (`../shared/v8/ticker/README.md`, "Bytes retained per leaked connection"): Δ
+/// Measured on Node 20 (`docs/v8-sources.md#ticker-retained`): Δ
 /// `old_space_used` after `gc(); gc()` between the leaky and fixed TICK_MS=10 `--trace-gc` runs, per connection.
 const MEASURED_BYTES_PER_LEAKED_CONNECTION: f64 = 5_303.0;
-/// Measured: heap-snapshot node count, leaky minus fixed, per leaked connection (`runs/snapshot_diff_500.txt`).
+/// Measured: heap-snapshot node count, leaky minus fixed, per leaked connection (`docs/v8-sources.md#ticker-retained`).
 const MEASURED_OBJECTS_PER_LEAKED_CONNECTION: f64 = 83.5;
-/// Measured: bytes allocated per timer tick in the leaky TICK_MS=10 run (README: "about 296 B per timer tick").
+/// Measured: bytes allocated per timer tick in the leaky TICK_MS=10 run (`docs/v8-sources.md#ticker-server`).
 const MEASURED_BYTES_PER_TICK: f64 = 296.0;
 /// Measured: bytes the fixed TICK_MS=10 run allocated per connection (272 MB, less the idle run's 13.7 MB, over
 /// 2,000 connections).
@@ -196,7 +196,8 @@ fn every_object_of_a_connection_is_reachable_from_its_timeout() {
 
 #[test]
 fn the_object_mix_is_the_heap_snapshots() {
-    // runs/snapshot_diff_500.txt: per leaked connection, count and bytes of each type (the rows above 1 %).
+    // The measured heap-snapshot diff of 500 leaked connections (docs/ticker-server.md,
+    // docs/v8-sources.md#ticker-retained): per leaked connection, count and bytes of each type (the rows above 1 %).
     let snapshot: [(&str, f64, f64); 22] = [
         ("Object", 11.00, 592.0),
         ("string", 15.96, 519.0),

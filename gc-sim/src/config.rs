@@ -8,7 +8,7 @@ pub use crate::heap_controller::{KIB, MIB};
 
 /// The geometry of a V8 page, shared by every paged space.
 ///
-/// Defaults are measured on Node 20, x64 (`../shared/v8/v8-measured-geometry.md`): a 256 KiB page whose first
+/// Defaults are measured on Node 20, x64 (`docs/v8-sources.md#page-geometry`): a 256 KiB page whose first
 /// object sits at offset 4,424 and which has 257,720 allocatable bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]

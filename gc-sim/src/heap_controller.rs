@@ -53,8 +53,9 @@
 //! `ConfigureHeap`, `ConfigureInitialOldGenerationSize`,
 //! `HeapSizeFromPhysicalMemory`, `ShouldResizeNewSpace`,
 //! `CanPromoteYoungAndExpandOldGeneration`, `IsIneffectiveMarkCompact`),
-//! `new-spaces.cc` (`SemiSpaceNewSpace::Grow/Shrink`), and the project's
-//! `v8-gc-facts.md` (sections 1, 4, 7) and `v8-measured-geometry.md`.
+//! `new-spaces.cc` (`SemiSpaceNewSpace::Grow/Shrink`); each fact, with its
+//! source or the measured run, is in `docs/v8-sources.md` (sections "Young
+//! generation" and "Heap controller").
 
 use std::cmp::{max, min};
 
@@ -76,7 +77,7 @@ pub const PAGE_SIZE: u64 = 256 * KIB;
 /// Allocatable bytes in one 256 KiB data page
 /// (`MemoryChunkLayout::AllocatableMemoryInDataPage()`), measured on Node 20:
 /// 257,720 B (the first object sits at page offset 4,424;
-/// `v8-measured-geometry.md`).
+/// `docs/v8-sources.md#page-geometry`).
 pub const PAGE_ALLOCATABLE_BYTES: u64 = 257_720;
 
 /// `kTargetMutatorUtilization` (`heap-controller.h`, `BaseControllerTrait`):
@@ -591,13 +592,13 @@ mod tests {
         allocation_limit(size, 0, max_old, new_space, factor, HeapGrowingMode::Default)
     }
 
-    // ---- The [RUN] trace line ----------------------------------------------
+    // ---- The measured trace line (docs/v8-sources.md#growing-factor) -------
 
     #[test]
     fn new_space_capacity_is_whole_pages_times_usable_area() {
         // 16 MiB / 256 KiB = 64 pages; 64 x 257,720 = 16,494,080 B (16,107.5 KB).
         assert_eq!(new_space_allocatable_capacity(16 * MIB, PAGE_SIZE, PAGE_ALLOCATABLE_BYTES), 16_494_080);
-        // 1 MiB = 4 pages; 4 x 257,720 = 1,030,880 B (geometry sheet).
+        // 1 MiB = 4 pages; 4 x 257,720 = 1,030,880 B (docs/v8-sources.md#page-geometry).
         assert_eq!(new_space_allocatable_capacity(MIB, PAGE_SIZE, PAGE_ALLOCATABLE_BYTES), 1_030_880);
         // A page size of 0 must not divide by zero.
         assert_eq!(new_space_allocatable_capacity(MIB, 0, 1), 0);
@@ -605,7 +606,7 @@ mod tests {
 
     #[test]
     fn run_trace_limit_is_reproduced_with_one_semi_space_of_usable_area() {
-        // [RUN] (23.5 GiB RAM -> max_old 4096 MiB, semi 16 MiB):
+        // Measured on Node 20 (docs/v8-sources.md#growing-factor; 23.5 GiB RAM -> max_old 4096 MiB, semi 16 MiB):
         //   "old size: 40091 KB, new limit: 176472 KB (4.0)".
         // Unknowns: the exact size S in [40091, 40092) KB and the new-space term N.
         // N = 64 pages x 257,720 B = 16,494,080 B. Then 4S + N in [176472, 176473) KB
@@ -646,7 +647,7 @@ mod tests {
         // a = 0.03 R, b = 0.03 R - 0.97; a < 4b  <=>  3.88 < 0.09 R  <=>  R > 43.11.
         // R = 43.1: a = 1.293, b = 0.323, 4b = 1.292 <= a -> 4.0.
         assert_eq!(growing_factor(43.1, 1.0, 4.0), 4.0);
-        // R = 1 ([RUN]: gc=594233, mutator=632597, R = 0.94): b < 0 -> 4.0.
+        // R = 1 (measured: gc=594233, mutator=632597, R = 0.94, docs/v8-sources.md#growing-factor): b < 0 -> 4.0.
         assert_eq!(growing_factor(594_233.0, 632_597.0, 4.0), 4.0);
         // R = 43.2: a = 1.296, b = 0.326, F = 1.296 / 0.326 = 3.97546... < 4.
         assert_close(growing_factor(43.2, 1.0, 4.0), 1.296 / 0.326);
@@ -791,7 +792,7 @@ mod tests {
         assert_eq!(initial_old_generation_allocation_limit(4096 * MIB), 512 * MIB);
         assert_eq!(initial_old_generation_allocation_limit(1024 * MIB), 512 * MIB);
         assert_eq!(initial_old_generation_allocation_limit(512 * MIB), 256 * MIB);
-        // 32 MiB ([RUN] --max-old-space-size=32): 16 MiB.
+        // 32 MiB (--max-old-space-size=32, docs/v8-sources.md#oom-reached-heap-limit): 16 MiB.
         assert_eq!(initial_old_generation_allocation_limit(32 * MIB), 16 * MIB);
         // Rounded down to a page: (1 MiB + 2 B) / 2 = 512 KiB + 1 -> 512 KiB.
         assert_eq!(initial_old_generation_allocation_limit(MIB + 2), 512 * KIB);
@@ -843,7 +844,7 @@ mod tests {
         assert_eq!(sizes_mib(8 * GIB), (2048, 16));
         // 15.5 GiB: (15.5 + 0.5) / 1 = 16 -> cap 4096; old 7936 -> 4096; semi 32 -> 16.
         assert_eq!(sizes_mib(15 * GIB + 512 * MIB), (4096, 16));
-        // 23.5 GiB ([RUN] machine): 4096 / 16, heap_size_limit 4144 MiB.
+        // 23.5 GiB (the measuring machine, docs/v8-sources.md#semi-space-sizing): 4096 / 16, heap_size_limit 4144 MiB.
         assert_eq!(sizes_mib(23 * GIB + 512 * MIB), (4096, 16));
     }
 
@@ -961,7 +962,7 @@ mod tests {
 
     #[test]
     fn semi_space_growth_doubles_up_to_the_maximum() {
-        // [RUN]: 1 -> 2 -> 4 -> 8 -> 16 MiB, then capped.
+        // Measured (docs/v8-sources.md#new-space-growth): 1 -> 2 -> 4 -> 8 -> 16 MiB, then capped.
         assert_eq!(grown_semi_space_capacity(MIB, 2, 16 * MIB), 2 * MIB);
         assert_eq!(grown_semi_space_capacity(8 * MIB, 2, 16 * MIB), 16 * MIB);
         assert_eq!(grown_semi_space_capacity(12 * MIB, 2, 16 * MIB), 16 * MIB);

@@ -2,7 +2,7 @@
 //!
 //! Two semi-spaces of equal capacity: the mutator bump-allocates in to-space, page after page; a scavenge flips
 //! the two, copies survivors into the new to-space and leaves everything else behind in from-space. The page
-//! geometry and the survivor LAB rule are V8's (`../shared/v8/v8-measured-geometry.md`):
+//! geometry and the survivor LAB rule are V8's (`docs/v8-sources.md#page-geometry`, `#survivor-labs`):
 //!
 //! * a page has `area_size` allocatable bytes starting at `area_start`; an object never straddles pages, and the
 //!   tail of a page too small for the next object is lost until the next flip;

@@ -225,14 +225,12 @@ impl GcEvent {
     }
 }
 
-/// The modelled cost of a pause, calibrated on Node 20 on 2 vCPUs (`../shared/v8/v8-gc-facts.md` §7).
+/// The modelled cost of a pause, calibrated on Node 20 on 2 vCPUs; the measured figures are in
+/// `docs/v8-sources.md#pause-calibration`, and the fit in `docs/model.md` §7.
 ///
-/// * Scavenge: `scavenge_base_ms + scavenge_ms_per_mib × MiB survived (copied + promoted)`. Measured: about
-///   1.0 ms per surviving MiB including the fixed cost (facts §7); the 0.3 ms fixed cost is the 0.29–0.48 ms of
-///   the seed server's scavenges that promoted almost nothing (`../shared/v8/ticker/runs/leaky_tick10_tracegc`).
+/// * Scavenge: `scavenge_base_ms + scavenge_ms_per_mib × MiB survived (copied + promoted)`.
 /// * Mark-compact: `mark_compact_base_ms + mark_ms_per_mib × MiB marked + sweep_ms_per_page × pages swept +
-///   evacuate_ms_per_mib × MiB evacuated`. Measured: 14–19.5 ms atomic pauses for ~41 MB live (2.2–3 MB/ms
-///   marking) and compaction of about 1 MB/ms.
+///   evacuate_ms_per_mib × MiB evacuated`.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PauseModel {
@@ -514,7 +512,7 @@ mod tests {
     #[test]
     fn pause_model_follows_the_calibration() {
         let m = PauseModel::default();
-        // About 1 ms per surviving MiB including the fixed cost.
+        // About 1 ms per surviving MiB including the fixed cost (docs/v8-sources.md#pause-calibration).
         assert!((m.scavenge_ms(MIB) - 1.2).abs() < 1e-9);
         // 41 MiB live, 160 pages swept: inside the measured 14-19.5 ms.
         let mc = m.mark_compact_ms(41 * MIB, 160, 0);

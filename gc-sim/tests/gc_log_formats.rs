@@ -271,7 +271,8 @@ fn malformed_and_truncated_gc_lines_warn_with_their_line_number() {
 /// Tool-induced collections are marked.
 #[test]
 fn tool_induced_collections_are_marked() {
-    // Line 1: ../shared/v8/ticker/runs/fixed_tick10_tracegc/gc.log line 102 (global.gc() under --expose-gc);
+    // Line 1: the forced global.gc() (reason `testing`) at the end of a ticker run (fixed server, 10 ms tick,
+    // --trace-gc; docs/v8-sources.md#run-ticker, #trace-gc-line);
     // line 2 is that format with the reason `heap profiler` (v8.writeHeapSnapshot() collects first).
     let text = "[6678:0x2cfd5d70]   150099 ms: Mark-Compact 13.2 (13.7) -> 7.1 (14.7) MB, 10.21 / 0.01 ms  (average mu = 1.000, current mu = 1.000) testing; GC in old space requested\n\
 [6678:0x2cfd5d70]   150010 ms: Scavenge 9.0 (14.4) -> 8.0 (14.4) MB, 1.00 / 0.00 ms  (average mu = 0.999, current mu = 0.998) heap profiler; \n\

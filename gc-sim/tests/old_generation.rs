@@ -154,8 +154,8 @@ fn a_growing_rooted_structure_ends_in_out_of_memory() {
     let HeapError::OutOfMemory(oom) = &error else { panic!("expected out-of-memory, got {error}") };
     assert!(error.to_string().ends_with("Allocation failed - JavaScript heap out of memory"), "{error}");
     assert_eq!(heap.out_of_memory(), Some(oom));
-    // As in Node with --max-old-space-size=32 (facts §4): the last GC is a mark-compact chosen because the
-    // scavenge might not succeed, and nothing it frees is enough.
+    // As in Node with --max-old-space-size=32 (docs/v8-sources.md#oom-reached-heap-limit): the last GC is a
+    // mark-compact chosen because the scavenge might not succeed, and nothing it frees is enough.
     let last = heap.events().last().unwrap();
     assert_eq!(last.collector, Collector::MarkCompact);
     assert_eq!(last.collector_reason, Some(CollectorReason::ScavengeMightNotSucceed));
