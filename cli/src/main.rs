@@ -3,7 +3,7 @@
 //! ```text
 //! gc-sim run TRACE [--trace-gc] [--report FILE.json] [--plot FILE.png] [--why TAG_OR_ID] [--heap-map-at MOMENT]
 //!               [--max-old-space-size MB] ... [--quiet]
-//! gc-sim log FILE... [--max-old-space-size MB] [--report FILE.json]
+//! gc-sim log FILE... [--max-old-space-size MB] [--report FILE.json] [--plot FILE.png] [--plot-pauses FILE.png]
 //! gc-sim plot REPORT.json [REPORT2.json ...] -o FILE.png [--chart heap|pauses|comparison|heapmap]
 //!               [--moment MOMENT ...] [--color-by state|kind|tag]
 //! gc-sim completions bash|elvish|fish|powershell|zsh
