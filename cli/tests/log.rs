@@ -324,3 +324,20 @@ fn plot_of_a_log_with_no_collection_fails_and_writes_nothing() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("cannot draw"), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(!heap.exists());
 }
+
+/// `gc-sim plot` on a log's report said `an invalid gc-sim report version 1: invalid type: null` (a log report has
+/// the simulation's format and version, not its fields); it now says what the file is and what draws it.
+#[test]
+fn plot_of_a_log_report_says_what_draws_a_log() {
+    let (out, _) = oom_files();
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("log.json");
+    let o = log(&[out.as_os_str(), "--report".as_ref(), report.as_os_str()], None);
+    assert!(o.status.success());
+    let png = dir.path().join("x.png");
+    let o = Command::new(BIN).arg("plot").arg(&report).arg("-o").arg(&png).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("is the report of a Node GC log") && err.contains("--compare-log LOG --plot"), "{err}");
+    assert!(!png.exists());
+}
