@@ -10,6 +10,7 @@ use plotters::coord::Shift;
 use plotters::element::Circle;
 use plotters::prelude::{DrawingArea, DrawingBackend, PathElement};
 
+use crate::envelope::{m4, Columns};
 use crate::error::Drawn;
 use crate::frame::{self, axis_end};
 use crate::heap_chart::{style, Overlay};
@@ -163,12 +164,29 @@ impl Chart for LogHeapChart<'_> {
         for x in overlay.columns(&full) {
             overlay.rule(root, x, palette::MARK_COMPACT, 1)?;
         }
+        // Both series downsampled to the plot's pixel columns (first, lowest, highest, last of each): a run of
+        // thousands of collections draws as fast, and as sharp, as one of ten.
+        let (plot_width, _) = chart.plotting_area().dim_in_pixel();
+        let columns = Columns::new(0.0, x_end, plot_width as usize);
+        let downsampled = |points: &[(f64, f64)]| {
+            let (ts, vs): (Vec<f64>, Vec<f64>) = points.iter().map(scale).unzip();
+            let mut points = m4(&ts, &vs, &columns);
+            // One point per pixel. The lines are 1 pixel wide: plotters joins the segments of a wider line with
+            // miters, and a saw of near-vertical segments that turn back (every collection) gets miters as tall as
+            // the image.
+            let mut last = None;
+            points.retain(|p| {
+                let pixel = chart.backend_coord(p);
+                last.replace(pixel) != Some(pixel)
+            });
+            points
+        };
         if !simulated.is_empty() {
-            let points: Vec<(f64, f64)> = simulated.iter().map(scale).collect();
-            chart.plotting_area().draw(&PathElement::new(points, style(palette::SIMULATED_HEAP, 2))).drawn()?;
+            let points = downsampled(&simulated);
+            chart.plotting_area().draw(&PathElement::new(points, style(palette::SIMULATED_HEAP, 1))).drawn()?;
         }
-        let points: Vec<(f64, f64)> = real.iter().map(scale).collect();
-        chart.plotting_area().draw(&PathElement::new(points, style(palette::REAL_HEAP, 2))).drawn()?;
+        let points = downsampled(&real);
+        chart.plotting_area().draw(&PathElement::new(points, style(palette::REAL_HEAP, 1))).drawn()?;
 
         let young: Vec<f64> =
             log.events.iter().filter(|e| !e.collector.is_full()).filter_map(placed).collect::<Vec<f64>>();

@@ -104,12 +104,29 @@ fn a_log_with_no_collection_is_an_error_not_an_empty_chart() {
 
 #[test]
 fn real_and_simulated_heap_on_the_same_axes() {
-    let log = oom_run();
     let simulated = server("leaky", true, 120, "");
+    // A real run over the same time as the simulated one: a scavenge every tenth of it, the heap 0.1 to 0.3 MB.
+    let end = simulated.summary.end_ms;
+    let mut text = String::new();
+    for i in 1..=10 {
+        text += &format!(
+            "[1:0x1] {:>8.0} ms: Scavenge 0.3 (1.0) -> 0.1 (1.0) MB, 0.50 / 0.00 ms  (average mu = 1.000, current mu = 1.000) allocation failure; \n",
+            end * f64::from(i) / 10.0
+        );
+    }
+    let log = read(&[("same-span.log", text.as_bytes())]);
     let image = Image::decode(&log_comparison_chart(&simulated, &log, ImageFormat::Png, ChartSize::default()).unwrap());
     let plot = 0..image.width - legend_width(image.width);
-    assert!(image.count(palette::REAL_HEAP, plot.clone()) > 1_000);
-    assert!(image.count(palette::SIMULATED_HEAP, plot.clone()) > 20, "the simulated heap is drawn");
+    assert!(image.count(palette::REAL_HEAP, plot.clone()) > 1_000, "the real saw is drawn");
+    assert!(image.count(palette::SIMULATED_HEAP, plot.clone()) > 300, "the simulated heap is drawn");
+    // No line leaves the plot (plotters' miters of wide lines once drew spikes across the title).
+    let title_band = 0..60;
+    for x in plot.clone() {
+        for y in title_band.clone() {
+            let c = image.at(x, y);
+            assert!(c != palette::REAL_HEAP.to_array() && c != palette::SIMULATED_HEAP.to_array(), "({x}, {y})");
+        }
+    }
     let svg =
         String::from_utf8(log_comparison_chart(&simulated, &log, ImageFormat::Svg, ChartSize::default()).unwrap())
             .unwrap();
