@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
+use visualizer::ImageFormat;
+
+use crate::output::Output;
 use gc_sim::gc_log::{LogEvent, LogReader, LogReport, LogSummary, Record, STORM_MAX_MU, STORM_MIN_FULL_GCS};
 use indicatif::{HumanBytes, HumanCount};
 
@@ -35,9 +38,97 @@ pub struct LogArgs {
     /// `events_omitted`; the summary still covers all).
     #[arg(long, value_name = "N", default_value_t = 1_000_000)]
     max_events: usize,
+    /// Draw the heap before and after each GC over time, collections and the death marked (`.png` or `.svg`).
+    #[arg(long, value_name = "FILE.png")]
+    plot: Option<PathBuf>,
+    /// Draw the GC pauses over time by collector (`.png` or `.svg`).
+    #[arg(long, value_name = "FILE.png")]
+    plot_pauses: Option<PathBuf>,
     /// Print at most this many warnings (unreadable GC lines) on standard error.
     #[arg(long, value_name = "N", default_value_t = 10)]
     warnings: usize,
+}
+
+/// The output files of `gc-sim log`, checked before any log is read.
+struct Outputs {
+    report: Option<Output>,
+    plot: Option<(Output, ImageFormat)>,
+    plot_pauses: Option<(Output, ImageFormat)>,
+}
+
+impl Outputs {
+    fn check(args: &LogArgs) -> Result<Outputs, String> {
+        let image = |flag, path: &Option<PathBuf>| path.as_deref().map(|p| Output::check_image(flag, p)).transpose();
+        let outputs = Outputs {
+            report: args.report.as_deref().map(|p| Output::check("--report", p)).transpose()?,
+            plot: image("--plot", &args.plot)?,
+            plot_pauses: image("--plot-pauses", &args.plot_pauses)?,
+        };
+        // An output must not replace a log it is made from, nor another output.
+        let inputs: Vec<PathBuf> =
+            args.files.iter().filter(|f| f.as_os_str() != "-").filter_map(|f| std::fs::canonicalize(f).ok()).collect();
+        let images = [&outputs.plot, &outputs.plot_pauses].map(|o| o.as_ref().map(|(o, _)| o));
+        let mut seen: Vec<(PathBuf, &'static str)> = Vec::new();
+        for output in [outputs.report.as_ref()].into_iter().chain(images).flatten() {
+            let Some(identity) = output.identity() else { continue };
+            let named = format!("{} {}", output.flag(), output.path().display());
+            if inputs.contains(&identity) {
+                return Err(format!("{named}: is a log being read; writing there would replace it"));
+            }
+            if let Some((_, other)) = seen.iter().find(|(seen, _)| *seen == identity) {
+                return Err(format!("{named}: is the same file as {other}; give each output its own file"));
+            }
+            seen.push((identity, output.flag()));
+        }
+        Ok(outputs)
+    }
+
+    fn any(&self) -> bool {
+        self.report.is_some() || self.plot.is_some() || self.plot_pauses.is_some()
+    }
+
+    /// Writes every output; returns the messages of those that failed (the others are still written).
+    fn write(&self, report: &LogReport) -> Vec<String> {
+        let chart = |bytes: Result<Vec<u8>, visualizer::VisualizerError>, output: &Output| {
+            let bytes = bytes.map_err(|e| format!("cannot draw {}: {e}", output.path().display()))?;
+            output.write(|out| out.write_all(&bytes))
+        };
+        let size = visualizer::ChartSize::default();
+        let mut failed = Vec::new();
+        if let Some(output) = &self.report {
+            failed.extend(
+                output
+                    .write(|out| {
+                        serde_json::to_writer_pretty(&mut *out, report).map_err(io::Error::other)?;
+                        writeln!(out)
+                    })
+                    .err(),
+            );
+        }
+        if let Some((output, format)) = &self.plot {
+            failed.extend(chart(visualizer::log_heap_chart(report, *format, size), output).err());
+        }
+        if let Some((output, format)) = &self.plot_pauses {
+            failed.extend(chart(visualizer::log_pause_chart(report, *format, size), output).err());
+        }
+        failed
+    }
+}
+
+/// Reads `files` (one run's logs) into a summary, and keeps up to `max_events` collections when `events` is set.
+pub fn read_logs(
+    files: &[PathBuf],
+    keep_events: bool,
+    max_events: usize,
+) -> Result<(LogSummary, Option<Vec<LogEvent>>), String> {
+    let mut summary = LogSummary::default();
+    let mut events = keep_events.then(Vec::new);
+    let mut number = 0;
+    for path in files {
+        read_one(path, &mut summary, events.as_mut(), max_events, &mut number)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok((summary, events))
 }
 
 /// Runs the command.
@@ -46,26 +137,25 @@ pub fn log(args: LogArgs) -> ExitCode {
         eprintln!("gc-sim: --max-old-space-size must be a positive number of MB, not {mb}");
         return ExitCode::from(EXIT_USAGE);
     }
-    let mut summary = LogSummary::default();
-    let mut events = args.report.is_some().then(Vec::new);
-    let mut number = 0;
-    for path in &args.files {
-        if let Err(e) = read_one(path, &mut summary, events.as_mut(), args.max_events, &mut number) {
-            eprintln!("gc-sim: {}: {e}", path.display());
+    // Output paths that cannot be written are usage errors, found before reading the logs.
+    let outputs = match Outputs::check(&args) {
+        Ok(outputs) => outputs,
+        Err(message) => {
+            eprintln!("gc-sim: {message}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let (summary, events) = match read_logs(&args.files, outputs.any(), args.max_events) {
+        Ok(read) => read,
+        Err(e) => {
+            eprintln!("gc-sim: {e}");
             return ExitCode::from(EXIT_INVALID);
         }
-    }
-    if let (Some(path), Some(events)) = (&args.report, events) {
+    };
+    let mut failed_outputs = Vec::new();
+    if let Some(events) = events {
         let report = LogReport::new(&summary, events, args.max_old_space_size);
-        let written = File::create(path).and_then(|f| {
-            let mut w = io::BufWriter::new(f);
-            serde_json::to_writer_pretty(&mut w, &report).map_err(io::Error::other)?;
-            w.flush()
-        });
-        if let Err(e) = written {
-            eprintln!("gc-sim: {}: {e}", path.display());
-            return ExitCode::from(EXIT_INVALID);
-        }
+        failed_outputs = outputs.write(&report);
     }
     for w in summary.warnings.iter().take(args.warnings) {
         eprintln!("gc-sim: warning: {w}");
@@ -81,6 +171,12 @@ pub fn log(args: LogArgs) -> ExitCode {
             eprintln!("gc-sim: {e}");
             return ExitCode::from(EXIT_INVALID);
         }
+    }
+    if !failed_outputs.is_empty() {
+        for message in &failed_outputs {
+            eprintln!("gc-sim: {message}");
+        }
+        return ExitCode::from(EXIT_INVALID);
     }
     if !found {
         eprintln!(

@@ -2,8 +2,8 @@
 //!
 //! ```text
 //! gc-sim run TRACE [--trace-gc] [--report FILE.json] [--plot FILE.png] [--why ID_TAG_OR_KIND] [--heap-map-at MOMENT]
-//!               [--max-old-space-size MB] ... [--quiet]
-//! gc-sim log FILE... [--max-old-space-size MB] [--report FILE.json]
+//!               [--max-old-space-size MB] ... [--quiet] [--compare-log LOG ... [--max-deviation PCT]]
+//! gc-sim log FILE... [--max-old-space-size MB] [--report FILE.json] [--plot FILE.png] [--plot-pauses FILE.png]
 //! gc-sim plot REPORT.json [REPORT2.json ...] -o FILE.png [--chart heap|pauses|comparison|heapmap]
 //!               [--moment MOMENT ...] [--color-by state|kind|tag]
 //! gc-sim completions bash|elvish|fish|powershell|zsh
@@ -11,8 +11,11 @@
 //!
 //! Exit codes: 0 success (also when standard output is closed early: the replay stops there), 1 invalid trace or
 //! I/O error, 2 usage error (flags, and output paths checked before the trace is read), 3 the simulated program ran
-//! out of memory (the report is still written).
+//! out of memory (the report is still written), 4 with `--compare-log` and `--max-deviation`: a compared figure is
+//! further from the real run than allowed (4 comes before 3: the check asked for is the answer; 1 comes before
+//! both).
 
+mod compare;
 mod heap_flags;
 mod log;
 mod output;
@@ -39,7 +42,8 @@ struct Cli {
 
 const EXIT_CODES: &str = "Exit codes: 0 success (also when standard output is closed early: the replay stops \
                           there), 1 invalid trace or I/O error, 2 usage error (flags, output paths), \
-                          3 the simulated program ran out of memory (the report is still written).";
+                          3 the simulated program ran out of memory (the report is still written), 4 a figure \
+                          further from the real run than --max-deviation allows (before 3).";
 
 #[derive(Subcommand, Debug)]
 enum Command {
@@ -89,6 +93,14 @@ struct RunArgs {
     /// Print no summary (the `--why` answer is still printed).
     #[arg(long, short)]
     quiet: bool,
+    /// Compare the run with a real one: its Node GC log (`--trace-gc` or `--trace-gc-nvp` output, and stderr with
+    /// the OOM text; repeat the flag for two files). Prints a table after the summary; `--plot` then draws the real
+    /// heap beside the simulated one.
+    #[arg(long, value_name = "LOG")]
+    compare_log: Vec<PathBuf>,
+    /// With `--compare-log`: exit 4 when any compared figure is more than PCT percent from the real run's.
+    #[arg(long, value_name = "PCT", requires = "compare_log")]
+    max_deviation: Option<f64>,
     #[command(flatten)]
     heap: HeapFlags,
 }

@@ -134,11 +134,13 @@ fn render(args: &PlotArgs, (output, format): &(Output, ImageFormat)) -> Result<(
     output.write(|out| out.write_all(&bytes))
 }
 
-/// The two fields that say what a JSON document is; the rest is skipped.
+/// The fields that say what a JSON document is; the rest is skipped.
 #[derive(serde::Deserialize)]
 struct Envelope {
     format: Option<serde_json::Value>,
     version: Option<serde_json::Value>,
+    /// `"node-gc-log"` in a report of `gc-sim log --report`.
+    source: Option<serde_json::Value>,
 }
 
 /// Reads a report, enforcing the compatibility rule of docs/report-format.md: the `format` is `gc-sim-report`, the
@@ -151,6 +153,12 @@ fn read_report(path: &PathBuf) -> Result<Report, String> {
         let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
         serde_json::from_slice::<Envelope>(first_line).map_err(|_| format!("{name}: not a gc-sim report: {e}"))
     })?;
+    if envelope.source.as_ref().and_then(|s| s.as_str()) == Some(gc_sim::gc_log::LOG_REPORT_SOURCE) {
+        return Err(format!(
+            "{name}: is the report of a Node GC log (`gc-sim log --report`), not of a simulation; draw the log with \
+             `gc-sim log LOG --plot FILE`, or beside a simulation with `gc-sim run TRACE --compare-log LOG --plot FILE`"
+        ));
+    }
     match envelope.format.as_ref().and_then(|f| f.as_str()) {
         Some(REPORT_FORMAT) => {}
         Some(TRACE_FORMAT) => {

@@ -4,11 +4,13 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 
+use gc_sim::gc_log::LogReport;
 use gc_sim::trace::{read_trace, Flow, Problem, ProblemKind, TraceEvent, TraceFormat, TraceHeader, TraceVisitor};
 use gc_sim::{Heap, Replay};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use visualizer::ImageFormat;
 
+use crate::compare;
 use crate::heap_flags::HeapFlags;
 use crate::output::Output;
 use crate::summary;
@@ -18,6 +20,8 @@ use crate::RunArgs;
 const EXIT_INVALID: u8 = 1;
 /// Exit code when the simulated program ran out of memory.
 const EXIT_OUT_OF_MEMORY: u8 = 3;
+/// Exit code when a figure compared with a real run (`--compare-log`) is further apart than `--max-deviation`.
+const EXIT_DEVIATION: u8 = 4;
 
 /// Traces at least this large (or read from standard input) get a progress bar, when standard error is a terminal.
 const PROGRESS_MIN_BYTES: u64 = 4 << 20;
@@ -45,6 +49,12 @@ impl Outputs {
         };
         // An output must not replace the trace it is made from, nor another output.
         let trace = std::fs::canonicalize(&args.trace).ok().filter(|_| args.trace.as_os_str() != "-");
+        let logs: Vec<std::path::PathBuf> = args
+            .compare_log
+            .iter()
+            .filter(|f| f.as_os_str() != "-")
+            .filter_map(|f| std::fs::canonicalize(f).ok())
+            .collect();
         let images = [&outputs.plot, &outputs.plot_pauses, &outputs.plot_heap_map].map(|o| o.as_ref().map(|(o, _)| o));
         let mut seen: Vec<(std::path::PathBuf, &'static str)> = Vec::new();
         for output in [outputs.report.as_ref()].into_iter().chain(images).flatten() {
@@ -52,6 +62,9 @@ impl Outputs {
             let named = format!("{} {}", output.flag(), output.path().display());
             if trace.as_ref() == Some(&identity) {
                 return Err(format!("{named}: is the trace being replayed; writing there would replace it"));
+            }
+            if logs.contains(&identity) {
+                return Err(format!("{named}: is a --compare-log log; writing there would replace it"));
             }
             if let Some((_, other)) = seen.iter().find(|(seen, _)| *seen == identity) {
                 return Err(format!("{named}: is the same file as {other}; give each output its own file"));
@@ -62,7 +75,7 @@ impl Outputs {
     }
 
     /// Writes every output; returns the messages of those that failed (the others are still written).
-    fn write(&self, report: &gc_sim::Report) -> Vec<String> {
+    fn write(&self, report: &gc_sim::Report, real: Option<&LogReport>) -> Vec<String> {
         let chart = |bytes: Result<Vec<u8>, visualizer::VisualizerError>, output: &Output| {
             let bytes = bytes.map_err(|e| format!("cannot draw {}: {e}", output.path().display()))?;
             output.write(|out| out.write_all(&bytes))
@@ -80,7 +93,11 @@ impl Outputs {
         }
         if let Some((output, format)) = &self.plot {
             let options = visualizer::HeapChartOptions::default();
-            failed.extend(chart(visualizer::heap_chart(report, *format, &options), output).err());
+            let bytes = match real {
+                Some(real) => visualizer::log_comparison_chart(report, real, *format, options.size),
+                None => visualizer::heap_chart(report, *format, &options),
+            };
+            failed.extend(chart(bytes, output).err());
         }
         if let Some((output, format)) = &self.plot_pauses {
             let size = visualizer::ChartSize::default();
@@ -106,7 +123,23 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    match replay(&args, &outputs) {
+    if let Some(pct) = args.max_deviation.filter(|p| !(p.is_finite() && *p >= 0.0)) {
+        eprintln!("gc-sim: --max-deviation must be a percentage of at least 0, not {pct}");
+        return ExitCode::from(EXIT_USAGE);
+    }
+    if args.trace.as_os_str() == "-" && args.compare_log.iter().any(|f| f.as_os_str() == "-") {
+        eprintln!("gc-sim: the trace and a --compare-log log cannot both be standard input");
+        return ExitCode::from(EXIT_USAGE);
+    }
+    // The real run is read first: a log that cannot be read fails before a long replay.
+    let real = match read_real_run(&args) {
+        Ok(real) => real,
+        Err(message) => {
+            eprintln!("gc-sim: {message}");
+            return ExitCode::from(EXIT_INVALID);
+        }
+    };
+    match replay(&args, &outputs, real.as_ref()) {
         Ok(code) => code,
         Err(Failure::Invalid(message)) => {
             eprintln!("gc-sim: {message}");
@@ -127,7 +160,22 @@ enum Failure {
     Usage(String),
 }
 
-fn replay(args: &RunArgs, outputs: &Outputs) -> Result<ExitCode, Failure> {
+/// The real run of `--compare-log`, if given; its collections are kept for `--plot`.
+fn read_real_run(args: &RunArgs) -> Result<Option<LogReport>, String> {
+    if args.compare_log.is_empty() {
+        return Ok(None);
+    }
+    let (summary, events) = crate::log::read_logs(&args.compare_log, args.plot.is_some(), 1_000_000)?;
+    if summary.collections() == 0 && summary.death.is_none() {
+        return Err(format!(
+            "--compare-log: no GC line or FATAL ERROR in {} (run Node with --trace-gc or --trace-gc-nvp)",
+            summary.sources.join(", ")
+        ));
+    }
+    Ok(Some(LogReport::new(&summary, events.unwrap_or_default(), None)))
+}
+
+fn replay(args: &RunArgs, outputs: &Outputs, real: Option<&LogReport>) -> Result<ExitCode, Failure> {
     let stdin = args.trace.as_os_str() == "-";
     let source_name = if stdin { "<stdin>".to_owned() } else { args.trace.display().to_string() };
     let (input, length): (Box<dyn io::Read>, Option<u64>) = if stdin {
@@ -172,6 +220,7 @@ fn replay(args: &RunArgs, outputs: &Outputs) -> Result<ExitCode, Failure> {
     // Standard output closed early (`gc-sim run ... | head`): the replay stopped there, so there is no report of
     // the whole trace to write.
     let mut failed_outputs = Vec::new();
+    let mut deviations = Vec::new();
     if stdout_error.is_none() {
         let report = match &args.why {
             Some(query) => replay.report_with_why(query),
@@ -184,13 +233,21 @@ fn replay(args: &RunArgs, outputs: &Outputs) -> Result<ExitCode, Failure> {
             }
         }
         // Written before the summary, so that a reader of standard output that goes away cannot lose them.
-        failed_outputs = outputs.write(&report);
-        let printed = if !args.quiet {
+        failed_outputs = outputs.write(&report, real);
+        let mut printed = if !args.quiet {
             summary::print(&mut out, &source_name, &report)
         } else {
             // `--why` asks a question: answer it even without the summary.
             summary::print_why(&mut out, &report)
         };
+        // The comparison is what `--compare-log` asks for: printed even with `--quiet`.
+        if let Some(real) = real {
+            let rows = compare::rows(&report, real);
+            printed = printed.and_then(|()| compare::print(&mut out, &report, real, &rows));
+            if let Some(max) = args.max_deviation {
+                deviations = compare::deviations(&rows, max);
+            }
+        }
         stdout_error = printed.and_then(|()| out.flush()).err();
     }
     // A closed pipe is how a reader says it has seen enough: no message, as `cat` or `grep` would print none.
@@ -214,10 +271,20 @@ fn replay(args: &RunArgs, outputs: &Outputs) -> Result<ExitCode, Failure> {
             let _ = writeln!(err, "{}", e.trace_gc_line());
         }
         let _ = writeln!(err, "\n{oom}");
-        // A report that could not be written is lost work: that outcome comes first.
-        if failed_outputs.is_empty() {
-            return Ok(ExitCode::from(EXIT_OUT_OF_MEMORY));
-        }
+    }
+    if !deviations.is_empty() {
+        eprintln!(
+            "gc-sim: further from the real run than --max-deviation {}: {}",
+            args.max_deviation.unwrap_or_default(),
+            deviations.join("; ")
+        );
+    }
+    // A report that could not be written is lost work: that outcome comes first; then the check asked for.
+    if failed_outputs.is_empty() && !deviations.is_empty() {
+        return Ok(ExitCode::from(EXIT_DEVIATION));
+    }
+    if replay.heap().out_of_memory().is_some() && failed_outputs.is_empty() {
+        return Ok(ExitCode::from(EXIT_OUT_OF_MEMORY));
     }
     if !failed_outputs.is_empty() || stdout_failed {
         return Ok(ExitCode::from(EXIT_INVALID));

@@ -248,3 +248,96 @@ fn a_limit_that_is_not_positive_is_a_usage_error() {
         assert!(String::from_utf8_lossy(&o.stderr).contains("--max-old-space-size"), "{bad}");
     }
 }
+
+/// Width and height of a PNG, from its IHDR chunk.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "a PNG");
+    let be = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().unwrap());
+    (be(16), be(20))
+}
+
+#[test]
+fn plot_and_plot_pauses_draw_the_real_run() {
+    let (out, err) = oom_files();
+    let dir = tempfile::tempdir().unwrap();
+    let (heap, pauses) = (dir.path().join("heap.png"), dir.path().join("pauses.svg"));
+    let o = log(
+        &[
+            out.as_os_str(),
+            err.as_os_str(),
+            "--plot".as_ref(),
+            heap.as_os_str(),
+            "--plot-pauses".as_ref(),
+            pauses.as_os_str(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(png_size(&std::fs::read(&heap).unwrap()), (1280, 720));
+    let svg = std::fs::read_to_string(&pauses).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("mark-compact: 528") && svg.contains("scavenge: 52"), "{svg:.200}");
+    let mut names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    names.sort();
+    assert_eq!(names, ["heap.png", "pauses.svg"], "no temporary file is left");
+}
+
+#[test]
+fn plot_paths_are_checked_before_the_log_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    // The log does not exist: a bad output path is found first, and is a usage error (2), not an I/O error (1).
+    let missing = dir.path().join("no-such.log");
+    std::fs::create_dir(dir.path().join("d.png")).unwrap();
+    for (flag, path, message) in [
+        ("--plot", dir.path().join("heap.jpg"), "`.jpg` is not an image format gc-sim writes (supported: .png, .svg)"),
+        ("--plot-pauses", dir.path().join("p"), "no extension to choose the image format"),
+        ("--plot", dir.path().join("no-dir/heap.png"), "does not exist"),
+        ("--plot", dir.path().join("d.png"), "is a directory"),
+    ] {
+        let o = log(&[missing.as_os_str(), flag.as_ref(), path.as_os_str()], None);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{flag} {}: {stderr}", path.display());
+        assert!(stderr.contains(flag) && stderr.contains(message), "{stderr}");
+    }
+    let same = dir.path().join("a.png");
+    let o = log(
+        &[missing.as_os_str(), "--plot".as_ref(), same.as_os_str(), "--plot-pauses".as_ref(), same.as_os_str()],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is the same file as --plot"));
+    // Nor may an output replace the log it is made from.
+    let (out, _) = oom_files();
+    let copy = dir.path().join("gc.svg");
+    std::fs::copy(&out, &copy).unwrap();
+    let o = log(&[copy.as_os_str(), "--plot".as_ref(), copy.as_os_str()], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is a log being read"));
+    assert_eq!(std::fs::read(&copy).unwrap(), std::fs::read(&out).unwrap(), "the log is untouched");
+}
+
+#[test]
+fn plot_of_a_log_with_no_collection_fails_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let heap = dir.path().join("heap.png");
+    let o = log(&["-".as_ref(), "--plot".as_ref(), heap.as_os_str()], Some(b"hello from the program\n"));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot draw"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!heap.exists());
+}
+
+/// `gc-sim plot` on a log's report said `an invalid gc-sim report version 1: invalid type: null` (a log report has
+/// the simulation's format and version, not its fields); it now says what the file is and what draws it.
+#[test]
+fn plot_of_a_log_report_says_what_draws_a_log() {
+    let (out, _) = oom_files();
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("log.json");
+    let o = log(&[out.as_os_str(), "--report".as_ref(), report.as_os_str()], None);
+    assert!(o.status.success());
+    let png = dir.path().join("x.png");
+    let o = Command::new(BIN).arg("plot").arg(&report).arg("-o").arg(&png).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("is the report of a Node GC log") && err.contains("--compare-log LOG --plot"), "{err}");
+    assert!(!png.exists());
+}

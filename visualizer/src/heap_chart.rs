@@ -345,17 +345,17 @@ fn draw_area<DB: DrawingBackend>(
 }
 
 /// Drawing in pixels over the plot: vertical lines and ticks at given times, and the out-of-memory box.
-struct Overlay {
+pub(crate) struct Overlay {
     /// The plot's pixel columns and rows (absolute).
-    x: std::ops::Range<i32>,
-    y: std::ops::Range<i32>,
+    pub(crate) x: std::ops::Range<i32>,
+    pub(crate) y: std::ops::Range<i32>,
     /// Pixels per ms and the pixel of time 0.
     x_origin: f64,
     pixels_per_ms: f64,
 }
 
 impl Overlay {
-    fn new<DB: DrawingBackend>(chart: &Plot<'_, DB>, unit: TimeUnit) -> Overlay {
+    pub(crate) fn new<DB: DrawingBackend>(chart: &Plot<'_, DB>, unit: TimeUnit) -> Overlay {
         let (x, y) = chart.plotting_area().get_pixel_range();
         let range = chart.x_range();
         let x0 = chart.backend_coord(&(range.start, 0.0)).0 as f64;
@@ -366,13 +366,13 @@ impl Overlay {
     }
 
     /// The pixel column of time `t_ms`, inside the plot.
-    fn x_of(&self, t_ms: f64) -> i32 {
+    pub(crate) fn x_of(&self, t_ms: f64) -> i32 {
         let x = (self.x_origin + t_ms * self.pixels_per_ms).round();
         (x as i32).clamp(self.x.start, self.x.end - 1)
     }
 
     /// The distinct pixel columns of `times`, ascending.
-    fn columns(&self, times: &[f64]) -> Vec<i32> {
+    pub(crate) fn columns(&self, times: &[f64]) -> Vec<i32> {
         let mut xs: Vec<i32> = times.iter().map(|&t| self.x_of(t)).collect();
         xs.sort_unstable();
         xs.dedup();
@@ -380,7 +380,7 @@ impl Overlay {
     }
 
     /// A full-height vertical line at pixel column `x`.
-    fn rule<DB: DrawingBackend>(
+    pub(crate) fn rule<DB: DrawingBackend>(
         &self,
         root: &DrawingArea<DB, Shift>,
         x: i32,
@@ -391,7 +391,7 @@ impl Overlay {
     }
 
     /// The red line of death and a box with its message, below `rows` rows of mark labels.
-    fn out_of_memory<DB: DrawingBackend>(
+    pub(crate) fn out_of_memory<DB: DrawingBackend>(
         &self,
         root: &DrawingArea<DB, Shift>,
         at_ms: f64,

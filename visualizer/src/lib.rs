@@ -7,6 +7,9 @@
 //! | heap by generation | [`render_heap`] | stacked used bytes of old, large-object and new space over simulated time, committed sizes, the old-generation allocation limit, every scavenge and mark-compact, the trace's marks and an out-of-memory death |
 //! | pauses | [`render_pauses`] | the modelled pause of every collection, by collector, with totals |
 //! | comparison | [`render_comparison`] | the old generation (and the whole heap) of several runs on the same axes, e.g. a leaky and a fixed version of a program |
+//! | real heap | [`log_heap_chart`] | the heap of a real run, before and after each collection as a Node GC log prints it (`gc_sim::gc_log`), collections and the death marked |
+//! | real pauses | [`log_pause_chart`] | the pauses of a real run by collector, as the log printed them |
+//! | real beside simulated | [`log_comparison_chart`] | the heap of a real run and of a simulated one on the same axes |
 //! | heap map | [`render_heap_map`] | every page of the heap as a row of 64 cells, as GCspy draws a heap, each cell filled with its shares of live, dead, waste and free bytes (or its live bytes by kind or tag); several moments side by side, e.g. before and after a mark-compact |
 //!
 //! The format follows the path: a path ending in `.svg` (any case) gives SVG, anything else PNG. The
@@ -52,6 +55,7 @@ mod frame;
 mod heap_chart;
 mod heap_map_chart;
 mod legend;
+mod log_chart;
 mod output;
 pub mod palette;
 mod pause_chart;
@@ -61,6 +65,7 @@ pub mod units;
 use std::path::Path;
 
 pub use error::VisualizerError;
+pub use gc_sim::gc_log::LogReport;
 pub use gc_sim::{HeapMapMoment, Report};
 pub use output::ImageFormat;
 
@@ -266,4 +271,42 @@ pub fn heap_map_chart(
     options: &HeapMapOptions,
 ) -> Result<Vec<u8>, VisualizerError> {
     output::render(&heap_map_chart::HeapMapChart::new(report, options)?, format)
+}
+
+/// The heap chart of a real run read from a Node GC log ([`LogReport`], see `gc_sim::gc_log`) as PNG or SVG bytes:
+/// the heap used in all spaces as V8 printed it, before and after each collection (a line that rises to the size
+/// before and drops to the size after, at the collection's end), scavenges as ticks along the time axis,
+/// mark-compacts as vertical lines, and the death (out of memory) as a red line with Node's message.
+///
+/// # Errors
+/// [`VisualizerError::EmptyReport`] if no collection of the log has both a time and a heap size,
+/// [`VisualizerError::InvalidSize`], [`VisualizerError::Drawing`] or [`VisualizerError::Encoding`].
+pub fn log_heap_chart(log: &LogReport, format: ImageFormat, size: ChartSize) -> Result<Vec<u8>, VisualizerError> {
+    output::render(&log_chart::LogHeapChart::new(log, None, size)?, format)
+}
+
+/// The pause chart of a real run read from a Node GC log as PNG or SVG bytes: every collection is a stem at its end
+/// time, as high as the pause V8 printed, coloured by collector; the legend gives each collector's count, total and
+/// longest pause.
+///
+/// # Errors
+/// [`VisualizerError::EmptyReport`] if no collection of the log has both a time and a pause,
+/// [`VisualizerError::InvalidSize`], [`VisualizerError::Drawing`] or [`VisualizerError::Encoding`].
+pub fn log_pause_chart(log: &LogReport, format: ImageFormat, size: ChartSize) -> Result<Vec<u8>, VisualizerError> {
+    output::render(&log_chart::LogPauseChart::new(log, size)?, format)
+}
+
+/// The heap of a simulated run (`simulated`, all spaces' used bytes over its timeline) and of a real one (`log`,
+/// as [`log_heap_chart`] draws it) on the same axes, as PNG or SVG bytes; the real run's collections and both
+/// deaths are marked.
+///
+/// # Errors
+/// As [`log_heap_chart`], and [`VisualizerError::EmptyReport`] if the simulated report's timeline is empty.
+pub fn log_comparison_chart(
+    simulated: &Report,
+    log: &LogReport,
+    format: ImageFormat,
+    size: ChartSize,
+) -> Result<Vec<u8>, VisualizerError> {
+    output::render(&log_chart::LogHeapChart::new(log, Some(simulated), size)?, format)
 }

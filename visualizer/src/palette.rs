@@ -56,6 +56,10 @@ pub const TEXT: Rgb = Rgb(20, 20, 20);
 pub const MUTED_TEXT: Rgb = Rgb(95, 95, 95);
 /// Grid lines.
 pub const GRID: Rgb = Rgb(228, 228, 228);
+/// The heap of a real run read from a Node GC log (`gc-sim log --plot`), before and after each collection.
+pub const REAL_HEAP: Rgb = Rgb(214, 39, 120);
+/// The simulated heap drawn beside a real one (`gc-sim run --compare-log --plot`).
+pub const SIMULATED_HEAP: Rgb = Rgb(31, 119, 180);
 /// The series of a comparison, in the order of the reports (repeating after the last).
 pub const COMPARISON: [Rgb; 8] = [
     Rgb(31, 119, 180),
