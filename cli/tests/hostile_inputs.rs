@@ -1029,6 +1029,46 @@ fn cases(report: &[u8]) -> Vec<Case> {
     cases.push(Case::new("log of a missing file").args(&["log", "{dir}/none.log"]).fails(1, &["none.log"]));
     cases.push(Case::new("log from stdin").args(&["log", "-"]).stdin(gc_line).succeeds());
 
+    // --- `gc-sim run --compare-log` with a log that is missing or not a log, and bad deviations.
+    cases.push(
+        Case::flags("compare with a missing log", &["--quiet", "--compare-log", "{dir}/none.log"])
+            .fails(1, &["none.log"]),
+    );
+    cases.push(
+        Case::flags("compare with a trace as the log", &["--quiet", "--compare-log", "{dir}/t.ndjson"])
+            .fails(1, &["--compare-log", "no GC line", "t.ndjson"]),
+    );
+    for (name, value) in [("nan", "nan"), ("infinite", "inf"), ("1e400", "1e400")] {
+        cases.push(
+            Case::flags(
+                &format!("max deviation {name}"),
+                &["--quiet", "--compare-log", "{dir}/gc.log", "--max-deviation", value],
+            )
+            .file("gc.log", gc_line)
+            .fails(2, &["--max-deviation"]),
+        );
+    }
+    cases.push(
+        Case::flags("max deviation negative", &["--quiet", "--compare-log", "{dir}/gc.log", "--max-deviation=-5"])
+            .file("gc.log", gc_line)
+            .fails(2, &["--max-deviation"]),
+    );
+    cases.push(
+        Case::flags("max deviation without a log", &["--quiet", "--max-deviation", "10"])
+            .fails(2, &["error:", "required"]),
+    );
+    cases.push(
+        log("log plot as jpg", gc_line.as_bytes().to_vec())
+            .args(&["--plot", "{dir}/x.jpg"])
+            .fails(2, &["x.jpg", "png"])
+            .absent("x.jpg"),
+    );
+    cases.push(
+        log("log plot in a missing directory", gc_line.as_bytes().to_vec())
+            .args(&["--plot-pauses", "{dir}/no/p.png"])
+            .fails(2, &["--plot-pauses", "no/p.png"]),
+    );
+
     // --- `gc-sim plot` on what is not a report.
     let plot = |name: &str, bytes: Vec<u8>| {
         Case::new(name).file("r.json", bytes).args(&["plot", "{dir}/r.json", "-o", "{dir}/out.png"])
