@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Renders the leaky-vs-fixed plots of docs/ticker-server.md: 2,000 clients in 20 waves of 100, each held 1 s, a 100 ms
-# interval, 90 s of simulated time, Node 20's default heap. With --check (CI), renders into a temporary directory and
-# fails if the committed images differ.
+# interval, 90 s of simulated time, Node 20's default heap; and the model of the real leaky run beside its
+# --trace-gc log (the run's own schedule, read from ../shared, which CI has beside the clone). With --check (CI),
+# renders into a temporary directory and fails if the committed images differ.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -16,11 +17,18 @@ for mode in leaky fixed; do
         ./target/release/gc-sim run - --quiet --report "$out/ticker-$mode.json" --plot "$out/ticker-$mode.png"
 done
 ./target/release/gc-sim plot "$out/ticker-leaky.json" "$out/ticker-fixed.json" -o "$out/ticker-comparison.png"
+# The real leaky server (Node 20, TICK_MS=10, 2,000 clients) beside gc-sim's model of the same schedule.
+real_log=../shared/v8/ticker/runs/leaky_tick10_tracegc/gc.log
+[ -f "$real_log" ] || { echo "$real_log is missing: ../shared must be beside the clone" >&2; exit 1; }
+full=(--clients 2000 --wave-size 100 --wave-interval-ms 3000 --wave-spread-ms 500 --hold-ms 1000 --tick-ms 10
+      --start-ms 10000 --duration-ms 150000)
+./target/release/examples/ticker_server --leaky "${full[@]}" |
+    ./target/release/gc-sim run - --quiet --compare-log "$real_log" --plot "$out/ticker-real-vs-model.png"
 # The reports are inputs of the plots, not documentation: only the images are kept.
 rm "$out/ticker-leaky.json" "$out/ticker-fixed.json"
 
 if [ "${1:-}" = "--check" ]; then
-    for image in ticker-leaky.png ticker-fixed.png ticker-comparison.png; do
+    for image in ticker-leaky.png ticker-fixed.png ticker-comparison.png ticker-real-vs-model.png; do
         cmp "$out/$image" "docs/images/$image" || { echo "docs/images/$image is stale: run $0" >&2; exit 1; }
     done
     rm -r "$out"
