@@ -106,7 +106,12 @@ fn render(args: &PlotArgs, (output, format): &(Output, ImageFormat)) -> Result<(
             format!("{chart:?}").to_lowercase()
         ));
     }
-    let reports = args.reports.iter().map(read_report).collect::<Result<Vec<Report>, String>>()?;
+    let loaded = args.reports.iter().map(read_report).collect::<Result<Vec<Loaded>, String>>()?;
+    if loaded.iter().any(|l| matches!(l, Loaded::Log(_))) {
+        return render_log(chart, &loaded, format, output);
+    }
+    let reports: Vec<Report> =
+        loaded.into_iter().map(|l| if let Loaded::Simulated(r) = l { *r } else { unreachable!() }).collect();
     let single = || match reports.as_slice() {
         [one] => Ok(one),
         _ => Err(format!("the {chart:?} chart takes one report, not {}", reports.len()).to_lowercase()),
@@ -134,6 +139,43 @@ fn render(args: &PlotArgs, (output, format): &(Output, ImageFormat)) -> Result<(
     output.write(|out| out.write_all(&bytes))
 }
 
+/// A report read by `gc-sim plot`: of a simulation, or of a Node GC log (`gc-sim log --report`).
+enum Loaded {
+    Simulated(Box<Report>),
+    Log(Box<gc_sim::gc_log::LogReport>),
+}
+
+/// The charts of a log report: alone (its heap, or its pauses), or its heap beside one simulation's.
+fn render_log(chart: Chart, loaded: &[Loaded], format: ImageFormat, output: &Output) -> Result<(), String> {
+    let size = visualizer::ChartSize::default();
+    let (logs, simulated): (Vec<_>, Vec<_>) = loaded.iter().partition(|l| matches!(l, Loaded::Log(_)));
+    let log = match logs.as_slice() {
+        [Loaded::Log(log)] => log,
+        _ => return Err(format!("a chart takes at most one report of a Node GC log, not {}", logs.len())),
+    };
+    let bytes = match (chart, simulated.as_slice()) {
+        (Chart::Heap, []) => visualizer::log_heap_chart(log, format, size),
+        (Chart::Pauses, []) => visualizer::log_pause_chart(log, format, size),
+        (Chart::Heap | Chart::Comparison, [Loaded::Simulated(report)]) => {
+            visualizer::log_comparison_chart(report, log, format, size)
+        }
+        (Chart::Heapmap, _) => {
+            return Err("a Node GC log has no heap maps: --chart heapmap takes a simulation's report".into())
+        }
+        (chart, others) => {
+            return Err(format!(
+                "with a Node GC log's report, --chart {} takes {} simulation report{}, not {}",
+                format!("{chart:?}").to_lowercase(),
+                if chart == Chart::Pauses { "no" } else { "one" },
+                if chart == Chart::Pauses { "s" } else { "" },
+                others.len()
+            ))
+        }
+    }
+    .map_err(|e| e.to_string())?;
+    output.write(|out| out.write_all(&bytes))
+}
+
 /// The fields that say what a JSON document is; the rest is skipped.
 #[derive(serde::Deserialize)]
 struct Envelope {
@@ -145,7 +187,7 @@ struct Envelope {
 
 /// Reads a report, enforcing the compatibility rule of docs/report-format.md: the `format` is `gc-sim-report`, the
 /// `version` is the one this gc-sim writes ([`REPORT_VERSION`]), fields it does not know are ignored.
-fn read_report(path: &PathBuf) -> Result<Report, String> {
+fn read_report(path: &PathBuf) -> Result<Loaded, String> {
     let name = path.display();
     let bytes = std::fs::read(path).map_err(|e| format!("cannot open {name}: {e}"))?;
     // A JSON document, or the first line of an NDJSON trace.
@@ -153,12 +195,7 @@ fn read_report(path: &PathBuf) -> Result<Report, String> {
         let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
         serde_json::from_slice::<Envelope>(first_line).map_err(|_| format!("{name}: not a gc-sim report: {e}"))
     })?;
-    if envelope.source.as_ref().and_then(|s| s.as_str()) == Some(gc_sim::gc_log::LOG_REPORT_SOURCE) {
-        return Err(format!(
-            "{name}: is the report of a Node GC log (`gc-sim log --report`), not of a simulation; draw the log with \
-             `gc-sim log LOG --plot FILE`, or beside a simulation with `gc-sim run TRACE --compare-log LOG --plot FILE`"
-        ));
-    }
+    let log = envelope.source.as_ref().and_then(|s| s.as_str()) == Some(gc_sim::gc_log::LOG_REPORT_SOURCE);
     match envelope.format.as_ref().and_then(|f| f.as_str()) {
         Some(REPORT_FORMAT) => {}
         Some(TRACE_FORMAT) => {
@@ -195,6 +232,12 @@ fn read_report(path: &PathBuf) -> Result<Report, String> {
             return Err(format!("{name}: a gc-sim report with {found}; expected the integer {REPORT_VERSION}"));
         }
     }
+    if log {
+        return serde_json::from_slice(&bytes)
+            .map(|log| Loaded::Log(Box::new(log)))
+            .map_err(|e| format!("{name}: an invalid report of a Node GC log (version {REPORT_VERSION}): {e}"));
+    }
     serde_json::from_slice(&bytes)
+        .map(|report| Loaded::Simulated(Box::new(report)))
         .map_err(|e| format!("{name}: an invalid gc-sim report version {REPORT_VERSION}: {e}"))
 }

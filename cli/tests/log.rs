@@ -326,18 +326,66 @@ fn plot_of_a_log_with_no_collection_fails_and_writes_nothing() {
 }
 
 /// `gc-sim plot` on a log's report said `an invalid gc-sim report version 1: invalid type: null` (a log report has
-/// the simulation's format and version, not its fields); it now says what the file is and what draws it.
+/// the simulation's format and version, not its fields); it now reads it and draws what `gc-sim log --plot`,
+/// `--plot-pauses` and `gc-sim run --compare-log --plot` draw, byte for byte, from the saved reports.
 #[test]
-fn plot_of_a_log_report_says_what_draws_a_log() {
+fn plot_draws_a_log_report_alone_and_beside_a_simulation() {
     let (out, _) = oom_files();
     let dir = tempfile::tempdir().unwrap();
-    let report = dir.path().join("log.json");
-    let o = log(&[out.as_os_str(), "--report".as_ref(), report.as_os_str()], None);
-    assert!(o.status.success());
-    let png = dir.path().join("x.png");
-    let o = Command::new(BIN).arg("plot").arg(&report).arg("-o").arg(&png).output().unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("is the report of a Node GC log") && err.contains("--compare-log LOG --plot"), "{err}");
-    assert!(!png.exists());
+    let path = |name: &str| dir.path().join(name);
+    let o = log(
+        &[
+            out.as_os_str(),
+            "--report".as_ref(),
+            path("log.json").as_os_str(),
+            "--plot".as_ref(),
+            path("heap.png").as_os_str(),
+            "--plot-pauses".as_ref(),
+            path("pauses.png").as_os_str(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let trace = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/traces/leak.json");
+    let o = Command::new(BIN)
+        .args(["run", trace, "--quiet", "--compare-log"])
+        .arg(&out)
+        .arg("--report")
+        .arg(path("sim.json"))
+        .arg("--plot")
+        .arg(path("both.png"))
+        .output()
+        .unwrap();
+    assert!(matches!(o.status.code(), Some(0)), "{}", text(&o));
+    let plot = |reports: &[&str], chart: Option<&str>, to: &str| {
+        let mut command = Command::new(BIN);
+        command.arg("plot").args(reports.iter().map(|r| path(r))).arg("-o").arg(path(to));
+        if let Some(chart) = chart {
+            command.args(["--chart", chart]);
+        }
+        let o = command.output().unwrap();
+        assert!(o.status.success(), "{reports:?} {chart:?}: {}", text(&o));
+        std::fs::read(path(to)).unwrap()
+    };
+    let read = |name: &str| std::fs::read(path(name)).unwrap();
+    assert_eq!(plot(&["log.json"], None, "a.png"), read("heap.png"));
+    assert_eq!(plot(&["log.json"], Some("pauses"), "b.png"), read("pauses.png"));
+    assert_eq!(plot(&["sim.json", "log.json"], None, "c.png"), read("both.png"));
+    assert_eq!(plot(&["log.json", "sim.json"], Some("heap"), "d.png"), read("both.png"));
+    // What a log cannot give is refused, naming why.
+    for (reports, chart, expected) in [
+        (&["log.json", "log.json"][..], None, "at most one report of a Node GC log"),
+        (&["log.json"][..], Some("heapmap"), "no heap maps"),
+        (&["sim.json", "log.json"][..], Some("pauses"), "takes no simulation reports"),
+    ] {
+        let mut command = Command::new(BIN);
+        command.arg("plot").args(reports.iter().map(|r| path(r))).arg("-o").arg(path("x.png"));
+        if let Some(chart) = chart {
+            command.args(["--chart", chart]);
+        }
+        let o = command.output().unwrap();
+        assert_eq!(o.status.code(), Some(1), "{reports:?}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains(expected), "{}", text(&o));
+        assert!(!path("x.png").exists());
+    }
 }

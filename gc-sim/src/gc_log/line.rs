@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 
 /// The collector a line names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LogCollector {
     /// `Scavenge` (`gc=s`): the young-generation semi-space copier.
@@ -38,7 +38,7 @@ impl LogCollector {
 
 /// The incremental-marking part of a mark-compact line:
 /// `(+ 37.3 ms in 342 steps since start of marking, biggest step 0.5 ms, walltime since start of marking 56 ms)`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IncrementalMarking {
     /// Time spent in incremental marking steps on the main thread before the final pause, ms.
     pub ms: f64,
@@ -52,7 +52,7 @@ pub struct IncrementalMarking {
 
 /// The `--trace-gc-nvp` fields gc-sim understands, as typed values; every pair of the line (known or not) stays
 /// readable through [`LogGc::nvp_value`].
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NvpFields {
     /// `mutator`: ms the program ran since the previous collection ended.
     pub mutator_ms: Option<f64>,
@@ -88,7 +88,7 @@ pub struct NvpFields {
 }
 
 /// One collection as a log line describes it. Every field a line may lack is an `Option`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LogGc {
     /// 1-based line number in its input.
     pub line: u64,
@@ -745,7 +745,7 @@ pub fn parse_nvp(body: &str, line: u64) -> Result<LogGc, LineError> {
 
 /// One space's line of `--trace-gc-verbose` (`Heap::PrintShortHeapStatistics`):
 /// `Old space,              used:   2734 KB, available:      0 KB, committed:   2784 KB`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SpaceLine {
     /// The space as printed (`New space`, `Old space`, `All spaces`, `Memory allocator`, ...).
     pub space: String,

@@ -70,7 +70,7 @@ pub enum Record {
 }
 
 /// A line the reader could not read as what it looked like.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Warning {
     /// The input's name (as given to [`LogReader::new`]).
     pub source: String,
@@ -87,7 +87,7 @@ impl std::fmt::Display for Warning {
 }
 
 /// What a reader has seen, line by line.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LineStats {
     /// All lines.
     pub lines: u64,

@@ -17,7 +17,7 @@
 use super::line::{find_pid_isolate, parse_trace_gc, prefix, LogGc};
 
 /// Which of V8's out-of-memory deaths the `FATAL ERROR` line names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeathKind {
     /// `Reached heap limit`: after a full collection the heap was still above its maximum, and the
@@ -53,7 +53,7 @@ impl DeathKind {
 }
 
 /// The `FATAL ERROR: ...` line.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Death {
     /// 1-based line number.
     pub line: u64,

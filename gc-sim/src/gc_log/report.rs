@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::line::{LogCollector, LogGc};
 use super::oom::DeathKind;
@@ -37,7 +37,7 @@ fn bytes(mb: Option<f64>) -> Option<u64> {
 }
 
 /// One collection of the log.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LogEvent {
     /// 1 for the log's first collection, then counting up.
     pub number: u64,
@@ -106,7 +106,7 @@ impl LogEvent {
 }
 
 /// The death, as the simulation's `summary.oom`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LogOom {
     /// The simulation's location name where V8's is one of its three (`reached_heap_limit`,
     /// `ineffective_mark_compacts`, `call_and_retry_last`), else `null`.
@@ -124,7 +124,7 @@ pub struct LogOom {
 }
 
 /// Pause percentiles, ms.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Percentiles {
     /// Median.
     pub p50: f64,
@@ -135,7 +135,7 @@ pub struct Percentiles {
 }
 
 /// A storm (docs/gc-log.md).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LogStorm {
     /// First mark-compact's time, ms.
     pub start_ms: f64,
@@ -150,7 +150,7 @@ pub struct LogStorm {
 }
 
 /// Collections of one reason.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LogReasonCount {
     /// Scavenges and minor mark-sweeps.
     pub young: u64,
@@ -161,7 +161,7 @@ pub struct LogReasonCount {
 }
 
 /// `summary` of a log report.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LogReportSummary {
     /// Time of the last collection, ms (added up over restarts).
     pub end_ms: Option<f64>,
@@ -204,14 +204,14 @@ pub struct LogReportSummary {
 }
 
 /// The JSON report of a log.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LogReport {
     /// `gc-sim-report`, as the simulation's.
-    pub format: &'static str,
+    pub format: String,
     /// 1.
     pub version: u32,
     /// [`LOG_REPORT_SOURCE`]: this report was read from a log, not simulated.
-    pub source: &'static str,
+    pub source: String,
     /// The inputs, joined with ` + `.
     pub name: String,
     /// The figures.
@@ -249,9 +249,9 @@ impl LogReport {
         });
         let omitted = s.collections().saturating_sub(events.len() as u64);
         LogReport {
-            format: crate::report::REPORT_FORMAT,
+            format: crate::report::REPORT_FORMAT.to_owned(),
             version: 1,
-            source: LOG_REPORT_SOURCE,
+            source: LOG_REPORT_SOURCE.to_owned(),
             name: s.sources.join(" + "),
             summary: LogReportSummary {
                 end_ms: s.elapsed_ms(),
