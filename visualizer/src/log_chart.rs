@@ -7,7 +7,6 @@
 use gc_sim::gc_log::{LogCollector, LogEvent, LogReport};
 use gc_sim::Report;
 use plotters::coord::Shift;
-use plotters::element::Circle;
 use plotters::prelude::{DrawingArea, DrawingBackend, PathElement};
 
 use crate::envelope::{m4, Columns};
@@ -298,7 +297,6 @@ impl Chart for LogPauseChart<'_> {
             &format!("time at the end of the pause ({})", time_unit.symbol()),
             "pause as V8 printed it (ms)",
         )?;
-        let area = chart.plotting_area();
         if let Some(at) = s.oom.as_ref().and_then(|o| o.at_ms).filter(|t| t.is_finite()) {
             let overlay = Overlay::new(&chart, time_unit);
             overlay.rule(root, overlay.x_of(at), palette::OUT_OF_MEMORY, 2)?;
@@ -310,29 +308,12 @@ impl Chart for LogPauseChart<'_> {
         ];
         let mut entries = vec![Entry::new(Swatch::Heading, "Collections (pause as printed)")];
         for (collector, color) in kinds {
-            // One stem per pixel column (the longest), one dot per pixel.
-            let mut stems: Vec<(i32, f64, f64)> = Vec::new();
-            let mut dots = std::collections::BTreeSet::new();
             let (mut count, mut total, mut max) = (0u64, 0.0f64, 0.0f64);
-            for &(_, t, p) in pauses.iter().filter(|p| p.0 == collector) {
+            let points = pauses.iter().filter(|p| p.0 == collector).map(|&(_, t, p)| {
                 (count, total, max) = (count + 1, total + p, max.max(p));
-                let point = (t / time_unit.ms(), p);
-                let pixel = chart.backend_coord(&point);
-                match stems.last_mut() {
-                    Some(last) if last.0 == pixel.0 => {
-                        if point.1 > last.2 {
-                            *last = (pixel.0, point.0, point.1);
-                        }
-                    }
-                    _ => stems.push((pixel.0, point.0, point.1)),
-                }
-                if dots.insert(pixel) {
-                    area.draw(&Circle::new(point, 3, style(color, 1))).drawn()?;
-                }
-            }
-            for (_, x, y) in stems {
-                area.draw(&PathElement::new(vec![(x, 0.0), (x, y)], style(color, 1))).drawn()?;
-            }
+                (t / time_unit.ms(), p)
+            });
+            crate::pause_chart::draw_stems(&chart, points, color)?;
             if count > 0 || collector != LogCollector::MinorMarkSweep {
                 entries.push(Entry::new(
                     Swatch::Stem(color),

@@ -31,6 +31,36 @@ struct Totals {
     max_ms: f64,
 }
 
+/// Draws pauses as stems from the time axis, `points` being (time, pause) in time order: one stem per pixel column
+/// (the longest) and one dot per pixel, so that a long run costs the image's width, not its number of pauses.
+pub(crate) fn draw_stems<DB: DrawingBackend>(
+    chart: &frame::Plot<'_, DB>,
+    points: impl Iterator<Item = (f64, f64)>,
+    color: Rgb,
+) -> Result<(), VisualizerError> {
+    let area = chart.plotting_area();
+    let mut stems: Vec<(i32, f64, f64)> = Vec::new();
+    let mut dots = BTreeSet::new();
+    for point in points {
+        let pixel = chart.backend_coord(&point);
+        match stems.last_mut() {
+            Some(last) if last.0 == pixel.0 => {
+                if point.1 > last.2 {
+                    *last = (pixel.0, point.0, point.1);
+                }
+            }
+            _ => stems.push((pixel.0, point.0, point.1)),
+        }
+        if dots.insert(pixel) {
+            area.draw(&Circle::new(point, 3, style(color, 1))).drawn()?;
+        }
+    }
+    for (_, x, y) in stems {
+        area.draw(&PathElement::new(vec![(x, 0.0), (x, y)], style(color, 1))).drawn()?;
+    }
+    Ok(())
+}
+
 /// An event a replay can produce: a finite, non-negative pause ending at a non-negative time.
 fn plottable(e: &GcEvent) -> bool {
     e.pause_ms.is_finite() && e.pause_ms >= 0.0 && e.end_ms().is_finite() && e.end_ms() >= 0.0
@@ -130,27 +160,11 @@ impl Chart for PauseChart<'_> {
         for (collector, color) in
             [(Collector::Scavenge, palette::SCAVENGE), (Collector::MarkCompact, palette::MARK_COMPACT)]
         {
-            // One stem per pixel column (the longest), one dot per pixel.
-            let mut stems: Vec<(i32, f64, f64)> = Vec::new();
-            let mut dots = BTreeSet::new();
-            for e in self.events(collector).filter(|e| plottable(e)) {
-                let point = (e.end_ms() / time_unit.ms(), e.pause_ms.min(y_end));
-                let pixel = chart.backend_coord(&point);
-                match stems.last_mut() {
-                    Some(last) if last.0 == pixel.0 => {
-                        if point.1 > last.2 {
-                            *last = (pixel.0, point.0, point.1);
-                        }
-                    }
-                    _ => stems.push((pixel.0, point.0, point.1)),
-                }
-                if dots.insert(pixel) {
-                    area.draw(&Circle::new(point, 3, style(color, 1))).drawn()?;
-                }
-            }
-            for (_, x, y) in stems {
-                area.draw(&PathElement::new(vec![(x, 0.0), (x, y)], style(color, 1))).drawn()?;
-            }
+            let points = self
+                .events(collector)
+                .filter(|e| plottable(e))
+                .map(|e| (e.end_ms() / time_unit.ms(), e.pause_ms.min(y_end)));
+            draw_stems(&chart, points, color)?;
         }
 
         if r.events.is_empty() {
