@@ -716,20 +716,15 @@ impl<'de, V: TraceVisitor> Visitor<'de> for Document<'_, '_, V> {
                 ));
             }
             // A header field given twice is an error, positioned by the parser, as in the NDJSON header.
-            let given = match &*key {
-                "format" => header.format.is_some(),
-                "version" => header.version.is_some(),
-                "name" => header.name.is_some(),
-                "heap" => header.heap.is_some(),
-                _ => false,
+            let repeated = match &*key {
+                "format" if header.format.is_some() => Some("format"),
+                "version" if header.version.is_some() => Some("version"),
+                "name" if header.name.is_some() => Some("name"),
+                "heap" if header.heap.is_some() => Some("heap"),
+                _ => None,
             };
-            if given {
-                return Err(de::Error::duplicate_field(match &*key {
-                    "format" => "format",
-                    "version" => "version",
-                    "name" => "name",
-                    _ => "heap",
-                }));
+            if let Some(field) = repeated {
+                return Err(de::Error::duplicate_field(field));
             }
             if matches!(&*key, "format" | "version" | "name") {
                 self.state.header_field = Some(key.to_string());
