@@ -33,6 +33,11 @@ fn run(args: &[&std::ffi::OsStr]) -> Output {
     Command::new(BIN).arg("run").args(args).output().unwrap()
 }
 
+/// `gc-sim run TRACE -q --compare-log LOG EXTRA...`.
+fn compare(trace: &Path, log: &Path, extra: &[&str]) -> Output {
+    Command::new(BIN).arg("run").arg(trace).arg("-q").arg("--compare-log").arg(log).args(extra).output().unwrap()
+}
+
 fn summary(report: &Path) -> serde_json::Value {
     serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(report).unwrap()).unwrap()["summary"].clone()
 }
@@ -94,14 +99,7 @@ fn max_deviation_exits_4_naming_the_figures_and_4_comes_before_3() {
     let log = hand_log(dir.path(), false);
     let leak = repo("examples/traces/leak.json");
     // The leak runs 2 mark-compacts against the log's 1: 100 % apart.
-    let o = run(&[
-        leak.as_os_str(),
-        "-q".as_ref(),
-        "--compare-log".as_ref(),
-        log.as_os_str(),
-        "--max-deviation".as_ref(),
-        "99".as_ref(),
-    ]);
+    let o = compare(&leak, &log, &["--max-deviation", "99"]);
     assert_eq!(o.status.code(), Some(4));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -109,27 +107,13 @@ fn max_deviation_exits_4_naming_the_figures_and_4_comes_before_3() {
         "{err}"
     );
     assert!(!err.contains("scavenges ("), "figures within the bound are not named: {err}");
-    let o = run(&[
-        leak.as_os_str(),
-        "-q".as_ref(),
-        "--compare-log".as_ref(),
-        log.as_os_str(),
-        "--max-deviation".as_ref(),
-        "100".as_ref(),
-    ]);
+    let o = compare(&leak, &log, &["--max-deviation", "100"]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
 
     // A simulated death that the log does not have: the death rows have one side only, which no bound accepts; the
     // deviation (4) is reported over the death (3), and the death is still printed as Node prints it.
     let oom = repo("examples/traces/oom.json");
-    let o = run(&[
-        oom.as_os_str(),
-        "-q".as_ref(),
-        "--compare-log".as_ref(),
-        log.as_os_str(),
-        "--max-deviation".as_ref(),
-        "1e9".as_ref(),
-    ]);
+    let o = compare(&oom, &log, &["--max-deviation", "1e9"]);
     assert_eq!(o.status.code(), Some(4));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("FATAL ERROR: Reached heap limit"), "{err}");
@@ -137,11 +121,11 @@ fn max_deviation_exits_4_naming_the_figures_and_4_comes_before_3() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("note: only the simulated run died"), "{out}");
     // Without --max-deviation, the simulated death exits 3 as before.
-    let o = run(&[oom.as_os_str(), "-q".as_ref(), "--compare-log".as_ref(), log.as_os_str()]);
+    let o = compare(&oom, &log, &[]);
     assert_eq!(o.status.code(), Some(3));
     // Both died: the death rows have both sides.
     let dies = hand_log(dir.path(), true);
-    let o = run(&[oom.as_os_str(), "-q".as_ref(), "--compare-log".as_ref(), dies.as_os_str()]);
+    let o = compare(&oom, &dies, &[]);
     assert_eq!(o.status.code(), Some(3));
     let out = String::from_utf8_lossy(&o.stdout);
     let death = row(&out, "time at death");
