@@ -23,10 +23,10 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use slotmap::SecondaryMap;
 
+use crate::gc_tracer::Collector;
 use crate::heap::Heap;
-use crate::large_object_space::large_page_bytes;
 use crate::object::{Label, ObjectId, Space};
-use crate::tracer::Collector;
+use crate::space::large_object_space::large_page_bytes;
 
 /// Cells per page row.
 pub const CELLS_PER_PAGE: u32 = 64;

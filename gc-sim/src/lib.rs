@@ -6,20 +6,16 @@
 //! `JavaScript heap out of memory`. Pauses come from a cost model calibrated on real Node, never from the wall
 //! clock, so a run is deterministic.
 //!
-//! ## Map of the crate (one concept per module, named after V8's `src/heap/`)
+//! ## Map of the crate (folders by layer, modules named after V8's `src/heap/`)
 //! | module | V8 | what it holds |
 //! |---|---|---|
 //! | [`object`] | `heap-object.h` | [`ObjectId`] handles, [`Space`], [`Address`], [`Labels`] |
-//! | `new_space` | `new-spaces.h` | semi-spaces, linear allocation, the age mark, survivor LABs |
-//! | `old_space`, `free_list` | `paged-spaces.h`, `free-list.h` | pages, linear area, size-class free lists |
-//! | `large_object_space` | `large-spaces.h` | one page per large object |
-//! | `remembered_set` | `remembered-set.h` | OLD_TO_NEW slots and the write barrier's target |
-//! | `scavenger` | `scavenger.cc` | the young-generation collector |
-//! | `mark_compact` | `mark-compact.cc` | mark, sweep, evacuate |
-//! | [`heap_controller`] | `heap-controller.h` | limit and growing-factor policy as pure functions |
-//! | [`tracer`] | `gc-tracer.h` | [`GcEvent`], the [`PauseModel`], mutator utilization |
-//! | `verifier` | `heap-verifier.h` | [`Heap::verify`] and its [`Violation`]s |
-//! | `heap` | `heap.h` | the [`Heap`] facade: the mutator API, triggers and limits |
+//! | `config` | `heap.cc` `ConfigureHeap` | [`HeapConfig`], page geometry, the [`PauseModel`] |
+//! | `space/` | `new-spaces.h`, `paged-spaces.h`, `free-list.h`, `large-spaces.h`, `remembered-set.h` | the spaces: semi-spaces and the age mark, pages and free lists, large objects, OLD_TO_NEW slots |
+//! | `collector/` | `scavenger.cc`, `mark-compact.cc` | the two collectors, on split borrows of the heap's parts |
+//! | `controller/` | `heap.cc`, `heap-controller.cc` | every policy decision (when to collect, limits, resizing, the OOM checks) and V8's sizing formulas |
+//! | `gc_tracer/` | `gc-tracer.h` | the current [`GcEvent`], the kept events, mutator utilization and speeds |
+//! | `heap/` | `heap.h`, `heap-verifier.h` | the [`Heap`] facade: mutator API, allocation, the collection driver, roots and handle scopes, [`Heap::verify`] |
 //! | [`gc_log`] | `gc-tracer.cc` | reading real Node GC logs: `--trace-gc`, `--trace-gc-nvp`, the OOM text |
 //! | [`heap_map`] | GCspy | [`HeapMap`]: every page as a row of live / dead / free / waste cells |
 //! | [`heap_snapshot`] | `heap-snapshot-generator.h` | [`HeapSnapshot`]: dominator tree, retained sizes, retaining paths |
@@ -54,45 +50,41 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod collector;
 mod config;
+mod controller;
 mod dominators;
 mod error;
-mod event_log;
-mod free_list;
 pub mod gc_log;
+mod gc_tracer;
 mod heap;
-pub mod heap_controller;
 pub mod heap_map;
 pub mod heap_snapshot;
-mod large_object_space;
 pub mod leaks;
-mod mark_compact;
-mod new_space;
 pub mod object;
-mod old_space;
-mod remembered_set;
 pub mod replay;
 pub mod report;
 pub mod retainers;
-mod roots;
-mod scavenger;
-mod slots;
+mod space;
 pub mod survival;
 pub mod trace;
-pub mod tracer;
-mod verifier;
 
-pub use config::{ConfigError, HeapConfig, PageGeometry, KIB, MAX_PAGE_SIZE, MAX_SEMI_SPACE_PAGES, MIB, MIN_PAGE_SIZE};
+pub use config::{
+    ConfigError, HeapConfig, PageGeometry, PauseModel, KIB, MAX_PAGE_SIZE, MAX_PAUSE_COEFFICIENT, MAX_SEMI_SPACE_PAGES,
+    MIB, MIN_PAGE_SIZE,
+};
 pub use error::{HeapError, OomLocation, OutOfMemory};
-pub use free_list::{FreeBlock, SIZE_CLASSES};
+pub use gc_tracer::{
+    Collector, CollectorReason, GcEvent, GcReason, HeapUsage, SpaceUsage, MAX_KEPT_EVENTS, RECENT_EVENTS,
+};
+pub use heap::verifier::{VerifyReport, Violation};
 pub use heap::{Collection, Footprint, GcTotals, Heap};
 pub use heap_map::{HeapMap, HeapMapMoment};
 pub use heap_snapshot::{HeapSnapshot, RetainingPath, TagRetention};
 pub use object::{Address, Label, Labels, ObjectId, ObjectInfo, Space};
 pub use replay::{replay_trace, Replay};
 pub use report::Report;
-pub use tracer::{Collector, CollectorReason, GcEvent, GcReason, HeapUsage, PauseModel, SpaceUsage};
-pub use verifier::{VerifyReport, Violation};
+pub use space::free_list::{FreeBlock, SIZE_CLASSES};
 
 /// The README's examples, compiled and run as doc tests so that they cannot rot.
 #[cfg(doctest)]

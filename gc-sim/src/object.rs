@@ -135,7 +135,7 @@ const MARK_BIT: u32 = 1 << 31;
 pub(crate) struct HeapObject {
     /// Size in bytes, already rounded up to [`OBJECT_ALIGNMENT`].
     pub size: u32,
-    /// First of this object's reference slots in the [`SlotArena`](crate::slots::SlotArena).
+    /// First of this object's reference slots in the [`SlotArena`](crate::heap::slots::SlotArena).
     pub slot_start: u32,
     /// Number of reference slots.
     pub slot_count: u32,

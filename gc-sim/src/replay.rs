@@ -29,13 +29,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::HeapConfig;
 use crate::error::HeapError;
+use crate::gc_tracer::HeapUsage;
 use crate::heap::Heap;
 use crate::leaks::{Namer, Why, WhyQuery};
 use crate::object::{Labels, ObjectId};
 use crate::report::Report;
 use crate::trace::{read_trace, Flow, Problem, ProblemKind, TraceError, TraceEvent, TraceFormat, TraceHeader};
 use crate::trace::{ReadSummary, TraceVisitor};
-use crate::tracer::HeapUsage;
 
 /// A `mark` annotation of a trace, placed on the simulated clock.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

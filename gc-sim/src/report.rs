@@ -5,12 +5,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::HeapConfig;
 use crate::error::OomLocation;
+use crate::gc_tracer::{GcEvent, HeapUsage};
 use crate::heap_map::HeapMap;
 use crate::leaks::{LeakAnalysis, Namer, SuspectedLeak, TagSummary, Why};
 use crate::replay::{Mark, Replay};
 use crate::retainers::RootRetention;
 use crate::survival::AgeBucket;
-use crate::tracer::{GcEvent, HeapUsage};
 
 /// The value of a report's `format` field.
 pub const REPORT_FORMAT: &str = "gc-sim-report";
@@ -36,7 +36,7 @@ pub struct Report {
     pub retainers: Vec<RootRetention>,
     /// The trace's `mark` annotations.
     pub marks: Vec<Mark>,
-    /// The collections, in order: every one up to [`MAX_KEPT_EVENTS`](crate::tracer::MAX_KEPT_EVENTS), then an
+    /// The collections, in order: every one up to [`MAX_KEPT_EVENTS`](crate::gc_tracer::MAX_KEPT_EVENTS), then an
     /// even sample of the run (see [`Heap::events`](crate::Heap::events)). The summary counts every collection.
     pub events: Vec<GcEvent>,
     /// Per-space usage over simulated time: the start (the empty heap, with its committed semi-spaces), before and

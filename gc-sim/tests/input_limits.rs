@@ -265,7 +265,7 @@ fn a_tiny_page_geometry_is_refused_and_heap_maps_are_built_only_when_asked_for()
 #[test]
 fn memory_and_report_do_not_grow_with_the_number_of_collections() {
     use gc_sim::trace::TraceEvent;
-    use gc_sim::tracer::{MAX_KEPT_EVENTS, RECENT_EVENTS};
+    use gc_sim::{MAX_KEPT_EVENTS, RECENT_EVENTS};
     use std::sync::{Arc, Mutex};
     const COLLECTIONS: u64 = 1_000_000;
     let mut replay = Replay::new("many gcs", Heap::default());

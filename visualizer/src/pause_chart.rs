@@ -91,7 +91,7 @@ impl<'r> PauseChart<'r> {
     }
 
     /// The totals of the events of `collector` (all with `None`), from the summary when the report keeps only a
-    /// sample of its collections (more than `gc_sim::tracer::MAX_KEPT_EVENTS`): the summary counts every one. The
+    /// sample of its collections (more than `gc_sim::MAX_KEPT_EVENTS`): the summary counts every one. The
     /// longest pause of all is always among the kept events.
     fn exact(&self, sampled: Totals, collector: Option<Collector>) -> Totals {
         let s = &self.report.summary;

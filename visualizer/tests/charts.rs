@@ -331,7 +331,7 @@ fn ten_thousand_collections_render_quickly() {
     }
     let report = trace.report();
     assert_eq!(report.summary.scavenges + report.summary.mark_compacts, 10_000);
-    assert!(report.events.len() <= gc_sim::tracer::MAX_KEPT_EVENTS, "a sample of the collections");
+    assert!(report.events.len() <= gc_sim::MAX_KEPT_EVENTS, "a sample of the collections");
     // The pause chart's legend counts every collection, from the summary.
     let s = &report.summary;
     let svg = String::from_utf8(pause_chart(&report, ImageFormat::Svg, ChartSize::default()).unwrap()).unwrap();

@@ -7,7 +7,7 @@
 //! longest pause and the last [`RECENT_EVENTS`]. Collections after a thinning are all kept until the next one.
 //! Totals over every collection are kept apart, exactly ([`GcTotals`](crate::GcTotals)).
 
-use crate::tracer::GcEvent;
+use crate::gc_tracer::GcEvent;
 
 /// The most events a heap keeps (about 300 B each in memory, 1.4 KB each in a report).
 pub const MAX_KEPT_EVENTS: usize = 4096;

@@ -1,5 +1,9 @@
 //! The simulated heap and its mutator API (V8's `Heap` plus the allocation paths of `HeapAllocator`).
 
+pub(crate) mod roots;
+pub(crate) mod slots;
+pub(crate) mod verifier;
+
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -8,21 +12,21 @@ use rustc_hash::FxHashMap;
 use slotmap::SlotMap;
 
 use crate::config::{ConfigError, HeapConfig};
+use crate::controller::formulas;
 use crate::error::{HeapError, OomLocation, OutOfMemory};
-use crate::event_log::EventLog;
-use crate::heap_controller;
+use crate::gc_tracer::EventLog;
+use crate::gc_tracer::{Collector, CollectorReason, GcEvent, GcReason, HeapUsage, SpaceUsage, Tracer};
+use crate::heap::roots::{HandleScopes, RootSets};
+use crate::heap::slots::SlotArena;
 use crate::heap_map::{HeapMap, HeapMapMoment};
-use crate::large_object_space::LargeObjectSpace;
-use crate::new_space::NewSpace;
 use crate::object::{
     align_object_size, max_slots, HeapObject, Label, LabelSet, Labels, ObjectId, ObjectInfo, Space, MAX_OBJECT_SIZE,
 };
-use crate::old_space::OldSpace;
-use crate::remembered_set::RememberedSet;
-use crate::roots::{HandleScopes, RootSets};
-use crate::slots::SlotArena;
+use crate::space::large_object_space::LargeObjectSpace;
+use crate::space::new_space::NewSpace;
+use crate::space::old_space::OldSpace;
+use crate::space::remembered_set::RememberedSet;
 use crate::survival::{TagPromotion, TagPromotions};
-use crate::tracer::{Collector, CollectorReason, GcEvent, GcReason, HeapUsage, SpaceUsage, Tracer};
 
 /// A collection the program asks for, like `global.gc()` (full) or `--expose-gc`'s `gc({type: 'minor'})`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -675,9 +679,9 @@ impl Heap {
         &self.totals
     }
 
-    /// The collections kept, oldest first: every one up to [`MAX_KEPT_EVENTS`](crate::tracer::MAX_KEPT_EVENTS),
+    /// The collections kept, oldest first: every one up to [`MAX_KEPT_EVENTS`](crate::gc_tracer::MAX_KEPT_EVENTS),
     /// then an even sample of the whole run with the first collection, the longest pause and the last
-    /// [`RECENT_EVENTS`](crate::tracer::RECENT_EVENTS), so that memory does not grow with the number of
+    /// [`RECENT_EVENTS`](crate::gc_tracer::RECENT_EVENTS), so that memory does not grow with the number of
     /// collections. [`totals`](Self::totals) count every collection. [`on_gc`](Self::on_gc) sees every event.
     pub fn events(&self) -> &[GcEvent] {
         self.events.events()
@@ -685,7 +689,7 @@ impl Heap {
 
     /// The kept events of the collections numbered after `number` (see [`GcEvent::number`]), oldest first: poll it
     /// with the [`collections`](Self::collections) seen last time. Every one is there as long as no more than
-    /// [`RECENT_EVENTS`](crate::tracer::RECENT_EVENTS) collections ran since.
+    /// [`RECENT_EVENTS`](crate::gc_tracer::RECENT_EVENTS) collections ran since.
     pub fn events_since(&self, number: u64) -> &[GcEvent] {
         self.events.since(number)
     }
@@ -946,7 +950,7 @@ impl Heap {
         let (collector, collector_reason) = match requested {
             Generation::Old => (Collector::MarkCompact, Some(CollectorReason::OldSpaceRequested)),
             Generation::Young
-                if !heap_controller::can_promote_young_and_expand_old_generation(
+                if !formulas::can_promote_young_and_expand_old_generation(
                     self.old_generation_capacity(),
                     young_bytes,
                     self.config.max_old_generation_size,
@@ -1007,7 +1011,7 @@ impl Heap {
     }
 
     fn check_ineffective_mark_compact(&mut self) -> Result<(), HeapError> {
-        let ineffective = heap_controller::is_ineffective_mark_compact(
+        let ineffective = formulas::is_ineffective_mark_compact(
             self.old_generation_size(),
             self.config.max_old_generation_size,
             self.tracer.average_mutator_utilization(),
@@ -1017,9 +1021,7 @@ impl Heap {
             return Ok(());
         }
         self.limits.consecutive_ineffective_mark_compacts += 1;
-        if self.limits.consecutive_ineffective_mark_compacts
-            >= heap_controller::MAX_CONSECUTIVE_INEFFECTIVE_MARK_COMPACTS
-        {
+        if self.limits.consecutive_ineffective_mark_compacts >= formulas::MAX_CONSECUTIVE_INEFFECTIVE_MARK_COMPACTS {
             return Err(self.die(OomLocation::IneffectiveMarkCompacts));
         }
         Ok(())

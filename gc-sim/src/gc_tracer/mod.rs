@@ -5,11 +5,12 @@
 //! The simulated clock is the mutator's time (advanced by [`Heap::advance`](crate::Heap::advance)) plus every
 //! modelled pause.
 
-pub use crate::event_log::{MAX_KEPT_EVENTS, RECENT_EVENTS};
+pub use event_log::{MAX_KEPT_EVENTS, RECENT_EVENTS};
+mod event_log;
+pub(crate) use event_log::EventLog;
 use std::collections::VecDeque;
 
 use crate::config::MIB;
-use crate::ConfigError;
 
 /// Which collector ran.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -225,88 +226,6 @@ impl GcEvent {
     }
 }
 
-/// The modelled cost of a pause, calibrated on Node 20 on 2 vCPUs; the measured figures are in
-/// `docs/v8-sources.md#pause-calibration`, and the fit in `docs/model.md` §7.
-///
-/// * Scavenge: `scavenge_base_ms + scavenge_ms_per_mib × MiB survived (copied + promoted)`.
-/// * Mark-compact: `mark_compact_base_ms + mark_ms_per_mib × MiB marked + sweep_ms_per_page × pages swept +
-///   evacuate_ms_per_mib × MiB evacuated`.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PauseModel {
-    /// Fixed cost of a scavenge (roots, remembered set, flip).
-    pub scavenge_base_ms: f64,
-    /// Cost per MiB that survives a scavenge.
-    pub scavenge_ms_per_mib: f64,
-    /// Fixed cost of a mark-compact.
-    pub mark_compact_base_ms: f64,
-    /// Cost per MiB marked.
-    pub mark_ms_per_mib: f64,
-    /// Cost per page swept.
-    pub sweep_ms_per_page: f64,
-    /// Cost per MiB evacuated.
-    pub evacuate_ms_per_mib: f64,
-}
-
-impl Default for PauseModel {
-    fn default() -> Self {
-        PauseModel {
-            scavenge_base_ms: 0.3,
-            scavenge_ms_per_mib: 0.9,
-            mark_compact_base_ms: 1.0,
-            mark_ms_per_mib: 0.4,
-            sweep_ms_per_page: 0.01,
-            evacuate_ms_per_mib: 1.0,
-        }
-    }
-}
-
-impl PauseModel {
-    /// Modelled pause of a scavenge in which `survived_bytes` were copied or promoted.
-    pub fn scavenge_ms(&self, survived_bytes: u64) -> f64 {
-        self.scavenge_base_ms + self.scavenge_ms_per_mib * mib(survived_bytes)
-    }
-
-    /// Modelled pause of a mark-compact.
-    pub fn mark_compact_ms(&self, marked_bytes: u64, swept_pages: u64, evacuated_bytes: u64) -> f64 {
-        self.mark_compact_base_ms
-            + self.mark_ms_per_mib * mib(marked_bytes)
-            + self.sweep_ms_per_page * swept_pages as f64
-            + self.evacuate_ms_per_mib * mib(evacuated_bytes)
-    }
-
-    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
-        let fields = [
-            ("pause.scavenge_base_ms", self.scavenge_base_ms),
-            ("pause.scavenge_ms_per_mib", self.scavenge_ms_per_mib),
-            ("pause.mark_compact_base_ms", self.mark_compact_base_ms),
-            ("pause.mark_ms_per_mib", self.mark_ms_per_mib),
-            ("pause.sweep_ms_per_page", self.sweep_ms_per_page),
-            ("pause.evacuate_ms_per_mib", self.evacuate_ms_per_mib),
-        ];
-        match fields.iter().find(|(_, v)| !(v.is_finite() && (0.0..=MAX_PAUSE_COEFFICIENT).contains(v))) {
-            Some((field, v)) => Err(ConfigError {
-                field,
-                problem: if v.abs() < 1e15 {
-                    format!("must be a number from 0 to {MAX_PAUSE_COEFFICIENT:e}, not {v}")
-                } else {
-                    format!("must be a number from 0 to {MAX_PAUSE_COEFFICIENT:e}, not {v:e}")
-                },
-            }),
-            None => Ok(()),
-        }
-    }
-}
-
-/// The largest pause coefficient [`PauseModel`] accepts: 10^6 ms (about 17 minutes) per collection, MiB or page,
-/// thousands of times any real one. Pauses then stay far from overflowing the simulated clock, and every time in a
-/// report stays finite.
-pub const MAX_PAUSE_COEFFICIENT: f64 = 1e6;
-
-fn mib(bytes: u64) -> f64 {
-    bytes as f64 / MIB as f64
-}
-
 /// V8 keeps the last 10 samples of each speed (`GCTracer`'s ring buffers).
 const RING_BUFFER_SIZE: usize = 10;
 /// Allocation throughput is averaged over this much recent mutator time (`kThroughputTimeFrameMs`).
@@ -507,15 +426,5 @@ mod tests {
         t.end_cycle(1.0, None);
         assert_eq!(t.old_generation_allocation_throughput(), 500.0);
         assert_eq!(t.allocation_throughput(), 2500.0);
-    }
-
-    #[test]
-    fn pause_model_follows_the_calibration() {
-        let m = PauseModel::default();
-        // About 1 ms per surviving MiB including the fixed cost (docs/v8-sources.md#pause-calibration).
-        assert!((m.scavenge_ms(MIB) - 1.2).abs() < 1e-9);
-        // 41 MiB live, 160 pages swept: inside the measured 14-19.5 ms.
-        let mc = m.mark_compact_ms(41 * MIB, 160, 0);
-        assert!((14.0..=19.5).contains(&mc), "{mc}");
     }
 }

@@ -9,8 +9,8 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use crate::config::PageGeometry;
-use crate::free_list::{FreeBlock, FreeList};
 use crate::object::Address;
+use crate::space::free_list::{FreeBlock, FreeList};
 
 /// One old-space page.
 #[derive(Clone, Copy, Debug, Default)]

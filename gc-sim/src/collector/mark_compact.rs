@@ -9,7 +9,7 @@
 //!    [`max_evacuated_bytes`]; their objects move to other pages and the candidates are released. Every
 //!    surviving young object is promoted, as V8's full GC does (`AlwaysPromoteYoung::kYes`).
 //! 4. **Finish**: new space is left empty, the remembered set is cleared, and the old generation's allocation
-//!    limit is recomputed by the [heap controller](crate::heap_controller).
+//!    limit is recomputed by the [heap controller](crate::controller).
 //!
 //! Handles do not change when objects move, so "updating references" has no work to do here; its cost is part of
 //! the pause model's per-MiB evacuation cost.
@@ -20,10 +20,10 @@
 use bumpalo::collections::Vec as ScratchVec;
 use bumpalo::Bump;
 
+use crate::controller::formulas::{self, NewSpaceResize};
+use crate::gc_tracer::{Collector, CollectorReason, GcEvent, GcReason};
 use crate::heap::{scratch_in_use, Heap};
-use crate::heap_controller::{self, HeapGrowingMode, NewSpaceResize};
 use crate::object::{ObjectId, Space};
-use crate::tracer::{Collector, CollectorReason, GcEvent, GcReason};
 
 /// What sweeping and evacuation report.
 #[derive(Debug, Default)]
@@ -333,18 +333,17 @@ impl Heap {
     /// GC speed over the mutator's old-generation allocation speed.
     fn recompute_limits(&mut self) {
         let max_old = self.config.max_old_generation_size;
-        let factor = heap_controller::growing_factor(
+        let factor = formulas::growing_factor(
             self.tracer.mark_compact_speed(),
             self.tracer.old_generation_allocation_throughput(),
-            heap_controller::max_growing_factor(max_old),
+            formulas::max_growing_factor(max_old),
         );
-        self.limits.allocation_limit = heap_controller::allocation_limit(
+        self.limits.allocation_limit = formulas::allocation_limit(
             self.old_generation_size(),
-            heap_controller::DEFAULT_MIN_OLD_GENERATION_LIMIT,
+            formulas::DEFAULT_MIN_OLD_GENERATION_LIMIT,
             max_old,
             self.new_space.capacity_bytes(),
             factor,
-            HeapGrowingMode::Default,
         );
         self.limits.configured = true;
     }

@@ -12,15 +12,15 @@ use bumpalo::collections::Vec as ScratchVec;
 use slotmap::SlotMap;
 
 use crate::config::HeapConfig;
+use crate::controller::formulas::{self, NewSpaceResize};
+use crate::gc_tracer::{Collector, GcEvent, GcReason};
+use crate::heap::slots::SlotArena;
 use crate::heap::{scratch_in_use, Heap};
-use crate::heap_controller::{self, NewSpaceResize};
-use crate::new_space::{NewSpace, SurvivorLab};
 use crate::object::{HeapObject, Labels, ObjectId, Space, MAX_EPOCH};
-use crate::old_space::OldSpace;
-use crate::remembered_set::RememberedSet;
-use crate::slots::SlotArena;
+use crate::space::new_space::{NewSpace, SurvivorLab};
+use crate::space::old_space::OldSpace;
+use crate::space::remembered_set::RememberedSet;
 use crate::survival::TagPromotions;
-use crate::tracer::{Collector, GcEvent, GcReason};
 
 /// Counters of one scavenge.
 #[derive(Debug, Default)]
@@ -271,8 +271,8 @@ impl Heap {
         let (capacity, max) =
             (u64::from(self.new_space.capacity_pages) * page, u64::from(self.new_space.max_pages) * page);
         let survived = self.new_space.survived_since_last_expansion;
-        let decision = heap_controller::new_space_resize(survived, capacity, max, self.tracer.allocation_throughput());
-        if heap_controller::should_grow_new_space(survived, capacity, max) {
+        let decision = formulas::new_space_resize(survived, capacity, max, self.tracer.allocation_throughput());
+        if formulas::should_grow_new_space(survived, capacity, max) {
             self.new_space.survived_since_last_expansion = 0;
         }
         decision
@@ -281,7 +281,7 @@ impl Heap {
     /// Grows both semi-spaces by the growth factor, up to the maximum (V8's `ExpandNewSpace`).
     pub(crate) fn grow_new_space(&mut self) {
         let page = u64::from(self.config.page.page_size);
-        let grown = heap_controller::grown_semi_space_capacity(
+        let grown = formulas::grown_semi_space_capacity(
             u64::from(self.new_space.capacity_pages) * page,
             u64::from(self.config.semi_space_growth_factor),
             u64::from(self.new_space.max_pages) * page,
@@ -293,7 +293,7 @@ impl Heap {
     /// smaller than the current capacity (V8's `ReduceNewSpaceSize`).
     pub(crate) fn shrink_new_space(&mut self) {
         let page = u64::from(self.config.page.page_size);
-        let target = heap_controller::shrunk_semi_space_capacity(
+        let target = formulas::shrunk_semi_space_capacity(
             self.new_space.used_bytes,
             u64::from(self.new_space.initial_pages) * page,
             page,
@@ -316,8 +316,7 @@ impl Heap {
             return;
         }
         let average = survival.iter().sum::<f64>() / survival.len() as f64;
-        let limit =
-            heap_controller::initial_limit_after_gc(self.limits.allocation_limit, self.old_generation_size(), average);
+        let limit = formulas::initial_limit_after_gc(self.limits.allocation_limit, self.old_generation_size(), average);
         if limit < self.limits.allocation_limit {
             self.limits.allocation_limit = limit;
         } else {

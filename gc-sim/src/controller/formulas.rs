@@ -16,13 +16,13 @@
 //!                                            1.3 + 0.7 * (max(max_old, 256 MiB) - 256 MiB) / (2 GiB - 256 MiB)
 //! R     = gc_speed / mutator_speed           (combined mark-compact speed / old-gen allocation throughput)
 //! F     = R(1 - MU) / (R(1 - MU) - MU)       MU = 0.97; F = M if a speed is 0 or R(1-MU) >= M * (R(1-MU) - MU)
-//! F     = clamp(F, 1.1, M)                   then capped at 1.3 in conservative/slow mode, 1.1 in minimal mode
+//! F     = clamp(F, 1.1, M)                   (the default growing mode: the only one modelled)
 //! limit = min( max( max(floor(size * F), size + step) + new_space_capacity, min_size ),
 //!              (size + max_old) / 2 )
 //! ```
 //!
 //! `size` is the old generation's object bytes after the GC, `step` is 8 MiB
-//! (2 MiB in conservative mode), `new_space_capacity` is the allocatable
+//! (in the default mode), `new_space_capacity` is the allocatable
 //! capacity of one semi-space and `min_size` is `Heap::min_old_generation_size_`
 //! (0 in Node unless an initial old-generation size was configured). With
 //! `max_old = 4 GiB` the factor is 4 unless R > 43.1, and it reaches 1.1 at R >= 356.
@@ -64,148 +64,125 @@ pub const KIB: u64 = 1024;
 /// One mebibyte (V8's `MB`).
 pub const MIB: u64 = 1024 * 1024;
 /// One gibibyte (V8's `GB`).
-pub const GIB: u64 = 1024 * MIB;
+pub(crate) const GIB: u64 = 1024 * MIB;
 
 /// `Heap::kHeapLimitMultiplier` (= `kPointerMultiplier`) for Node's x64 build
 /// without pointer compression: `kSystemPointerSize / 4 = 2` (`heap.h`).
-pub const HEAP_LIMIT_MULTIPLIER: u64 = 2;
+pub(crate) const HEAP_LIMIT_MULTIPLIER: u64 = 2;
 
 /// V8's page size, `1 << kPageSizeBits` with `kPageSizeBits = 18` on x64
 /// (`src/base/build_config.h`).
-pub const PAGE_SIZE: u64 = 256 * KIB;
+pub(crate) const PAGE_SIZE: u64 = 256 * KIB;
 
 /// Allocatable bytes in one 256 KiB data page
 /// (`MemoryChunkLayout::AllocatableMemoryInDataPage()`), measured on Node 20:
 /// 257,720 B (the first object sits at page offset 4,424;
 /// `docs/v8-sources.md#page-geometry`).
-pub const PAGE_ALLOCATABLE_BYTES: u64 = 257_720;
+#[cfg(test)]
+pub(crate) const PAGE_ALLOCATABLE_BYTES: u64 = 257_720;
 
 /// `kTargetMutatorUtilization` (`heap-controller.h`, `BaseControllerTrait`):
 /// the fraction of time the growing factor aims to leave to the mutator.
-pub const TARGET_MUTATOR_UTILIZATION: f64 = 0.97;
+pub(crate) const TARGET_MUTATOR_UTILIZATION: f64 = 0.97;
 
 /// `kMinGrowingFactor` (`heap-controller.h`): the lowest heap growing factor,
 /// also the factor used in minimal (memory-reducing) mode.
-pub const MIN_GROWING_FACTOR: f64 = 1.1;
+pub(crate) const MIN_GROWING_FACTOR: f64 = 1.1;
 
 /// `kMaxGrowingFactor` (`heap-controller.h`): the largest factor any caller may
 /// pass as `max_factor` (equals `kHighFactor` of `MaxGrowingFactor`).
-pub const MAX_GROWING_FACTOR: f64 = 4.0;
-
-/// `kConservativeGrowingFactor` (`heap-controller.h`): the factor cap in
-/// conservative and slow growing modes.
-pub const CONSERVATIVE_GROWING_FACTOR: f64 = 1.3;
+pub(crate) const MAX_GROWING_FACTOR: f64 = 4.0;
 
 /// `kMinSmallFactor` of `MemoryController::MaxGrowingFactor`: the maximum
 /// factor for a heap whose maximum old generation is at most `kMinSize`.
-pub const MIN_SMALL_GROWING_FACTOR: f64 = 1.3;
+pub(crate) const MIN_SMALL_GROWING_FACTOR: f64 = 1.3;
 
 /// `kMaxSmallFactor` of `MemoryController::MaxGrowingFactor`: the end of the
 /// linear 1.3 -> 2.0 ramp, reached just below `kMaxSize`.
-pub const MAX_SMALL_GROWING_FACTOR: f64 = 2.0;
+pub(crate) const MAX_SMALL_GROWING_FACTOR: f64 = 2.0;
 
 /// `kHighFactor` of `MemoryController::MaxGrowingFactor`: the maximum factor
 /// once the maximum old generation is at least `kMaxSize` (2 GiB).
-pub const HIGH_GROWING_FACTOR: f64 = 4.0;
+pub(crate) const HIGH_GROWING_FACTOR: f64 = 4.0;
 
 /// `V8HeapTrait::kMinSize = 128 MB x kHeapLimitMultiplier` (`heap-controller.h`):
 /// the low end of the max-growing-factor ramp and the floor of Node's
 /// physical-memory-based old-generation size (`HeapSizeFromPhysicalMemory`).
 /// It is *not* the `min_size` argument of [`allocation_limit`].
-pub const MIN_OLD_GENERATION_SIZE: u64 = 128 * HEAP_LIMIT_MULTIPLIER * MIB;
+pub(crate) const MIN_OLD_GENERATION_SIZE: u64 = 128 * HEAP_LIMIT_MULTIPLIER * MIB;
 
 /// `V8HeapTrait::kMaxSize = 1024 MB x kHeapLimitMultiplier` (`heap-controller.h`):
 /// from this maximum old-generation size on, the max growing factor is 4.0; it
 /// is also the default maximum old generation (`Heap::MaxOldGenerationSize`).
-pub const MAX_OLD_GENERATION_SIZE_FOR_HIGH_FACTOR: u64 = 1024 * HEAP_LIMIT_MULTIPLIER * MIB;
+pub(crate) const MAX_OLD_GENERATION_SIZE_FOR_HIGH_FACTOR: u64 = 1024 * HEAP_LIMIT_MULTIPLIER * MIB;
 
 /// The maximum old generation on machines with `(physical + 512 MiB) / GiB >= 16`
 /// (`--huge-max-old-generation-size`, on by default; `Heap::MaxOldGenerationSize`).
-pub const HUGE_MAX_OLD_GENERATION_SIZE: u64 = 2 * MAX_OLD_GENERATION_SIZE_FOR_HIGH_FACTOR;
+pub(crate) const HUGE_MAX_OLD_GENERATION_SIZE: u64 = 2 * MAX_OLD_GENERATION_SIZE_FOR_HIGH_FACTOR;
 
-/// `MemoryController::MinimumAllocationLimitGrowingStep` in the default, slow
-/// and minimal modes: `max(kPageSize, 1 MB) x 8` = 8 MiB (the "size + 8 MiB" term).
-pub const MIN_ALLOCATION_LIMIT_GROWTH: u64 = 8 * MIB;
-
-/// `MemoryController::MinimumAllocationLimitGrowingStep` in conservative mode:
-/// `max(kPageSize, 1 MB) x 2` = 2 MiB.
-pub const CONSERVATIVE_MIN_ALLOCATION_LIMIT_GROWTH: u64 = 2 * MIB;
+/// `MemoryController::MinimumAllocationLimitGrowingStep` in the default mode: `max(kPageSize, 1 MB) x 8` = 8 MiB (the "size + 8 MiB" term).
+pub(crate) const MIN_ALLOCATION_LIMIT_GROWTH: u64 = 8 * MIB;
 
 /// Node's default `Heap::min_old_generation_size_` (the `min_size` argument of
 /// [`allocation_limit`]): 0. `Heap::ConfigureHeap` only sets it to the initial
 /// old-generation size when the embedder or `--initial-old-space-size` /
 /// `--initial-heap-size` configured one, which Node does not do by default.
-pub const DEFAULT_MIN_OLD_GENERATION_LIMIT: u64 = 0;
+pub(crate) const DEFAULT_MIN_OLD_GENERATION_LIMIT: u64 = 0;
 
 /// `Heap::kMaxInitialOldGenerationSize = 256 MB x kHeapLimitMultiplier` (`heap.h`):
 /// the cap on the initial old-generation allocation limit.
-pub const MAX_INITIAL_OLD_GENERATION_SIZE: u64 = 256 * HEAP_LIMIT_MULTIPLIER * MIB;
+pub(crate) const MAX_INITIAL_OLD_GENERATION_SIZE: u64 = 256 * HEAP_LIMIT_MULTIPLIER * MIB;
 
 /// `Heap::kMinSemiSpaceSize = 512 KB x kPointerMultiplier` (`heap.h`): 1 MiB.
-pub const MIN_SEMI_SPACE_SIZE: u64 = 512 * KIB * HEAP_LIMIT_MULTIPLIER;
+pub(crate) const MIN_SEMI_SPACE_SIZE: u64 = 512 * KIB * HEAP_LIMIT_MULTIPLIER;
 
 /// `Heap::kMaxSemiSpaceSize = 8192 KB x kPointerMultiplier` (`heap.h`): 16 MiB.
-pub const MAX_SEMI_SPACE_SIZE: u64 = 8192 * KIB * HEAP_LIMIT_MULTIPLIER;
+pub(crate) const MAX_SEMI_SPACE_SIZE: u64 = 8192 * KIB * HEAP_LIMIT_MULTIPLIER;
 
 /// `Heap::kPhysicalMemoryToOldGenerationRatio` (`heap.h`).
-pub const PHYSICAL_MEMORY_TO_OLD_GENERATION_RATIO: u64 = 4;
+pub(crate) const PHYSICAL_MEMORY_TO_OLD_GENERATION_RATIO: u64 = 4;
 
 /// `Heap::kOldGenerationToSemiSpaceRatio = 128 x kHeapLimitMultiplier / kPointerMultiplier` (`heap.h`).
-pub const OLD_GENERATION_TO_SEMI_SPACE_RATIO: u64 = 128;
+pub(crate) const OLD_GENERATION_TO_SEMI_SPACE_RATIO: u64 = 128;
 
 /// `Heap::kOldGenerationToSemiSpaceRatioLowMemory = 256 x kHeapLimitMultiplier / kPointerMultiplier` (`heap.h`).
-pub const OLD_GENERATION_TO_SEMI_SPACE_RATIO_LOW_MEMORY: u64 = 256;
+pub(crate) const OLD_GENERATION_TO_SEMI_SPACE_RATIO_LOW_MEMORY: u64 = 256;
 
 /// `Heap::kOldGenerationLowMemory = 128 MB x kHeapLimitMultiplier` (`heap.h`):
 /// old generations up to this size use the low-memory semi-space ratio.
-pub const OLD_GENERATION_LOW_MEMORY: u64 = 128 * MIB * HEAP_LIMIT_MULTIPLIER;
+pub(crate) const OLD_GENERATION_LOW_MEMORY: u64 = 128 * MIB * HEAP_LIMIT_MULTIPLIER;
 
 /// Young-generation reservation in semi-spaces: to + from + new large-object
 /// space (`kNewLargeObjectSpaceToSemiSpaceRatio = 1`;
 /// `Heap::YoungGenerationSizeFromSemiSpaceSize`).
-pub const YOUNG_GENERATION_SEMI_SPACES: u64 = 3;
+#[cfg(test)]
+pub(crate) const YOUNG_GENERATION_SEMI_SPACES: u64 = 3;
 
 /// `kHighHeapPercentage` of `Heap::IsIneffectiveMarkCompact`.
-pub const HIGH_HEAP_PERCENTAGE: f64 = 0.8;
+pub(crate) const HIGH_HEAP_PERCENTAGE: f64 = 0.8;
 
 /// `kLowMutatorUtilization` of `Heap::IsIneffectiveMarkCompact`.
-pub const LOW_MUTATOR_UTILIZATION: f64 = 0.4;
+pub(crate) const LOW_MUTATOR_UTILIZATION: f64 = 0.4;
 
 /// `kMaxConsecutiveIneffectiveMarkCompacts` (`heap.cc`): this many ineffective
 /// mark-compacts in a row (see [`is_ineffective_mark_compact`]) end the process
 /// with "Ineffective mark-compacts near heap limit", unless the near-heap-limit
 /// callback raises the maximum.
-pub const MAX_CONSECUTIVE_INEFFECTIVE_MARK_COMPACTS: u32 = 4;
+pub(crate) const MAX_CONSECUTIVE_INEFFECTIVE_MARK_COMPACTS: u32 = 4;
 
 /// `kLowAllocationThroughput` of `Heap::ShouldResizeNewSpace`, in bytes/ms.
-pub const LOW_ALLOCATION_THROUGHPUT: f64 = 1000.0;
+pub(crate) const LOW_ALLOCATION_THROUGHPUT: f64 = 1000.0;
 
 /// Default and minimum of `--semi-space-growth-factor` (`flag-definitions.h`;
 /// `Heap::ConfigureHeap` raises smaller values to 2).
-pub const SEMI_SPACE_GROWTH_FACTOR: u64 = 2;
-
-/// V8's `Heap::HeapGrowingMode` (`heap.h`), chosen by
-/// `Heap::CurrentHeapGrowingMode`: `Minimal` when reducing memory, `Conservative`
-/// when optimizing for memory usage, `Slow` when the memory reducer asks for
-/// slow growth, `Default` otherwise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HeapGrowingMode {
-    /// `kSlow`: factor capped at 1.3, 8 MiB minimum step.
-    Slow,
-    /// `kConservative`: factor capped at 1.3, 2 MiB minimum step.
-    Conservative,
-    /// `kMinimal`: factor forced to 1.1, 8 MiB minimum step.
-    Minimal,
-    /// `kDefault`: the dynamic factor, 8 MiB minimum step.
-    Default,
-}
+pub(crate) const SEMI_SPACE_GROWTH_FACTOR: u64 = 2;
 
 /// V8's `MemoryController::MaxGrowingFactor` (`heap-controller.cc`): 4.0 when
 /// the maximum old generation is at least `kMaxSize` (2 GiB); otherwise
 /// `(max_size - 256 MiB) * (2.0 - 1.3) / (2 GiB - 256 MiB) + 1.3`, with
 /// `max_size` first raised to `kMinSize` (256 MiB). V8 11.x works in bytes,
 /// with this operation order.
-pub fn max_growing_factor(max_old_generation_size: u64) -> f64 {
+pub(crate) fn max_growing_factor(max_old_generation_size: u64) -> f64 {
     let max_size = max(max_old_generation_size, MIN_OLD_GENERATION_SIZE);
     if max_size >= MAX_OLD_GENERATION_SIZE_FOR_HIGH_FACTOR {
         return HIGH_GROWING_FACTOR;
@@ -227,7 +204,7 @@ pub fn max_growing_factor(max_old_generation_size: u64) -> f64 {
 /// Callers pass [`max_growing_factor`]`(max_old)`; in V8 `gc_speed` is
 /// `CombinedMarkCompactSpeedInBytesPerMillisecond` and `mutator_speed` is
 /// `CurrentOldGenerationAllocationThroughputInBytesPerMillisecond`.
-pub fn growing_factor(gc_speed: f64, mutator_speed: f64, max_factor: f64) -> f64 {
+pub(crate) fn growing_factor(gc_speed: f64, mutator_speed: f64, max_factor: f64) -> f64 {
     let max_factor = sanitize_max_factor(max_factor);
     if !is_known_speed(gc_speed) || !is_known_speed(mutator_speed) {
         return max_factor;
@@ -239,37 +216,12 @@ pub fn growing_factor(gc_speed: f64, mutator_speed: f64, max_factor: f64) -> f64
     factor.min(max_factor).max(MIN_GROWING_FACTOR)
 }
 
-/// The growing-mode adjustment at the top of V8 11.3's
-/// `MemoryController::CalculateAllocationLimit`: conservative and slow modes cap
-/// the factor at 1.3, minimal mode forces 1.1, the default mode keeps it
-/// (a NaN factor becomes 1.1). `--heap-growing-percent`, which would override
-/// the factor, is not modelled (it is off in Node).
-pub fn growing_factor_for_mode(factor: f64, mode: HeapGrowingMode) -> f64 {
-    match mode {
-        HeapGrowingMode::Conservative | HeapGrowingMode::Slow => factor.min(CONSERVATIVE_GROWING_FACTOR),
-        HeapGrowingMode::Minimal => MIN_GROWING_FACTOR,
-        HeapGrowingMode::Default if factor.is_nan() => MIN_GROWING_FACTOR,
-        HeapGrowingMode::Default => factor,
-    }
-}
-
-/// V8's `MemoryController::MinimumAllocationLimitGrowingStep`
-/// (`heap-controller.cc`): `max(kPageSize, 1 MB)` times 2 in conservative mode
-/// (2 MiB) or 8 otherwise (8 MiB).
-pub fn minimum_allocation_limit_growing_step(mode: HeapGrowingMode) -> u64 {
-    match mode {
-        HeapGrowingMode::Conservative => CONSERVATIVE_MIN_ALLOCATION_LIMIT_GROWTH,
-        _ => MIN_ALLOCATION_LIMIT_GROWTH,
-    }
-}
-
 /// V8 11.3's `MemoryController<V8HeapTrait>::CalculateAllocationLimit(heap,
 /// current_size, min_size, max_size, new_space_capacity, factor, growing_mode)`
 /// (`heap-controller.cc`), same argument order minus the heap:
 ///
 /// ```text
-/// F     = growing_factor_for_mode(factor, mode)
-/// limit = max(floor(current_size * F), current_size + step(mode)) + new_space_capacity
+/// limit = max(floor(current_size * factor), current_size + 8 MiB) + new_space_capacity
 /// limit = min(max(limit, min_size), (current_size + max_size) / 2)
 /// ```
 ///
@@ -281,25 +233,25 @@ pub fn minimum_allocation_limit_growing_step(mode: HeapGrowingMode) -> u64 {
 /// * `new_space_capacity`: `Heap::NewSpaceCapacity()`, the *allocatable* bytes
 ///   of one semi-space (see [`new_space_allocatable_capacity`]), e.g. 64 pages x
 ///   257,720 B = 16,494,080 B for a 16 MiB semi-space.
-/// * `factor`: normally [`growing_factor`]`(gc, mutator, max_growing_factor(max))`.
+/// * `factor`: normally [`growing_factor`]`(gc, mutator, max_growing_factor(max))`; a NaN factor counts as
+///   1.1. This is the default growing mode, the one Node runs in: the conservative, slow and minimal modes (for
+///   `--optimize-for-size` and the memory reducer) cap the factor at 1.3 or 1.1 and are not modelled.
 ///
 /// Newer V8 (12.x `BoundAllocationLimit`) applies the two bounds in the other
 /// order, `max(min(limit, halfway), min_size)`. They differ only when
 /// `min_size > (current_size + max_size) / 2`, which V8 never produces
 /// (`min_size` is 0 or the initial limit, at most `max_size / 2`).
 /// V8 CHECKs `current_size > 0`; here 0 is accepted.
-pub fn allocation_limit(
+pub(crate) fn allocation_limit(
     current_size: u64,
     min_size: u64,
     max_size: u64,
     new_space_capacity: u64,
     factor: f64,
-    growing_mode: HeapGrowingMode,
 ) -> u64 {
-    let factor = growing_factor_for_mode(factor, growing_mode);
-    let step = minimum_allocation_limit_growing_step(growing_mode);
+    let factor = if factor.is_nan() { MIN_GROWING_FACTOR } else { factor };
     let grown = scale(current_size, factor);
-    let limit = max(grown, current_size.saturating_add(step)).saturating_add(new_space_capacity);
+    let limit = max(grown, current_size.saturating_add(MIN_ALLOCATION_LIMIT_GROWTH)).saturating_add(new_space_capacity);
     min(max(limit, min_size), halfway(current_size, max_size))
 }
 
@@ -308,7 +260,8 @@ pub fn allocation_limit(
 /// AllocatableMemoryInDataPage()` (`new-spaces.h`), i.e. whole pages times their
 /// usable area. Pass [`PAGE_SIZE`] and [`PAGE_ALLOCATABLE_BYTES`] for V8's
 /// values; a `page_size` of 0 gives 0.
-pub fn new_space_allocatable_capacity(
+#[cfg(test)]
+pub(crate) fn new_space_allocatable_capacity(
     semi_space_capacity: u64,
     page_size: u64,
     allocatable_bytes_per_page: u64,
@@ -322,7 +275,7 @@ pub fn new_space_allocatable_capacity(
 /// The initial old-generation allocation limit set by `Heap::ConfigureHeap`
 /// (`heap.cc`): `min(kMaxInitialOldGenerationSize = 512 MiB, max_old / 2)`,
 /// rounded down to a page.
-pub fn initial_old_generation_allocation_limit(max_old_generation_size: u64) -> u64 {
+pub(crate) fn initial_old_generation_allocation_limit(max_old_generation_size: u64) -> u64 {
     let limit = min(MAX_INITIAL_OLD_GENERATION_SIZE, max_old_generation_size / 2);
     round_down(limit, PAGE_SIZE)
 }
@@ -337,8 +290,8 @@ pub fn initial_old_generation_allocation_limit(max_old_generation_size: u64) -> 
 /// configured (`Heap::MarkCompact`). `average_survival_percent` is
 /// `GCTracer::AverageSurvivalRatio()`: promoted % + semi-space-copied % of the
 /// young generation, averaged over the last 10 GCs (NaN or negative counts as 0).
-/// The 8 MiB step is the default-mode step (2 MiB in conservative mode).
-pub fn initial_limit_after_gc(current_limit: u64, old_gen_size: u64, average_survival_percent: f64) -> u64 {
+/// The 8 MiB step is the default-mode step.
+pub(crate) fn initial_limit_after_gc(current_limit: u64, old_gen_size: u64, average_survival_percent: f64) -> u64 {
     let candidate = initial_limit_candidate(current_limit, old_gen_size, average_survival_percent);
     min(candidate, current_limit)
 }
@@ -346,14 +299,19 @@ pub fn initial_limit_after_gc(current_limit: u64, old_gen_size: u64, average_sur
 /// Whether `Heap::ConfigureInitialOldGenerationSize` marks the initial limit as
 /// configured after this GC: the candidate of [`initial_limit_after_gc`] is not
 /// lower than `current_limit`, so the limit stopped falling.
-pub fn initial_limit_becomes_configured(current_limit: u64, old_gen_size: u64, average_survival_percent: f64) -> bool {
+#[cfg(test)]
+pub(crate) fn initial_limit_becomes_configured(
+    current_limit: u64,
+    old_gen_size: u64,
+    average_survival_percent: f64,
+) -> bool {
     initial_limit_candidate(current_limit, old_gen_size, average_survival_percent) >= current_limit
 }
 
 /// V8's `Heap::MaxOldGenerationSize(physical_memory)` (`heap.cc`, 11.x):
 /// `kMaxSize` = 2 GiB, doubled to 4 GiB on 64-bit when
 /// `(physical_memory + 512 MiB) / GiB >= 16` (i.e. at least 15.5 GiB).
-pub fn max_old_generation_size_for_physical_memory(physical_memory: u64) -> u64 {
+pub(crate) fn max_old_generation_size_for_physical_memory(physical_memory: u64) -> u64 {
     if physical_memory.saturating_add(512 * MIB) / GIB >= 16 {
         HUGE_MAX_OLD_GENERATION_SIZE
     } else {
@@ -377,7 +335,7 @@ pub fn max_old_generation_size_for_physical_memory(physical_memory: u64) -> u64 
 /// returns the same split, because `old + 3 x semi(old)` is strictly increasing.
 /// Examples: 512 MiB -> 256/1 MiB, 1 GiB -> 512/4, 2 GiB -> 1024/8,
 /// 2049 MiB -> 1024.5/16, 4-8 GiB -> 2048/16, >= 15.5 GiB -> 4096/16.
-pub fn heap_sizes_from_physical_memory(physical_memory: u64) -> (u64, u64) {
+pub(crate) fn heap_sizes_from_physical_memory(physical_memory: u64) -> (u64, u64) {
     let old = old_generation_size_from_physical_memory(physical_memory);
     let semi = semi_space_size_from_old_generation_size(old);
     (old, configured_max_semi_space_size(semi))
@@ -386,7 +344,8 @@ pub fn heap_sizes_from_physical_memory(physical_memory: u64) -> (u64, u64) {
 /// `Heap::MaxReserved()` (`heap.cc`), which Node reports as
 /// `v8.getHeapStatistics().heap_size_limit`: `2 x semi + semi (new large-object
 /// space) + max_old`.
-pub fn max_reserved(max_old_generation_size: u64, max_semi_space_size: u64) -> u64 {
+#[cfg(test)]
+pub(crate) fn max_reserved(max_old_generation_size: u64, max_semi_space_size: u64) -> u64 {
     max_semi_space_size.saturating_mul(YOUNG_GENERATION_SEMI_SPACES).saturating_add(max_old_generation_size)
 }
 
@@ -397,7 +356,11 @@ pub fn max_reserved(max_old_generation_size: u64, max_semi_space_size: u64) -> u
 /// "average mu" of `--trace-gc`); [`MAX_CONSECUTIVE_INEFFECTIVE_MARK_COMPACTS`]
 /// in a row are fatal, any effective one resets the count. NaN utilization is
 /// never ineffective.
-pub fn is_ineffective_mark_compact(old_gen_size: u64, max_old_generation_size: u64, mutator_utilization: f64) -> bool {
+pub(crate) fn is_ineffective_mark_compact(
+    old_gen_size: u64,
+    max_old_generation_size: u64,
+    mutator_utilization: f64,
+) -> bool {
     let near_limit = old_gen_size as f64 >= HIGH_HEAP_PERCENTAGE * max_old_generation_size as f64;
     near_limit && mutator_utilization < LOW_MUTATOR_UTILIZATION
 }
@@ -407,7 +370,7 @@ pub fn is_ineffective_mark_compact(old_gen_size: u64, max_old_generation_size: u
 /// `memory_allocator()->Size() + size <= MaxReserved()` (all allocated pages,
 /// young ones included); that second test is left to the caller. Overflow
 /// counts as "cannot expand".
-pub fn can_expand_old_generation(old_generation_capacity: u64, size: u64, max_old_generation_size: u64) -> bool {
+pub(crate) fn can_expand_old_generation(old_generation_capacity: u64, size: u64, max_old_generation_size: u64) -> bool {
     match old_generation_capacity.checked_add(size) {
         Some(total) => total <= max_old_generation_size,
         None => false,
@@ -424,7 +387,7 @@ pub fn can_expand_old_generation(old_generation_capacity: u64, size: u64, max_ol
 /// and `young_bytes` is `NewSpaceCapacity()` (allocatable semi-space capacity,
 /// see [`new_space_allocatable_capacity`]) plus the new large-object space size.
 /// Like [`can_expand_old_generation`], the `MaxReserved` test is not included.
-pub fn can_promote_young_and_expand_old_generation(
+pub(crate) fn can_promote_young_and_expand_old_generation(
     old_gen_size: u64,
     young_bytes: u64,
     max_old_generation_size: u64,
@@ -434,7 +397,7 @@ pub fn can_promote_young_and_expand_old_generation(
 
 /// The decision of V8's `Heap::ShouldResizeNewSpace` (`heap.cc`, 11.x).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NewSpaceResize {
+pub(crate) enum NewSpaceResize {
     /// `ResizeNewSpaceMode::kNone`: keep the capacity.
     None,
     /// `kGrow`: see [`grown_semi_space_capacity`].
@@ -447,14 +410,14 @@ pub enum NewSpaceResize {
 /// maximum and `survived_since_last_expansion > capacity`. Whenever this is
 /// true V8 resets `survived_since_last_expansion_` to 0, even if the final
 /// decision is [`NewSpaceResize::None`] because a shrink was also requested.
-pub fn should_grow_new_space(survived_since_last_expansion: u64, capacity: u64, max_capacity: u64) -> bool {
+pub(crate) fn should_grow_new_space(survived_since_last_expansion: u64, capacity: u64, max_capacity: u64) -> bool {
     capacity < max_capacity && survived_since_last_expansion > capacity
 }
 
 /// The shrink test of V8's `Heap::ShouldResizeNewSpace` when not reducing
 /// memory: the tracer's allocation throughput is known (non-zero) and below
 /// 1000 bytes/ms. NaN counts as unknown.
-pub fn should_shrink_new_space(allocation_throughput: f64) -> bool {
+pub(crate) fn should_shrink_new_space(allocation_throughput: f64) -> bool {
     allocation_throughput > 0.0 && allocation_throughput < LOW_ALLOCATION_THROUGHPUT
 }
 
@@ -467,7 +430,7 @@ pub fn should_shrink_new_space(allocation_throughput: f64) -> bool {
 /// bytes); `allocation_throughput` is `GCTracer::AllocationThroughputInBytesPerMillisecond()`
 /// (0 = no samples). V8 runs this at every GC; `--predictable` disables
 /// shrinking (not modelled).
-pub fn new_space_resize(
+pub(crate) fn new_space_resize(
     survived_since_last_expansion: u64,
     capacity: u64,
     max_capacity: u64,
@@ -482,27 +445,11 @@ pub fn new_space_resize(
     }
 }
 
-/// V8's full `Heap::ShouldResizeNewSpace`: when the GC reduces memory
-/// (`ShouldReduceMemory()`) the answer is always [`NewSpaceResize::Shrink`]
-/// (and the survived counter is left alone); otherwise [`new_space_resize`].
-pub fn new_space_resize_with_memory_reduction(
-    reduce_memory: bool,
-    survived_since_last_expansion: u64,
-    capacity: u64,
-    max_capacity: u64,
-    allocation_throughput: f64,
-) -> NewSpaceResize {
-    if reduce_memory {
-        return NewSpaceResize::Shrink;
-    }
-    new_space_resize(survived_since_last_expansion, capacity, max_capacity, allocation_throughput)
-}
-
 /// V8's `SemiSpaceNewSpace::Grow` (`new-spaces.cc`):
 /// `min(max_capacity, growth_factor x capacity)`, where `growth_factor` is
 /// `--semi-space-growth-factor` (values below 2 are raised to 2 as in
 /// `Heap::ConfigureHeap`). V8 only calls it when `capacity < max_capacity`.
-pub fn grown_semi_space_capacity(capacity: u64, growth_factor: u64, max_capacity: u64) -> u64 {
+pub(crate) fn grown_semi_space_capacity(capacity: u64, growth_factor: u64, max_capacity: u64) -> u64 {
     let factor = max(growth_factor, SEMI_SPACE_GROWTH_FACTOR);
     min(max_capacity, capacity.saturating_mul(factor))
 }
@@ -513,7 +460,7 @@ pub fn grown_semi_space_capacity(capacity: u64, growth_factor: u64, max_capacity
 /// its `InitialTotalCapacity()` (1 MiB in Node). V8 applies it only if it is
 /// below the current capacity; otherwise the capacity is unchanged. A
 /// `page_size` of 0 means no rounding.
-pub fn shrunk_semi_space_capacity(used: u64, initial_capacity: u64, page_size: u64) -> u64 {
+pub(crate) fn shrunk_semi_space_capacity(used: u64, initial_capacity: u64, page_size: u64) -> u64 {
     round_up(max(initial_capacity, used.saturating_mul(2)), page_size)
 }
 
@@ -589,7 +536,7 @@ mod tests {
 
     /// Limit in the default mode with Node's `min_size` of 0.
     fn default_limit(size: u64, max_old: u64, new_space: u64, factor: f64) -> u64 {
-        allocation_limit(size, 0, max_old, new_space, factor, HeapGrowingMode::Default)
+        allocation_limit(size, 0, max_old, new_space, factor)
     }
 
     // ---- The measured trace line (docs/v8-sources.md#growing-factor) -------
@@ -709,21 +656,6 @@ mod tests {
     }
 
     #[test]
-    fn growing_modes_cap_the_factor() {
-        assert_eq!(growing_factor_for_mode(4.0, HeapGrowingMode::Default), 4.0);
-        assert_eq!(growing_factor_for_mode(4.0, HeapGrowingMode::Conservative), 1.3);
-        assert_eq!(growing_factor_for_mode(4.0, HeapGrowingMode::Slow), 1.3);
-        assert_eq!(growing_factor_for_mode(1.2, HeapGrowingMode::Slow), 1.2);
-        assert_eq!(growing_factor_for_mode(4.0, HeapGrowingMode::Minimal), 1.1);
-        assert_eq!(growing_factor_for_mode(f64::NAN, HeapGrowingMode::Default), 1.1);
-        assert_eq!(minimum_allocation_limit_growing_step(HeapGrowingMode::Default), 8 * MIB);
-        assert_eq!(minimum_allocation_limit_growing_step(HeapGrowingMode::Slow), 8 * MIB);
-        assert_eq!(minimum_allocation_limit_growing_step(HeapGrowingMode::Conservative), 2 * MIB);
-    }
-
-    // ---- Allocation limit ----------------------------------------------------
-
-    #[test]
     fn limit_is_capped_halfway_to_the_maximum() {
         // size 1000 MiB, F = 4: 4000 MiB + 0 > halfway (1000 + 2048) / 2 = 1524 MiB.
         assert_eq!(default_limit(1000 * MIB, 2048 * MIB, 0, 4.0), 1524 * MIB);
@@ -752,27 +684,12 @@ mod tests {
     #[test]
     fn limit_respects_min_size() {
         // size 1 MiB: 9 MiB + 0 < min_size 512 MiB -> 512 MiB (halfway 2048.5 MiB).
-        let limit = allocation_limit(MIB, 512 * MIB, 4096 * MIB, 0, 4.0, HeapGrowingMode::Default);
+        let limit = allocation_limit(MIB, 512 * MIB, 4096 * MIB, 0, 4.0);
         assert_eq!(limit, 512 * MIB);
         // Bound order (V8 11.3): min(max(limit, min_size), halfway). With min_size
         // 600 MiB above halfway (100 + 1000) / 2 = 550 MiB, halfway wins.
-        let limit = allocation_limit(100 * MIB, 600 * MIB, 1000 * MIB, 0, 1.1, HeapGrowingMode::Default);
+        let limit = allocation_limit(100 * MIB, 600 * MIB, 1000 * MIB, 0, 1.1);
         assert_eq!(limit, 550 * MIB);
-    }
-
-    #[test]
-    fn limit_in_conservative_and_minimal_modes() {
-        // Conservative: F = min(4, 1.3) = 1.3, step 2 MiB. size 4 MiB:
-        // 5.2 MiB < 4 + 2 = 6 MiB -> 6 MiB.
-        let conservative = allocation_limit(4 * MIB, 0, 2048 * MIB, 0, 4.0, HeapGrowingMode::Conservative);
-        assert_eq!(conservative, 6 * MIB);
-        // Slow: F = 1.3 but step 8 MiB: max(5.2, 12) MiB = 12 MiB.
-        let slow = allocation_limit(4 * MIB, 0, 2048 * MIB, 0, 4.0, HeapGrowingMode::Slow);
-        assert_eq!(slow, 12 * MIB);
-        // Minimal: F = 1.1. size 200 MiB: 220 MiB > 208 MiB. 209,715,200 x 1.1 =
-        // 230,686,720.000... -> 230,686,720 (exactly 220 MiB).
-        let minimal = allocation_limit(200 * MIB, 0, 2048 * MIB, 0, 4.0, HeapGrowingMode::Minimal);
-        assert_eq!(minimal, 220 * MIB);
     }
 
     #[test]
@@ -950,14 +867,6 @@ mod tests {
         assert_eq!(new_space_resize(2 * MIB, MIB, 16 * MIB, 10.0), NewSpaceResize::None);
         assert!(should_grow_new_space(2 * MIB, MIB, 16 * MIB));
         assert!(should_shrink_new_space(10.0));
-    }
-
-    #[test]
-    fn memory_reduction_always_shrinks() {
-        let resize = new_space_resize_with_memory_reduction(true, 2 * MIB, MIB, 16 * MIB, 0.0);
-        assert_eq!(resize, NewSpaceResize::Shrink);
-        let resize = new_space_resize_with_memory_reduction(false, 2 * MIB, MIB, 16 * MIB, 0.0);
-        assert_eq!(resize, NewSpaceResize::Grow);
     }
 
     #[test]
