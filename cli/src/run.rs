@@ -366,11 +366,12 @@ impl<W: Write> TraceVisitor for CliVisitor<'_, W> {
             self.flag_error = Some(e.clone());
             return Err(Problem::new(ProblemKind::Header, e));
         }
-        let mut heap = Heap::new(config).map_err(|e| Problem::new(ProblemKind::Header, format!("heap: {e}")))?;
+        let heap = Heap::new(config).map_err(|e| Problem::new(ProblemKind::Header, format!("heap: {e}")))?;
+        let replay = Replay::new(header.name, heap);
         for &moment in self.heap_maps {
-            heap.request_heap_map(moment);
+            replay.heap_maps().request(moment);
         }
-        self.replay = Some(Replay::new(header.name, heap));
+        self.replay = Some(replay);
         Ok(())
     }
 

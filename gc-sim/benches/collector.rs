@@ -313,7 +313,7 @@ fn leak_analysis_200k(c: &mut Criterion) {
     group.throughput(Throughput::Elements(CONNECTIONS * PER_CONNECTION));
     group.bench_function("snapshot_200k_objects", |b| b.iter(|| heap.snapshot().live()));
     group.bench_function("snapshot_and_tags_200k_objects", |b| b.iter(|| heap.snapshot().tag_retention().len()));
-    group.bench_function("heap_map_200k_objects", |b| b.iter(|| heap.heap_map().pages.len()));
+    group.bench_function("heap_map_200k_objects", |b| b.iter(|| gc_sim::HeapMap::of(&heap).pages.len()));
     group.finish();
 }
 

@@ -7,7 +7,7 @@ use gc_sim::{Collection, Heap, HeapError, Labels};
 
 fn main() -> Result<(), HeapError> {
     let mut heap = Heap::default();
-    heap.on_gc(|event| println!("{}", event.trace_gc_line()));
+    heap.add_gc_epilogue_callback(|_, event| println!("{}", event.trace_gc_line()));
     let timeout = heap.label("Timeout");
     for connection in 0..2_000u32 {
         // A connection: a Timeout in the timer list, holding its closure and socket state.

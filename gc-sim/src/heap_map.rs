@@ -2,9 +2,9 @@
 //! dead objects, free memory and unusable holes, as [GCspy](https://www.cs.kent.ac.uk/projects/gc/gcspy/) draws a
 //! heap.
 //!
-//! A map is taken by [`Heap::heap_map`] (the heap as it is now) or requested ahead with
-//! [`Heap::request_heap_map`] for the moment just before or just after a given collection; the replay of a trace
-//! puts them in the report, and the `visualizer` crate draws them.
+//! A map is taken by [`HeapMap::of`] (the heap as it is now), or by a [`HeapMapRecorder`] for the moments asked for
+//! just before or just after a given collection (it installs GC prologue and epilogue callbacks on the heap); the
+//! replay of a trace puts them in the report, and the `visualizer` crate draws them.
 //!
 //! Each page is cut into [`CELLS_PER_PAGE`] cells of equal size (4 KiB for V8's 256 KiB pages; a large-object page
 //! is cut into the same number of larger cells, so every row has the same width). A cell's bytes are split into
@@ -16,7 +16,9 @@
 //!
 //! The rest of a cell, if any, is the page header (the first `area_start` bytes) or a large page's rounding.
 
+use std::cell::RefCell;
 use std::fmt;
+use std::rc::Rc;
 use std::str::FromStr;
 
 use rustc_hash::FxHashMap;
@@ -42,7 +44,7 @@ pub enum HeapMapMoment {
     Before(u64),
     /// Just after collection number N ends.
     After(u64),
-    /// The end of the run (or, from [`Heap::heap_map`], the heap as it is now).
+    /// The end of the run (or, from [`HeapMap::of`], the heap as it is now).
     End,
 }
 
@@ -259,178 +261,213 @@ fn push_with_gap(runs: &mut Vec<Run>, cursor: &mut u64, run: Run, gap: Fill) {
     runs.push(run);
 }
 
-impl Heap {
-    /// A map of the heap as it is now, with [`HeapMapMoment::End`] as its moment.
+impl HeapMap {
+    /// A map of `heap` as it is now, with [`HeapMapMoment::End`] as its moment.
     ///
     /// The cost is a walk of the live graph plus a sort of every object: meant for reports and tests, not for
     /// every allocation.
     ///
     /// ```
-    /// use gc_sim::{Heap, Labels, Space};
+    /// use gc_sim::{Heap, HeapMap, Labels, Space};
     /// let mut heap = Heap::default();
     /// let kept = heap.alloc(4096, 0, Labels::NONE)?;
     /// heap.add_root("globals", kept)?;
     /// heap.alloc(1024, 0, Labels::NONE)?; // garbage: nothing holds it
-    /// let map = heap.heap_map();
+    /// let map = HeapMap::of(&heap);
     /// let (live, dead, _free, _waste) = map.totals(Space::New);
     /// assert_eq!((live, dead), (4096, 1024));
     /// # Ok::<(), gc_sim::HeapError>(())
     /// ```
-    pub fn heap_map(&self) -> HeapMap {
-        self.heap_map_at(HeapMapMoment::End, None)
+    pub fn of(heap: &Heap) -> HeapMap {
+        heap_map_at(heap, HeapMapMoment::End, None)
+    }
+}
+
+/// Heap maps taken at the moments asked for, around collections: it installs a GC prologue and a GC epilogue
+/// callback on the heap ([`Heap::add_gc_prologue_callback`]), which take the map of a moment `before:N` or
+/// `after:N` when collection N starts or ends. Maps cost memory in proportion to the heap's pages, so none is built
+/// unless asked for. The recorder is a handle: clones share the same requests and maps.
+#[derive(Clone, Debug, Default)]
+pub struct HeapMapRecorder {
+    state: Rc<RefCell<Recorded>>,
+}
+
+#[derive(Debug, Default)]
+struct Recorded {
+    /// Moments asked for and not yet taken.
+    requests: Vec<HeapMapMoment>,
+    /// Whether the map at the end was asked for.
+    end_requested: bool,
+    /// Maps taken, in the order they were taken.
+    maps: Vec<HeapMap>,
+}
+
+impl HeapMapRecorder {
+    /// A recorder whose callbacks are installed on `heap`.
+    pub fn install(heap: &mut Heap) -> HeapMapRecorder {
+        let recorder = HeapMapRecorder::default();
+        let before = Rc::clone(&recorder.state);
+        heap.add_gc_prologue_callback(move |heap, start| {
+            take_requested(&before, heap, HeapMapMoment::Before(start.number), start.collector);
+        });
+        let after = Rc::clone(&recorder.state);
+        heap.add_gc_epilogue_callback(move |heap, event| {
+            take_requested(&after, heap, HeapMapMoment::After(event.number), event.collector);
+        });
+        recorder
     }
 
-    /// Asks for a heap map at `moment`. A map `before:N` or `after:N` appears in [`heap_maps`](Self::heap_maps)
-    /// once collection N has started or ended. [`HeapMapMoment::End`] asks for the map at the end of the run in the
-    /// [`Report`](crate::Report) ([`end_heap_map_requested`](Self::end_heap_map_requested)); take it yourself with
-    /// [`heap_map`](Self::heap_map). Maps cost memory in proportion to the heap's pages, so none is built unless
-    /// asked for.
-    pub fn request_heap_map(&mut self, moment: HeapMapMoment) {
+    /// Asks for a heap map at `moment`. A map `before:N` or `after:N` appears in [`maps`](Self::maps) once collection
+    /// N has started or ended. [`HeapMapMoment::End`] asks for the map at the end of the run in the
+    /// [`Report`](crate::Report) ([`end_requested`](Self::end_requested)); take it with [`HeapMap::of`].
+    pub fn request(&self, moment: HeapMapMoment) {
+        let mut state = self.state.borrow_mut();
         if moment == HeapMapMoment::End {
-            self.end_heap_map_requested = true;
-        } else if !self.heap_map_requests.contains(&moment) {
-            self.heap_map_requests.push(moment);
+            state.end_requested = true;
+        } else if !state.requests.contains(&moment) {
+            state.requests.push(moment);
         }
     }
 
-    /// Whether the map at the end of the run was asked for with [`request_heap_map`](Self::request_heap_map).
-    pub fn end_heap_map_requested(&self) -> bool {
-        self.end_heap_map_requested
+    /// Whether the map at the end of the run was asked for.
+    pub fn end_requested(&self) -> bool {
+        self.state.borrow().end_requested
     }
 
-    /// The maps taken so far for [`request_heap_map`](Self::request_heap_map), in the order they were taken.
-    pub fn heap_maps(&self) -> &[HeapMap] {
-        &self.heap_maps
+    /// The maps taken so far, in the order they were taken.
+    pub fn maps(&self) -> Vec<HeapMap> {
+        self.state.borrow().maps.clone()
     }
+}
 
-    /// Takes the requested map for `moment`, if there is one.
-    pub(crate) fn take_requested_heap_map(&mut self, moment: HeapMapMoment, collector: Collector) {
-        if let Some(i) = self.heap_map_requests.iter().position(|&m| m == moment) {
-            self.heap_map_requests.swap_remove(i);
-            let map = self.heap_map_at(moment, Some(collector));
-            self.heap_maps.push(map);
+/// Takes the map for `moment` if it was asked for.
+fn take_requested(state: &RefCell<Recorded>, heap: &Heap, moment: HeapMapMoment, collector: Collector) {
+    let mut state = state.borrow_mut();
+    if let Some(i) = state.requests.iter().position(|&m| m == moment) {
+        state.requests.swap_remove(i);
+        let map = heap_map_at(heap, moment, Some(collector));
+        state.maps.push(map);
+    }
+}
+
+fn heap_map_at(heap: &Heap, moment: HeapMapMoment, collector: Option<Collector>) -> HeapMap {
+    let mut reachable = SecondaryMap::new();
+    heap.walk(heap.all_root_handles(None), &mut reachable, |_, _, _| {});
+    let fill = |id: ObjectId| {
+        if reachable.contains_key(id) {
+            let labels = heap.labels_of(&heap.headers()[id]);
+            Fill::Live { kind: labels.kind, tag: labels.tag }
+        } else {
+            Fill::Dead
         }
+    };
+
+    // Every object, by space, page and offset.
+    let mut placed: Vec<(Space, u32, u32, ObjectId)> = heap
+        .headers()
+        .iter()
+        .filter(|(_, o)| heap.is_live_header(o))
+        .map(|(id, o)| (o.space(), o.address.page, o.address.offset, id))
+        .collect();
+    placed.sort_unstable_by_key(|&(space, page, offset, _)| (space, page, offset));
+
+    let mut labels = Vec::new();
+    let mut label_index: FxHashMap<Label, u32> = FxHashMap::default();
+    let mut index_of = |label: Label| {
+        *label_index.entry(label).or_insert_with(|| {
+            labels.push(heap.label_name_at(label.index()).to_owned());
+            (labels.len() - 1) as u32
+        })
+    };
+    let geometry = heap.config().page;
+    let (area_start, area_end) = (u64::from(geometry.area_start), u64::from(geometry.area_end()));
+    let page_bytes = u64::from(geometry.page_size);
+    let on_page = |space: Space, page: u32| {
+        let from = placed.partition_point(|&(s, p, _, _)| (s, p) < (space, page));
+        let to = placed.partition_point(|&(s, p, _, _)| (s, p) <= (space, page));
+        &placed[from..to]
+    };
+    let object_run = |&(_, _, offset, id): &(Space, u32, u32, ObjectId)| Run {
+        offset: u64::from(offset),
+        size: u64::from(heap.headers()[id].size),
+        fill: fill(id),
+    };
+    let mut pages = Vec::new();
+    let mut runs = Vec::new();
+
+    // New space: the to-space pages. Below the top, gaps are survivor-LAB slack and page tails; above it,
+    // free.
+    let (top_page, top) = heap.new_space().allocation_position();
+    for index in 0..heap.new_space().capacity_pages {
+        let page = heap.new_space().address(index, 0).page;
+        runs.clear();
+        let mut cursor = area_start;
+        for placed in on_page(Space::New, page) {
+            push_with_gap(&mut runs, &mut cursor, object_run(placed), Fill::Waste);
+        }
+        let free_from = match index.cmp(&top_page) {
+            std::cmp::Ordering::Less => area_end,
+            std::cmp::Ordering::Equal => u64::from(top),
+            std::cmp::Ordering::Greater => area_start,
+        };
+        if free_from < area_end {
+            let run = Run { offset: free_from, size: area_end - free_from, fill: Fill::Free };
+            push_with_gap(&mut runs, &mut cursor, run, Fill::Waste);
+        }
+        if cursor < area_end {
+            runs.push(Run { offset: cursor, size: area_end - cursor, fill: Fill::Waste });
+        }
+        pages.push(build_page(Space::New, page, page_bytes, &runs, &mut index_of));
     }
 
-    fn heap_map_at(&self, moment: HeapMapMoment, collector: Option<Collector>) -> HeapMap {
-        let mut reachable = SecondaryMap::new();
-        self.walk(self.all_root_handles(None), &mut reachable, |_, _, _| {});
-        let fill = |id: ObjectId| {
-            if reachable.contains_key(id) {
-                let labels = self.labels_of(&self.objects[id]);
-                Fill::Live { kind: labels.kind, tag: labels.tag }
-            } else {
-                Fill::Dead
-            }
-        };
-
-        // Every object, by space, page and offset.
-        let mut placed: Vec<(Space, u32, u32, ObjectId)> = self
-            .objects
-            .iter()
-            .filter(|(_, o)| self.is_live_header(o))
-            .map(|(id, o)| (o.space(), o.address.page, o.address.offset, id))
-            .collect();
-        placed.sort_unstable_by_key(|&(space, page, offset, _)| (space, page, offset));
-
-        let mut labels = Vec::new();
-        let mut label_index: FxHashMap<Label, u32> = FxHashMap::default();
-        let mut index_of = |label: Label| {
-            *label_index.entry(label).or_insert_with(|| {
-                labels.push(self.label_name_at(label.index()).to_owned());
-                (labels.len() - 1) as u32
-            })
-        };
-        let geometry = self.config.page;
-        let (area_start, area_end) = (u64::from(geometry.area_start), u64::from(geometry.area_end()));
-        let page_bytes = u64::from(geometry.page_size);
-        let on_page = |space: Space, page: u32| {
-            let from = placed.partition_point(|&(s, p, _, _)| (s, p) < (space, page));
-            let to = placed.partition_point(|&(s, p, _, _)| (s, p) <= (space, page));
-            &placed[from..to]
-        };
-        let object_run = |&(_, _, offset, id): &(Space, u32, u32, ObjectId)| Run {
+    // Old space: objects, free-list blocks and the linear area; any other gap is a hole.
+    let mut free_blocks: Vec<(u32, u32, u32)> =
+        heap.old_space().free_list.blocks().map(|b| (b.page, b.offset, b.size)).collect();
+    let (lab_page, lab_top, lab_limit) = heap.old_space().linear_area();
+    if lab_limit > lab_top {
+        free_blocks.push((lab_page, lab_top, lab_limit - lab_top));
+    }
+    free_blocks.sort_unstable();
+    for (page, info) in heap.old_space().pages.iter().enumerate() {
+        if !info.in_use {
+            continue;
+        }
+        let page = page as u32;
+        let from = free_blocks.partition_point(|&(p, _, _)| p < page);
+        let to = free_blocks.partition_point(|&(p, _, _)| p <= page);
+        let free = free_blocks[from..to].iter().map(|&(_, offset, size)| Run {
             offset: u64::from(offset),
-            size: u64::from(self.objects[id].size),
-            fill: fill(id),
-        };
-        let mut pages = Vec::new();
-        let mut runs = Vec::new();
-
-        // New space: the to-space pages. Below the top, gaps are survivor-LAB slack and page tails; above it,
-        // free.
-        let (top_page, top) = self.new_space.allocation_position();
-        for index in 0..self.new_space.capacity_pages {
-            let page = self.new_space.address(index, 0).page;
-            runs.clear();
-            let mut cursor = area_start;
-            for placed in on_page(Space::New, page) {
-                push_with_gap(&mut runs, &mut cursor, object_run(placed), Fill::Waste);
-            }
-            let free_from = match index.cmp(&top_page) {
-                std::cmp::Ordering::Less => area_end,
-                std::cmp::Ordering::Equal => u64::from(top),
-                std::cmp::Ordering::Greater => area_start,
-            };
-            if free_from < area_end {
-                let run = Run { offset: free_from, size: area_end - free_from, fill: Fill::Free };
-                push_with_gap(&mut runs, &mut cursor, run, Fill::Waste);
-            }
-            if cursor < area_end {
-                runs.push(Run { offset: cursor, size: area_end - cursor, fill: Fill::Waste });
-            }
-            pages.push(build_page(Space::New, page, page_bytes, &runs, &mut index_of));
+            size: u64::from(size),
+            fill: Fill::Free,
+        });
+        let objects = on_page(Space::Old, page).iter().map(object_run);
+        let mut all: Vec<Run> = free.chain(objects).collect();
+        all.sort_unstable_by_key(|r| r.offset);
+        runs.clear();
+        let mut cursor = area_start;
+        for run in all {
+            push_with_gap(&mut runs, &mut cursor, run, Fill::Waste);
         }
-
-        // Old space: objects, free-list blocks and the linear area; any other gap is a hole.
-        let mut free_blocks: Vec<(u32, u32, u32)> =
-            self.old_space.free_list.blocks().map(|b| (b.page, b.offset, b.size)).collect();
-        let (lab_page, lab_top, lab_limit) = self.old_space.linear_area();
-        if lab_limit > lab_top {
-            free_blocks.push((lab_page, lab_top, lab_limit - lab_top));
+        if cursor < area_end {
+            runs.push(Run { offset: cursor, size: area_end - cursor, fill: Fill::Waste });
         }
-        free_blocks.sort_unstable();
-        for (page, info) in self.old_space.pages.iter().enumerate() {
-            if !info.in_use {
-                continue;
-            }
-            let page = page as u32;
-            let from = free_blocks.partition_point(|&(p, _, _)| p < page);
-            let to = free_blocks.partition_point(|&(p, _, _)| p <= page);
-            let free = free_blocks[from..to].iter().map(|&(_, offset, size)| Run {
-                offset: u64::from(offset),
-                size: u64::from(size),
-                fill: Fill::Free,
-            });
-            let objects = on_page(Space::Old, page).iter().map(object_run);
-            let mut all: Vec<Run> = free.chain(objects).collect();
-            all.sort_unstable_by_key(|r| r.offset);
-            runs.clear();
-            let mut cursor = area_start;
-            for run in all {
-                push_with_gap(&mut runs, &mut cursor, run, Fill::Waste);
-            }
-            if cursor < area_end {
-                runs.push(Run { offset: cursor, size: area_end - cursor, fill: Fill::Waste });
-            }
-            pages.push(build_page(Space::Old, page, page_bytes, &runs, &mut index_of));
-        }
-
-        // Large objects: one object per page, the rest of the page is its header and rounding.
-        for space in [Space::NewLargeObject, Space::LargeObject] {
-            let from = placed.partition_point(|&(s, _, _, _)| s < space);
-            let to = placed.partition_point(|&(s, _, _, _)| s <= space);
-            for placed in &placed[from..to] {
-                let size = self.objects[placed.3].size;
-                let bytes = large_page_bytes(&geometry, size);
-                runs.clear();
-                runs.push(object_run(placed));
-                pages.push(build_page(space, placed.1, bytes, &runs, &mut index_of));
-            }
-        }
-
-        HeapMap { moment, t_ms: self.tracer.now_ms, collector, labels, pages }
+        pages.push(build_page(Space::Old, page, page_bytes, &runs, &mut index_of));
     }
+
+    // Large objects: one object per page, the rest of the page is its header and rounding.
+    for space in [Space::NewLargeObject, Space::LargeObject] {
+        let from = placed.partition_point(|&(s, _, _, _)| s < space);
+        let to = placed.partition_point(|&(s, _, _, _)| s <= space);
+        for placed in &placed[from..to] {
+            let size = heap.headers()[placed.3].size;
+            let bytes = large_page_bytes(&geometry, size);
+            runs.clear();
+            runs.push(object_run(placed));
+            pages.push(build_page(space, placed.1, bytes, &runs, &mut index_of));
+        }
+    }
+
+    HeapMap { moment, t_ms: heap.now_ms(), collector, labels, pages }
 }
 
 fn build_page(space: Space, page: u32, bytes: u64, runs: &[Run], index_of: &mut impl FnMut(Label) -> u32) -> PageMap {
@@ -487,9 +524,9 @@ mod tests {
         let (live, dead, _, _) = map.totals(Space::LargeObject);
         assert_eq!(live + dead, usage.large_object_space.used_bytes);
         let (_, _, free, waste) = map.totals(Space::Old);
-        assert_eq!(free + waste, heap.old_space.capacity_bytes() - usage.old_space.used_bytes);
-        let (_, top, limit) = heap.old_space.linear_area();
-        assert_eq!(free, heap.old_space.free_list.available_bytes() + u64::from(limit - top));
+        assert_eq!(free + waste, heap.old_space().capacity_bytes() - usage.old_space.used_bytes);
+        let (_, top, limit) = heap.old_space().linear_area();
+        assert_eq!(free, heap.old_space().free_list.available_bytes() + u64::from(limit - top));
     }
 
     #[test]
@@ -503,11 +540,11 @@ mod tests {
         let big = heap.alloc(200_000, 0, Labels::NONE).unwrap();
         heap.add_root("globals", big).unwrap();
 
-        let map = heap.heap_map();
+        let map = HeapMap::of(&heap);
         assert_eq!(map.moment, HeapMapMoment::End);
         assert_eq!(
             map.pages.iter().filter(|p| p.space == Space::New).count() as u64,
-            heap.new_space.capacity_pages as u64
+            heap.new_space().capacity_pages as u64
         );
         assert_eq!(map.totals(Space::New).0, 8192);
         assert_eq!(map.totals(Space::New).1, 3000u64.div_ceil(8) * 8);
@@ -522,7 +559,7 @@ mod tests {
         assert_accounts_for_every_byte(&heap, &map);
 
         heap.collect(Collection::Major).unwrap();
-        let map = heap.heap_map();
+        let map = HeapMap::of(&heap);
         assert_eq!(map.totals(Space::Old).0, 8192, "promoted by the full collection");
         assert_eq!(map.totals(Space::Old).1, 0, "nothing dead survives a full collection");
         assert_eq!(map.totals(Space::New), (0, 0, heap.semi_space_capacity(), 0));
@@ -533,15 +570,16 @@ mod tests {
     #[test]
     fn requested_maps_are_taken_around_their_collection() {
         let mut heap = Heap::new(HeapConfig { max_semi_space_size: MIB, ..HeapConfig::default() }).unwrap();
-        heap.request_heap_map(HeapMapMoment::Before(2));
-        heap.request_heap_map(HeapMapMoment::After(2));
-        heap.request_heap_map(HeapMapMoment::After(9));
+        let recorder = HeapMapRecorder::install(&mut heap);
+        recorder.request(HeapMapMoment::Before(2));
+        recorder.request(HeapMapMoment::After(2));
+        recorder.request(HeapMapMoment::After(9));
         let kept = heap.alloc(64, 1, Labels::NONE).unwrap();
         heap.add_root("globals", kept).unwrap();
         heap.collect(Collection::Minor).unwrap();
         heap.alloc(5000, 0, Labels::NONE).unwrap();
         heap.collect(Collection::Minor).unwrap();
-        let maps = heap.heap_maps();
+        let maps = recorder.maps();
         assert_eq!(
             maps.iter().map(|m| m.moment).collect::<Vec<_>>(),
             [HeapMapMoment::Before(2), HeapMapMoment::After(2)]

@@ -107,14 +107,14 @@ impl Heap {
 impl<'h> HeapSnapshot<'h> {
     fn new(heap: &'h Heap) -> HeapSnapshot<'h> {
         let mut sets: Vec<(String, Vec<ObjectId>)> = heap
-            .roots
+            .root_set_table()
             .sets()
             .iter()
             .filter(|s| !s.handles.is_empty())
             .map(|s| (s.name.clone(), s.handles.keys().copied().collect()))
             .collect();
-        if !heap.scopes.handles().is_empty() {
-            sets.push((HANDLE_SCOPES.to_owned(), heap.scopes.handles().to_vec()));
+        if !heap.handle_scopes().handles().is_empty() {
+            sets.push((HANDLE_SCOPES.to_owned(), heap.handle_scopes().handles().to_vec()));
         }
         let first_object = sets.len() as u32 + 1;
 
@@ -135,10 +135,10 @@ impl<'h> HeapSnapshot<'h> {
         // `objects` grows while it is scanned: the breadth-first queue is the node list itself.
         let mut next = 0;
         while next < walk.objects.len() {
-            let o = &heap.objects[walk.objects[next]];
+            let o = &heap.headers()[walk.objects[next]];
             let from = first_object + next as u32;
             for (slot, index) in (o.slot_start..o.slot_start + o.slot_count).enumerate() {
-                if let Some(target) = heap.slots.get(index) {
+                if let Some(target) = heap.slot_arena().get(index) {
                     walk.reach(target, from, slot as u32);
                 }
             }
@@ -152,7 +152,7 @@ impl<'h> HeapSnapshot<'h> {
 
         let mut retained = vec![ObjectTally::default(); nodes];
         for (i, &id) in objects.iter().enumerate() {
-            let o = &heap.objects[id];
+            let o = &heap.headers()[id];
             retained[first_object as usize + i].add(o.size, o.space());
         }
         for n in (1..nodes).rev() {
@@ -231,7 +231,7 @@ impl<'h> HeapSnapshot<'h> {
         let nearest = self.nearest.get_or_init(|| {
             let mut nearest = vec![NO_NODE; self.heap.label_count()];
             for (i, &id) in self.objects.iter().enumerate() {
-                if let Some(t) = self.heap.labels_of(&self.heap.objects[id]).tag {
+                if let Some(t) = self.heap.labels_of(&self.heap.headers()[id]).tag {
                     let n = &mut nearest[t.index()];
                     if *n == NO_NODE {
                         *n = i as u32;
@@ -248,7 +248,7 @@ impl<'h> HeapSnapshot<'h> {
     /// for a label of another heap. One pass over the snapshot's objects.
     pub fn nearest_of_kind(&self, kind: Label) -> Option<ObjectId> {
         self.heap.label_index(kind)?;
-        self.objects.iter().copied().find(|&id| self.heap.labels_of(&self.heap.objects[id]).kind == Some(kind))
+        self.objects.iter().copied().find(|&id| self.heap.labels_of(&self.heap.headers()[id]).kind == Some(kind))
     }
 
     /// Retention of every tag with live objects, largest retained bytes first (ties in the order the tags were first
@@ -263,7 +263,7 @@ impl<'h> HeapSnapshot<'h> {
         let label_count = self.heap.label_count();
         let tag_of = |n: usize| -> Option<usize> {
             let id = *self.objects.get(n.checked_sub(first)?)?;
-            self.heap.labels_of(&self.heap.objects[id]).tag.map(Label::index)
+            self.heap.labels_of(&self.heap.headers()[id]).tag.map(Label::index)
         };
 
         // Children lists of the dominator tree, as one array.
@@ -302,7 +302,7 @@ impl<'h> HeapSnapshot<'h> {
                 continue;
             }
             if let Some(t) = tag {
-                let o = &self.heap.objects[self.objects[n - first]];
+                let o = &self.heap.headers()[self.objects[n - first]];
                 let a = &mut acc[t];
                 a.own.add(o.size, o.space());
                 if open[t] == 0 {
@@ -349,7 +349,7 @@ impl<'h> HeapSnapshot<'h> {
     pub fn ages(&self) -> Vec<AgeBucket> {
         let mut buckets: Vec<AgeBucket> = Vec::new();
         for &id in &self.objects {
-            let o = &self.heap.objects[id];
+            let o = &self.heap.headers()[id];
             let age = usize::from(o.age());
             if age >= buckets.len() {
                 buckets.resize_with(age + 1, AgeBucket::default);
@@ -389,7 +389,7 @@ struct Walk<'h> {
 impl Walk<'_> {
     /// Records the reference `from.slot -> id`, numbering `id` if it is seen for the first time.
     fn reach(&mut self, id: ObjectId, from: u32, slot: u32) {
-        let Some(o) = self.heap.objects.get(id) else { return };
+        let Some(o) = self.heap.headers().get(id) else { return };
         if !self.heap.is_live_header(o) {
             return;
         }
@@ -434,7 +434,7 @@ mod tests {
         let mut tally = ObjectTally::default();
         for (id, ()) in with {
             if !without.contains_key(id) || removed.contains(&id) {
-                let o = &heap.objects[id];
+                let o = &heap.headers()[id];
                 tally.add(o.size, o.space());
             }
         }
@@ -445,14 +445,14 @@ mod tests {
     /// dominator tree): for each root set, a walk of the graph from every other root set, then a walk from it.
     fn root_sets_by_walking(heap: &Heap) -> Vec<crate::retainers::RootRetention> {
         let mut sets: Vec<(Option<&str>, u64)> = heap
-            .roots
+            .root_set_table()
             .sets()
             .iter()
             .filter(|s| !s.handles.is_empty())
             .map(|s| (Some(s.name.as_str()), s.handles.values().map(|&n| u64::from(n)).sum()))
             .collect();
-        if !heap.scopes.handles().is_empty() {
-            sets.push((None, heap.scopes.handles().len() as u64));
+        if !heap.handle_scopes().handles().is_empty() {
+            sets.push((None, heap.handle_scopes().handles().len() as u64));
         }
         let mut result: Vec<_> = sets
             .into_iter()
@@ -463,7 +463,7 @@ mod tests {
                     Some(name) => {
                         heap.root_sets().filter(|(n, _)| *n == name).flat_map(|(_, h)| h.map(|(id, _)| id)).collect()
                     }
-                    None => heap.scopes.handles().to_vec(),
+                    None => heap.handle_scopes().handles().to_vec(),
                 };
                 let (mut reachable, mut retained) = (ObjectTally::default(), ObjectTally::default());
                 heap.walk(own.into_iter(), &mut SecondaryMap::new(), |id, size, space| {

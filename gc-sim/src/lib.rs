@@ -60,11 +60,14 @@ mod gc_tracer;
 mod heap;
 pub mod heap_map;
 pub mod heap_snapshot;
+mod label_table;
 pub mod leaks;
 pub mod object;
 pub mod replay;
 pub mod report;
 pub mod retainers;
+mod roots;
+mod slots;
 mod space;
 pub mod survival;
 pub mod trace;
@@ -78,7 +81,7 @@ pub use gc_tracer::{
     Collector, CollectorReason, GcEvent, GcReason, HeapUsage, SpaceUsage, MAX_KEPT_EVENTS, RECENT_EVENTS,
 };
 pub use heap::verifier::{VerifyReport, Violation};
-pub use heap::{Collection, Footprint, GcTotals, Heap};
+pub use heap::{Collection, Footprint, GcEpilogueCallback, GcPrologueCallback, GcStart, Heap};
 pub use heap_map::{HeapMap, HeapMapMoment};
 pub use heap_snapshot::{HeapSnapshot, RetainingPath, TagRetention};
 pub use object::{Address, Label, Labels, ObjectId, ObjectInfo, Space};

@@ -106,19 +106,13 @@ impl Labels {
 }
 
 /// An object's labels as its header stores them: an index into the heap's table of the distinct label combinations
-/// in use (`Heap::labels_of` reads it back); 0 is [`Labels::NONE`].
+/// in use (the heap's `LabelTable` resolves it); 0 is [`Labels::NONE`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub(crate) struct LabelSet(pub u32);
 
 impl LabelSet {
     /// No labels.
     pub const NONE: LabelSet = LabelSet(0);
-
-    /// The labels this index stands for in the heap's table of label combinations (`Heap::label_sets`).
-    #[inline]
-    pub fn resolve(self, table: &[Labels]) -> Labels {
-        table[self.0 as usize]
-    }
 }
 
 /// Bits of [`HeapObject::epoch`]: the new-space epoch counts flips modulo `2^EPOCH_BITS`.
@@ -135,7 +129,7 @@ const MARK_BIT: u32 = 1 << 31;
 pub(crate) struct HeapObject {
     /// Size in bytes, already rounded up to [`OBJECT_ALIGNMENT`].
     pub size: u32,
-    /// First of this object's reference slots in the [`SlotArena`](crate::heap::slots::SlotArena).
+    /// First of this object's reference slots in the [`SlotArena`](crate::slots::SlotArena).
     pub slot_start: u32,
     /// Number of reference slots.
     pub slot_count: u32,
@@ -154,6 +148,13 @@ impl HeapObject {
         o.set_space(space);
         o.set_epoch(epoch);
         o
+    }
+
+    /// Whether the header is a live object when new space's epoch is `epoch`: young objects of past epochs were left
+    /// dead in a from-space by a scavenge.
+    #[inline]
+    pub fn is_live(&self, epoch: u32) -> bool {
+        self.space() != Space::New || self.epoch() == epoch
     }
 
     /// The space the object lives in.

@@ -31,6 +31,7 @@ use crate::config::HeapConfig;
 use crate::error::HeapError;
 use crate::gc_tracer::HeapUsage;
 use crate::heap::Heap;
+use crate::heap_map::HeapMapRecorder;
 use crate::leaks::{Namer, Why, WhyQuery};
 use crate::object::{Labels, ObjectId};
 use crate::report::Report;
@@ -61,13 +62,17 @@ pub struct Replay {
     oom_event: Option<u64>,
     /// Heap usage when the replay started (both semi-spaces are committed from the start).
     initial_usage: HeapUsage,
+    /// The heap maps asked for (`gc-sim run --heap-map-at`), taken by GC callbacks on the heap.
+    heap_maps: HeapMapRecorder,
 }
 
 impl Replay {
     /// Starts a replay named `name` on `heap`.
-    pub fn new(name: impl Into<String>, heap: Heap) -> Replay {
+    pub fn new(name: impl Into<String>, mut heap: Heap) -> Replay {
         let initial_usage = heap.usage();
+        let heap_maps = HeapMapRecorder::install(&mut heap);
         Replay {
+            heap_maps,
             name: name.into(),
             heap,
             ids: IdTable::default(),
@@ -183,6 +188,12 @@ impl Replay {
             }),
         }
         Ok(())
+    }
+
+    /// The heap maps of this replay: ask for one with [`HeapMapRecorder::request`] before the collection it
+    /// belongs to; the report reads them (and whether the map at the end was asked for).
+    pub fn heap_maps(&self) -> &HeapMapRecorder {
+        &self.heap_maps
     }
 
     /// The trace's name.

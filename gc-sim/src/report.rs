@@ -42,7 +42,7 @@ pub struct Report {
     /// Per-space usage over simulated time: the start (the empty heap, with its committed semi-spaces), before and
     /// after every collection in [`events`](Self::events), and the end.
     pub timeline: Vec<Sample>,
-    /// Heap maps: those requested with [`Heap::request_heap_map`](crate::Heap::request_heap_map), in the order
+    /// Heap maps: those requested with [`Replay::heap_maps`]' [`request`](crate::heap_map::HeapMapRecorder::request), in the order
     /// they were taken, then the map at the end if it was requested ([`HeapMapMoment::End`]). None unless asked
     /// for.
     ///
@@ -196,11 +196,11 @@ impl Report {
             marks: replay.marks().to_vec(),
             events,
             timeline,
-            heap_maps: heap
+            heap_maps: replay
                 .heap_maps()
-                .iter()
-                .cloned()
-                .chain(heap.end_heap_map_requested().then(|| heap.heap_map()))
+                .maps()
+                .into_iter()
+                .chain(replay.heap_maps().end_requested().then(|| HeapMap::of(heap)))
                 .collect(),
             tags: leaks.tags,
             ages: leaks.ages,

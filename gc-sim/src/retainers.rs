@@ -70,8 +70,8 @@ impl Heap {
         &'a self,
         except: Option<Option<&'a str>>,
     ) -> impl Iterator<Item = ObjectId> + 'a {
-        let sets = self.roots.sets().iter().filter(move |s| except != Some(Some(s.name.as_str())));
-        let scopes = if except == Some(None) { &[][..] } else { self.scopes.handles() };
+        let sets = self.root_set_table().sets().iter().filter(move |s| except != Some(Some(s.name.as_str())));
+        let scopes = if except == Some(None) { &[][..] } else { self.handle_scopes().handles() };
         sets.flat_map(|s| s.handles.keys().copied()).chain(scopes.iter().copied())
     }
 
@@ -84,7 +84,7 @@ impl Heap {
     ) {
         let mut stack: Vec<ObjectId> = Vec::new();
         let mut reach = |id: ObjectId, stack: &mut Vec<ObjectId>| {
-            if let Some(o) = self.objects.get(id) {
+            if let Some(o) = self.headers().get(id) {
                 if self.is_live_header(o) && visited.insert(id, ()).is_none() {
                     visit(id, o.size, o.space());
                     stack.push(id);
@@ -95,9 +95,9 @@ impl Heap {
             reach(id, &mut stack);
         }
         while let Some(id) = stack.pop() {
-            let o = &self.objects[id];
+            let o = &self.headers()[id];
             for index in o.slot_start..o.slot_start + o.slot_count {
-                if let Some(target) = self.slots.get(index) {
+                if let Some(target) = self.slot_arena().get(index) {
                     reach(target, &mut stack);
                 }
             }
@@ -117,13 +117,16 @@ impl HeapSnapshot<'_> {
     pub fn root_set_retention(&self) -> Vec<RootRetention> {
         let heap = self.heap();
         let handles = heap
-            .roots
+            .root_set_table()
             .sets()
             .iter()
             .filter(|s| !s.handles.is_empty())
             .map(|s| (s.handles.values().map(|&n| u64::from(n)).sum(), Box::new(s.handles.keys().copied()) as Handles))
-            .chain((!heap.scopes.handles().is_empty()).then(|| {
-                (heap.scopes.handles().len() as u64, Box::new(heap.scopes.handles().iter().copied()) as Handles)
+            .chain((!heap.handle_scopes().handles().is_empty()).then(|| {
+                (
+                    heap.handle_scopes().handles().len() as u64,
+                    Box::new(heap.handle_scopes().handles().iter().copied()) as Handles,
+                )
             }));
         // `seen[node]` is the number (from 1) of the last root set whose walk reached the node.
         let mut seen = vec![0u32; self.node_count()];
@@ -139,7 +142,7 @@ impl HeapSnapshot<'_> {
                     if let Some(n) = self.node_of(id) {
                         if seen[n as usize] != mark {
                             seen[n as usize] = mark;
-                            let o = &heap.objects[id];
+                            let o = &heap.headers()[id];
                             reachable.add(o.size, o.space());
                             stack.push(id);
                         }
@@ -149,9 +152,9 @@ impl HeapSnapshot<'_> {
                     reach(id, &mut stack);
                 }
                 while let Some(id) = stack.pop() {
-                    let o = &heap.objects[id];
+                    let o = &heap.headers()[id];
                     for index in o.slot_start..o.slot_start + o.slot_count {
-                        if let Some(target) = heap.slots.get(index) {
+                        if let Some(target) = heap.slot_arena().get(index) {
                             reach(target, &mut stack);
                         }
                     }

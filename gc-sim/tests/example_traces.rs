@@ -257,11 +257,12 @@ struct HeapMapRequests {
 
 impl TraceVisitor for HeapMapRequests {
     fn header(&mut self, header: TraceHeader) -> Result<(), Problem> {
-        let mut heap = Heap::new(header.heap).map_err(|e| Problem::new(ProblemKind::Header, e.to_string()))?;
+        let heap = Heap::new(header.heap).map_err(|e| Problem::new(ProblemKind::Header, e.to_string()))?;
+        let replay = Replay::new(header.name, heap);
         for &moment in &self.moments {
-            heap.request_heap_map(moment);
+            replay.heap_maps().request(moment);
         }
-        self.replay = Some(Replay::new(header.name, heap));
+        self.replay = Some(replay);
         Ok(())
     }
 

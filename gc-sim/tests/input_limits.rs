@@ -252,9 +252,10 @@ fn a_tiny_page_geometry_is_refused_and_heap_maps_are_built_only_when_asked_for()
     // The most pages a header allows: no heap map unless asked for, and the end map has one row per page.
     let r = replay(&semi(64 * gc_sim::MIB), &[r#"{"op": "alloc", "id": 1, "size": 8}"#]).unwrap();
     assert!(r.report().heap_maps.is_empty(), "a heap map only when asked for");
-    let mut heap = Heap::new(r.heap().config().clone()).unwrap();
-    heap.request_heap_map(gc_sim::HeapMapMoment::End);
-    let report = Replay::new("end map", heap).report();
+    let heap = Heap::new(r.heap().config().clone()).unwrap();
+    let replay = Replay::new("end map", heap);
+    replay.heap_maps().request(gc_sim::HeapMapMoment::End);
+    let report = replay.report();
     assert_eq!(report.heap_maps.len(), 1);
     assert_eq!(report.heap_maps[0].moment, gc_sim::HeapMapMoment::End);
     assert_eq!(report.heap_maps[0].pages.len() as u64, gc_sim::MAX_SEMI_SPACE_PAGES);
@@ -272,7 +273,7 @@ fn memory_and_report_do_not_grow_with_the_number_of_collections() {
     // Every event as it happens, reduced to the aggregates the report must keep exactly.
     let seen = Arc::new(Mutex::new((0u64, 0.0f64, 0.0f64, 0u64)));
     let observer = Arc::clone(&seen);
-    replay.heap_mut().on_gc(move |e| {
+    replay.heap_mut().add_gc_epilogue_callback(move |_, e| {
         let mut s = observer.lock().unwrap();
         s.0 += 1;
         s.1 += e.pause_ms;

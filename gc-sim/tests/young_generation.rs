@@ -223,7 +223,7 @@ fn allocation_failure_triggers_scavenges_seen_by_observers() {
     let mut heap = Heap::new(common::tiny_config()).unwrap();
     let seen = Rc::new(RefCell::new(Vec::new()));
     let sink = Rc::clone(&seen);
-    heap.on_gc(move |e| sink.borrow_mut().push(e.trace_gc_line()));
+    heap.add_gc_epilogue_callback(move |_, e| sink.borrow_mut().push(e.trace_gc_line()));
     for _ in 0..1000 {
         heap.alloc(100, 0, Labels::NONE).unwrap();
     }

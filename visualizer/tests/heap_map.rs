@@ -53,11 +53,12 @@ fn replay_example(file: &str, moments: &[HeapMapMoment]) -> Report {
     }
     impl TraceVisitor for Requesting<'_> {
         fn header(&mut self, header: TraceHeader) -> Result<(), Problem> {
-            let mut heap = Heap::new(header.heap).expect("the example's heap is valid");
+            let heap = Heap::new(header.heap).expect("the example's heap is valid");
+            let replay = Replay::new(header.name, heap);
             for &moment in self.moments.iter().chain(&[HeapMapMoment::End]) {
-                heap.request_heap_map(moment);
+                replay.heap_maps().request(moment);
             }
-            self.replay = Some(Replay::new(header.name, heap));
+            self.replay = Some(replay);
             Ok(())
         }
 

@@ -20,9 +20,8 @@
 use bumpalo::collections::Vec as ScratchVec;
 use bumpalo::Bump;
 
-use crate::controller::formulas::{self, NewSpaceResize};
-use crate::gc_tracer::{Collector, CollectorReason, GcEvent, GcReason};
-use crate::heap::{scratch_in_use, Heap};
+use super::{scratch_in_use, HeapParts};
+use crate::gc_tracer::CollectorCounts;
 use crate::object::{ObjectId, Space};
 
 /// What sweeping and evacuation report.
@@ -34,71 +33,66 @@ struct SweepCounts {
     released_pages: u64,
 }
 
-impl Heap {
-    /// Runs a mark-compact and returns its event (the caller records it and applies the heap-limit checks).
-    pub(crate) fn mark_compact(&mut self, reason: GcReason, collector_reason: Option<CollectorReason>) -> GcEvent {
-        let mut event = self.begin_event(Collector::MarkCompact, reason, collector_reason);
-        let young_bytes_before = self.new_space.used_bytes + self.new_lo_space.used_bytes;
-        let resize = self.decide_new_space_resize();
+/// What a mark-compact leaves the heap to do: its counters and the most scratch memory in use at once.
+pub(crate) struct MarkCompacted {
+    pub counts: CollectorCounts,
+    pub scratch_used: usize,
+}
 
-        let scratch = std::mem::take(&mut self.scratch);
-        let (marked_objects, marked_bytes) = self.mark(&scratch);
-        let (died_objects, died_bytes, live_old) = self.sweep_objects(&scratch);
-        // Scratch use peaks here (the list of live old objects) or at the end of marking (the worklist).
-        self.scratch_used = self.scratch_used.max(scratch_in_use(&scratch));
-        let mut counts = self.sweep_and_evacuate_old_space(live_old, &scratch);
-        let (mut promoted_objects, mut promoted_bytes) = self.promote_young_survivors();
-        let (released, large_objects, large_bytes) = self.finish_large_object_space();
-        counts.released_pages += released;
-        promoted_objects += large_objects;
-        promoted_bytes += large_bytes;
-        self.scratch = scratch;
+/// Runs a mark-compact over both generations: mark, sweep, evacuate, promote every young survivor, and leave new
+/// space and the remembered set empty.
+pub(crate) fn mark_compact(parts: HeapParts<'_>, scratch: &Bump) -> MarkCompacted {
+    let mut collector = MarkCompactCollector { heap: parts, scratch_used: 0 };
+    let heap = &mut collector;
+    let (marked_objects, marked_bytes) = heap.mark(scratch);
+    let (died_objects, died_bytes, live_old) = heap.sweep_objects(scratch);
+    // Scratch use peaks here (the list of live old objects) or at the end of marking (the worklist).
+    heap.scratch_used = heap.scratch_used.max(scratch_in_use(scratch));
+    let mut counts = heap.sweep_and_evacuate_old_space(live_old, scratch);
+    let (mut promoted_objects, mut promoted_bytes) = heap.promote_young_survivors();
+    let (released, large_objects, large_bytes) = heap.finish_large_object_space();
+    counts.released_pages += released;
+    promoted_objects += large_objects;
+    promoted_bytes += large_bytes;
 
-        // New space is empty now; so is the remembered set. To-space keeps its object list for the mutator; the lists
-        // of past from-spaces, each sized for a full semi-space, are freed rather than kept as spares while new space
-        // holds nothing: the next scavenges grow new ones (a few allocations, once).
-        let list = std::mem::take(&mut self.new_space.objects);
-        self.new_space.reset_after_full_gc();
-        self.new_space.objects = list;
-        self.new_space.objects.clear();
-        self.unreclaimed.clear();
-        self.spare_lists.clear();
-        self.unreclaimed_dead = 0;
-        self.remembered_set.clear();
-        self.new_space.survived_since_last_expansion += promoted_bytes;
-        match resize {
-            NewSpaceResize::Grow => self.grow_new_space(),
-            NewSpaceResize::Shrink => self.shrink_new_space(),
-            NewSpaceResize::None => {}
-        }
-        self.tracer.old_generation_allocated_since_gc += promoted_bytes;
-        if young_bytes_before > 0 {
-            self.record_survival_and_configure_initial_limit(100.0 * promoted_bytes as f64 / young_bytes_before as f64);
-        }
-
-        event.promoted_bytes = promoted_bytes;
-        event.promoted_objects = promoted_objects;
-        event.died_bytes = died_bytes;
-        event.died_objects = died_objects;
-        event.marked_bytes = marked_bytes;
-        event.marked_objects = marked_objects;
-        event.swept_pages = counts.swept_pages;
-        event.evacuated_pages = counts.evacuated_pages;
-        event.evacuated_bytes = counts.evacuated_bytes;
-        event.released_pages = counts.released_pages;
-        let pause = self.config.pause.mark_compact_ms(marked_bytes, counts.swept_pages, counts.evacuated_bytes);
-        self.tracer.end_cycle(pause, Some(marked_bytes));
-        self.recompute_limits();
-        self.fill_event_after(&mut event, pause);
-        event
+    // New space is empty now; so is the remembered set. To-space keeps its object list for the mutator.
+    let parts = &mut collector.heap;
+    let list = std::mem::take(&mut parts.new_space.objects);
+    parts.new_space.reset_after_full_gc();
+    parts.new_space.objects = list;
+    parts.new_space.objects.clear();
+    parts.remembered_set.clear();
+    MarkCompacted {
+        counts: CollectorCounts {
+            promoted_bytes,
+            promoted_objects,
+            died_bytes,
+            died_objects,
+            marked_bytes,
+            marked_objects,
+            swept_pages: counts.swept_pages,
+            evacuated_pages: counts.evacuated_pages,
+            evacuated_bytes: counts.evacuated_bytes,
+            released_pages: counts.released_pages,
+            ..CollectorCounts::default()
+        },
+        scratch_used: collector.scratch_used,
     }
+}
 
+/// The mark-compact collector: the heap's parts, split-borrowed, and its scratch-memory peak.
+struct MarkCompactCollector<'h> {
+    heap: HeapParts<'h>,
+    scratch_used: usize,
+}
+
+impl MarkCompactCollector<'_> {
     /// Phase 1: marks everything reachable from the roots and handle scopes; returns marked objects and bytes.
     fn mark(&mut self, scratch: &Bump) -> (u64, u64) {
         let mut worklist: ScratchVec<'_, ObjectId> = ScratchVec::new_in(scratch);
         let (mut objects, mut bytes) = (0u64, 0u64);
-        let mut mark = |id: ObjectId, worklist: &mut ScratchVec<'_, ObjectId>, heap: &mut Heap| {
-            if let Some(o) = heap.objects.get_mut(id) {
+        let mut mark = |id: ObjectId, worklist: &mut ScratchVec<'_, ObjectId>, heap: &mut MarkCompactCollector<'_>| {
+            if let Some(o) = heap.heap.objects.get_mut(id) {
                 if !o.is_marked() {
                     o.set_marked(true);
                     objects += 1;
@@ -107,22 +101,22 @@ impl Heap {
                 }
             }
         };
-        for i in 0..self.roots.sets().len() {
+        for i in 0..self.heap.roots.sets().len() {
             // Roots are few; walking them by index leaves `self` free for marking.
             let ids: ScratchVec<'_, ObjectId> =
-                ScratchVec::from_iter_in(self.roots.sets()[i].handles.keys().copied(), scratch);
+                ScratchVec::from_iter_in(self.heap.roots.sets()[i].handles.keys().copied(), scratch);
             for id in ids {
                 mark(id, &mut worklist, self);
             }
         }
-        for i in 0..self.scopes.handles().len() {
-            let id = self.scopes.handles()[i];
+        for i in 0..self.heap.scopes.handles().len() {
+            let id = self.heap.scopes.handles()[i];
             mark(id, &mut worklist, self);
         }
         while let Some(id) = worklist.pop() {
-            let (start, count) = (self.objects[id].slot_start, self.objects[id].slot_count);
+            let (start, count) = (self.heap.objects[id].slot_start, self.heap.objects[id].slot_count);
             for index in start..start + count {
-                if let Some(target) = self.slots.get(index) {
+                if let Some(target) = self.heap.slots.get(index) {
                     mark(target, &mut worklist, self);
                 }
             }
@@ -137,13 +131,13 @@ impl Heap {
     fn sweep_objects<'s>(&mut self, scratch: &'s Bump) -> (u64, u64, ScratchVec<'s, (u64, ObjectId)>) {
         // Sized once for every old object (an upper bound on the live ones): growing it in the bump arena would leave
         // each outgrown copy behind in scratch memory, up to twice the final size, until the arena is reset.
-        let mut live_old = ScratchVec::with_capacity_in(self.old_space.objects as usize, scratch);
+        let mut live_old = ScratchVec::with_capacity_in(self.heap.old_space.objects as usize, scratch);
         let (mut died_objects, mut died_bytes) = (0u64, 0u64);
-        let epoch = self.new_space.epoch;
-        let geometry = self.config.page;
-        let slots = &mut self.slots;
-        let (new_lo, lo) = (&mut self.new_lo_space, &mut self.lo_space);
-        self.objects.retain(|id, o| {
+        let epoch = self.heap.new_space.epoch;
+        let geometry = self.heap.config.page;
+        let slots = &mut self.heap.slots;
+        let (new_lo, lo) = (&mut self.heap.new_lo_space, &mut self.heap.lo_space);
+        self.heap.objects.retain(|id, o| {
             if o.is_marked() {
                 match o.space() {
                     Space::Old => {
@@ -179,8 +173,8 @@ impl Heap {
         live_old: ScratchVec<'_, (u64, ObjectId)>,
         scratch: &Bump,
     ) -> SweepCounts {
-        let area = self.config.page.area_size;
-        let space = &mut self.old_space;
+        let area = self.heap.config.page.area_size;
+        let space = &mut self.heap.old_space;
         let mut counts = SweepCounts::default();
 
         // Live bytes per page, exactly.
@@ -190,13 +184,13 @@ impl Heap {
         space.used_bytes = 0;
         space.objects = live_old.len() as u64;
         for &(_, id) in live_old.iter() {
-            let o = &self.objects[id];
+            let o = &self.heap.objects[id];
             space.pages[o.address.page as usize].live_bytes += o.size;
             space.used_bytes += u64::from(o.size);
         }
 
         // Evacuation candidates: fragmented pages, emptiest first, up to max_evacuated_bytes of live data.
-        let threshold = u64::from(area) * u64::from(self.config.evacuation_threshold_percent) / 100;
+        let threshold = u64::from(area) * u64::from(self.heap.config.evacuation_threshold_percent) / 100;
         let mut candidates: ScratchVec<'_, u32> = ScratchVec::from_iter_in(
             (0..space.pages.len() as u32).filter(|&p| {
                 let page = space.pages[p as usize];
@@ -210,7 +204,7 @@ impl Heap {
             .iter()
             .take_while(|&&p| {
                 evacuated_live += u64::from(space.pages[p as usize].live_bytes);
-                evacuated_live <= self.config.max_evacuated_bytes
+                evacuated_live <= self.heap.config.max_evacuated_bytes
             })
             .count();
         candidates.truncate(taken);
@@ -224,7 +218,7 @@ impl Heap {
         space.reset_linear_area();
         space.free_list.clear();
         space.wasted_bytes = 0;
-        let (area_start, area_end) = (self.config.page.area_start, self.config.page.area_end());
+        let (area_start, area_end) = (self.heap.config.page.area_start, self.heap.config.page.area_end());
         let mut next = 0usize;
         let mut kept_empty_page = false;
         for p in 0..space.pages.len() as u32 {
@@ -250,7 +244,7 @@ impl Heap {
             for &(key, id) in &live_old[first..next] {
                 let offset = key as u32;
                 space.add_free(p, top, offset - top);
-                top = offset + self.objects[id].size;
+                top = offset + self.heap.objects[id].size;
             }
             space.add_free(p, top, area_end - top);
         }
@@ -259,10 +253,10 @@ impl Heap {
         for &p in candidates.iter() {
             let range = live_old.partition_point(|&(key, _)| ((key >> 32) as u32) < p);
             for &(_, id) in live_old[range..].iter().take_while(|&&(key, _)| (key >> 32) as u32 == p) {
-                let size = self.objects[id].size;
+                let size = self.heap.objects[id].size;
                 space.remove_object(p, size);
                 let address = space.allocate(size);
-                self.objects[id].address = address;
+                self.heap.objects[id].address = address;
                 counts.evacuated_bytes += u64::from(size);
             }
             space.release_page(p);
@@ -275,9 +269,9 @@ impl Heap {
     /// Phase 3 for the young generation: every surviving young object is promoted, in address order.
     fn promote_young_survivors(&mut self) -> (u64, u64) {
         let (mut objects, mut bytes) = (0u64, 0u64);
-        for i in 0..self.new_space.objects.len() {
-            let id = self.new_space.objects[i];
-            let Some(o) = self.objects.get_mut(id) else { continue };
+        for i in 0..self.heap.new_space.objects.len() {
+            let id = self.heap.new_space.objects[i];
+            let Some(o) = self.heap.objects.get_mut(id) else { continue };
             if !(o.is_marked() && o.space() == Space::New) {
                 continue;
             }
@@ -285,13 +279,8 @@ impl Heap {
             o.set_space(Space::Old);
             o.grow_older();
             let size = o.size;
-            o.address = self.old_space.allocate(size);
-            self.tag_promotions.record(
-                o.labels.resolve(&self.label_sets).tag,
-                size,
-                self.tracer.collections,
-                self.tracer.now_ms,
-            );
+            o.address = self.heap.old_space.allocate(size);
+            self.heap.promotions.record(self.heap.labels.resolve(o.labels).tag, size, self.heap.gc, self.heap.start_ms);
             objects += 1;
             bytes += u64::from(size);
         }
@@ -301,50 +290,26 @@ impl Heap {
     /// Large objects: young survivors are promoted by moving their page; dead ones were freed by the sweep.
     /// Returns the number of large pages released and the objects and bytes promoted.
     fn finish_large_object_space(&mut self) -> (u64, u64, u64) {
-        let before = self.lo_space.objects.len() + self.new_lo_space.objects.len();
-        let objects = &self.objects;
-        self.lo_space.objects.retain(|&id| objects.contains_key(id));
-        let young = std::mem::take(&mut self.new_lo_space.objects);
+        let before = self.heap.lo_space.objects.len() + self.heap.new_lo_space.objects.len();
+        let objects = &self.heap.objects;
+        self.heap.lo_space.objects.retain(|&id| objects.contains_key(id));
+        let young = std::mem::take(&mut self.heap.new_lo_space.objects);
         let mut promoted = (0u64, 0u64);
         for &id in &young {
-            let Some(o) = self.objects.get_mut(id) else { continue };
+            let Some(o) = self.heap.objects.get_mut(id) else { continue };
             o.set_marked(false);
             o.set_space(Space::LargeObject);
             o.grow_older();
             let size = o.size;
-            self.tag_promotions.record(
-                o.labels.resolve(&self.label_sets).tag,
-                size,
-                self.tracer.collections,
-                self.tracer.now_ms,
-            );
-            self.new_lo_space.remove_bytes(size, &self.config.page);
-            self.lo_space.add(id, size, &self.config.page);
+            self.heap.promotions.record(self.heap.labels.resolve(o.labels).tag, size, self.heap.gc, self.heap.start_ms);
+            self.heap.new_lo_space.remove_bytes(size, &self.heap.config.page);
+            self.heap.lo_space.add(id, size, &self.heap.config.page);
             promoted.0 += 1;
             promoted.1 += u64::from(size);
         }
-        self.new_lo_space.objects = young;
-        self.new_lo_space.objects.clear();
-        let after = self.lo_space.objects.len();
+        self.heap.new_lo_space.objects = young;
+        self.heap.new_lo_space.objects.clear();
+        let after = self.heap.lo_space.objects.len();
         ((before - after) as u64, promoted.0, promoted.1)
-    }
-
-    /// V8's `RecomputeLimits` after a mark-compact: new limit from the growing factor, which follows the modelled
-    /// GC speed over the mutator's old-generation allocation speed.
-    fn recompute_limits(&mut self) {
-        let max_old = self.config.max_old_generation_size;
-        let factor = formulas::growing_factor(
-            self.tracer.mark_compact_speed(),
-            self.tracer.old_generation_allocation_throughput(),
-            formulas::max_growing_factor(max_old),
-        );
-        self.limits.allocation_limit = formulas::allocation_limit(
-            self.old_generation_size(),
-            formulas::DEFAULT_MIN_OLD_GENERATION_LIMIT,
-            max_old,
-            self.new_space.capacity_bytes(),
-            factor,
-        );
-        self.limits.configured = true;
     }
 }

@@ -9,14 +9,15 @@
 //! allocates nothing per object. Dead objects are never visited: the cost follows the survivors.
 
 use bumpalo::collections::Vec as ScratchVec;
+use bumpalo::Bump;
 use slotmap::SlotMap;
 
+use super::HeapParts;
 use crate::config::HeapConfig;
-use crate::controller::formulas::{self, NewSpaceResize};
-use crate::gc_tracer::{Collector, GcEvent, GcReason};
-use crate::heap::slots::SlotArena;
-use crate::heap::{scratch_in_use, Heap};
-use crate::object::{HeapObject, Labels, ObjectId, Space, MAX_EPOCH};
+use crate::gc_tracer::CollectorCounts;
+use crate::label_table::LabelTable;
+use crate::object::{HeapObject, ObjectId, Space};
+use crate::slots::{free_object, SlotArena};
 use crate::space::new_space::{NewSpace, SurvivorLab};
 use crate::space::old_space::OldSpace;
 use crate::space::remembered_set::RememberedSet;
@@ -53,8 +54,8 @@ struct Scavenger<'h, 's> {
     gc: u64,
     /// When this collection started, ms.
     start_ms: f64,
-    /// The heap's label combinations, for the tags of promoted objects.
-    label_sets: &'h [Labels],
+    /// The heap's labels, for the tags of promoted objects.
+    labels: &'h LabelTable,
 }
 
 impl Scavenger<'_, '_> {
@@ -83,7 +84,7 @@ impl Scavenger<'_, '_> {
                     None => {
                         o.set_space(Space::Old);
                         o.address = self.old_space.allocate(size);
-                        self.promotions.record(o.labels.resolve(self.label_sets).tag, size, self.gc, self.start_ms);
+                        self.promotions.record(self.labels.resolve(o.labels).tag, size, self.gc, self.start_ms);
                         self.promotion_list.push(id);
                         self.counts.promoted_bytes += u64::from(size);
                         self.counts.promoted_objects += 1;
@@ -96,7 +97,7 @@ impl Scavenger<'_, '_> {
                 // Promoted by moving its page: the address stays.
                 o.set_space(Space::LargeObject);
                 o.grow_older();
-                self.promotions.record(o.labels.resolve(self.label_sets).tag, o.size, self.gc, self.start_ms);
+                self.promotions.record(self.labels.resolve(o.labels).tag, o.size, self.gc, self.start_ms);
                 self.counts.promoted_bytes += u64::from(o.size);
                 self.counts.promoted_objects += 1;
                 self.promotion_list.push(id);
@@ -160,167 +161,94 @@ impl Scavenger<'_, '_> {
     }
 }
 
-impl Heap {
-    /// Runs a scavenge and returns its event (the caller records it and applies the heap-limit checks).
-    pub(crate) fn scavenge(&mut self, reason: GcReason) -> GcEvent {
-        let mut event = self.begin_event(Collector::Scavenge, reason, None);
-        let young_bytes_before = self.new_space.used_bytes + self.new_lo_space.used_bytes;
-        let resize = self.decide_new_space_resize();
-        if resize == NewSpaceResize::Grow {
-            self.grow_new_space();
-        }
+/// What a scavenge leaves the heap to do: its counters, the from-space's object list with the number of dead
+/// objects in it (their headers are reclaimed lazily by later allocations), and the bytes that survived.
+pub(crate) struct Scavenged {
+    pub counts: CollectorCounts,
+    pub from_space: Vec<ObjectId>,
+    pub from_space_dead: u64,
+    pub survived_bytes: u64,
+    /// The most scratch memory in use at once.
+    pub scratch_used: usize,
+}
 
-        if self.new_space.epoch == MAX_EPOCH {
-            // The flip wraps the epoch to 0, and a dead young header of epoch 0 would read as live again: none may wait.
-            self.reclaim_all_unreclaimed();
-        }
-        let next_list = self.spare_lists.pop().unwrap_or_default();
-        let from_space = self.new_space.flip();
-        self.new_space.objects = next_list;
-        let scratch = std::mem::take(&mut self.scratch);
-        let counts = {
-            let mut scavenger = Scavenger {
-                epoch: self.new_space.epoch,
-                objects: &mut self.objects,
-                slots: &self.slots,
-                new_space: &mut self.new_space,
-                old_space: &mut self.old_space,
-                remembered_set: &mut self.remembered_set,
-                config: &self.config,
-                lab: SurvivorLab::default(),
-                promotion_list: ScratchVec::new_in(&scratch),
-                counts: ScavengeCounts::default(),
-                promotions: &mut self.tag_promotions,
-                gc: self.tracer.collections,
-                start_ms: self.tracer.now_ms,
-                label_sets: &self.label_sets,
-            };
-            for set in self.roots.sets() {
-                for &id in set.handles.keys() {
-                    scavenger.evacuate(id);
-                }
-            }
-            for &id in self.scopes.handles() {
+/// Runs a scavenge: flips the semi-spaces (the new to-space's object list is `to_space_list`), evacuates everything
+/// reachable from the roots, the open handle scopes and the remembered set, and frees or promotes the young large
+/// objects.
+pub(crate) fn scavenge(parts: HeapParts<'_>, to_space_list: Vec<ObjectId>, scratch: &Bump) -> Scavenged {
+    let new_space_before = parts.new_space.used_bytes;
+    let from_space = parts.new_space.flip();
+    parts.new_space.objects = to_space_list;
+    let (counts, scratch_used) = {
+        let mut scavenger = Scavenger {
+            epoch: parts.new_space.epoch,
+            objects: &mut *parts.objects,
+            slots: &*parts.slots,
+            new_space: &mut *parts.new_space,
+            old_space: &mut *parts.old_space,
+            remembered_set: &mut *parts.remembered_set,
+            config: parts.config,
+            lab: SurvivorLab::default(),
+            promotion_list: ScratchVec::new_in(scratch),
+            counts: ScavengeCounts::default(),
+            promotions: &mut *parts.promotions,
+            gc: parts.gc,
+            start_ms: parts.start_ms,
+            labels: parts.labels,
+        };
+        for set in parts.roots.sets() {
+            for &id in set.handles.keys() {
                 scavenger.evacuate(id);
             }
-            scavenger.process_remembered_set();
-            scavenger.drain();
-            let lab = scavenger.lab;
-            scavenger.new_space.finish_survivors(&lab);
-            // The promotion worklist still holds its largest capacity.
-            self.scratch_used = scratch_in_use(&scratch);
-            scavenger.counts
-        };
-        self.scratch = scratch;
-
-        // Young large objects not promoted are dead: freed whole. Promoted ones move to large-object space.
-        let mut died_objects = 0u64;
-        let mut died_bytes = 0u64;
-        let young_large = std::mem::take(&mut self.new_lo_space.objects);
-        for &id in &young_large {
-            let o = &self.objects[id];
-            let size = o.size;
-            self.new_lo_space.remove_bytes(size, &self.config.page);
-            if o.space() == Space::LargeObject {
-                self.lo_space.add(id, size, &self.config.page);
-            } else {
-                died_objects += 1;
-                died_bytes += u64::from(size);
-                self.free_object(id);
-            }
         }
-        self.new_lo_space.objects = young_large;
-        self.new_lo_space.objects.clear();
-
-        // Everything left in from-space is dead; its headers are reclaimed lazily by later allocations.
-        let from_survivors = counts.copied_objects + counts.promoted_from_new_space_objects;
-        let from_dead = from_space.len() as u64 - from_survivors;
-        died_objects += from_dead;
-        let young_new_space_before = young_bytes_before - event.before.new_large_object_space.used_bytes;
-        died_bytes += young_new_space_before - counts.copied_bytes - counts.promoted_from_new_space_bytes;
-        self.unreclaimed_dead += from_dead;
-        self.unreclaimed.push(from_space);
-
-        let survived = counts.copied_bytes + counts.promoted_bytes;
-        self.new_space.survived_since_last_expansion += survived;
-        if resize == NewSpaceResize::Shrink {
-            self.shrink_new_space();
+        for &id in parts.scopes.handles() {
+            scavenger.evacuate(id);
         }
-        self.tracer.old_generation_allocated_since_gc += counts.promoted_bytes;
-        if young_bytes_before > 0 {
-            let percent = 100.0 * survived as f64 / young_bytes_before as f64;
-            self.record_survival_and_configure_initial_limit(percent);
-        }
+        scavenger.process_remembered_set();
+        scavenger.drain();
+        let lab = scavenger.lab;
+        scavenger.new_space.finish_survivors(&lab);
+        // The promotion worklist still holds its largest capacity.
+        (scavenger.counts, super::scratch_in_use(scratch))
+    };
 
-        event.copied_bytes = counts.copied_bytes;
-        event.copied_objects = counts.copied_objects;
-        event.promoted_bytes = counts.promoted_bytes;
-        event.promoted_objects = counts.promoted_objects;
-        event.died_bytes = died_bytes;
-        event.died_objects = died_objects;
-        let pause = self.config.pause.scavenge_ms(survived);
-        self.finish_event(&mut event, pause, None);
-        event
-    }
-
-    /// V8's `ShouldResizeNewSpace`, at the start of every collection. Capacities are compared in whole pages (V8's
-    /// `TotalCapacity`), and the survived-bytes counter restarts whenever the grow test passes, even if a shrink
-    /// request cancels the growth, as in V8.
-    pub(crate) fn decide_new_space_resize(&mut self) -> NewSpaceResize {
-        let page = u64::from(self.config.page.page_size);
-        let (capacity, max) =
-            (u64::from(self.new_space.capacity_pages) * page, u64::from(self.new_space.max_pages) * page);
-        let survived = self.new_space.survived_since_last_expansion;
-        let decision = formulas::new_space_resize(survived, capacity, max, self.tracer.allocation_throughput());
-        if formulas::should_grow_new_space(survived, capacity, max) {
-            self.new_space.survived_since_last_expansion = 0;
-        }
-        decision
-    }
-
-    /// Grows both semi-spaces by the growth factor, up to the maximum (V8's `ExpandNewSpace`).
-    pub(crate) fn grow_new_space(&mut self) {
-        let page = u64::from(self.config.page.page_size);
-        let grown = formulas::grown_semi_space_capacity(
-            u64::from(self.new_space.capacity_pages) * page,
-            u64::from(self.config.semi_space_growth_factor),
-            u64::from(self.new_space.max_pages) * page,
-        );
-        self.new_space.set_capacity_pages((grown / page) as u32);
-    }
-
-    /// Shrinks the semi-spaces to twice what survived, but not below their initial size, and only if that is
-    /// smaller than the current capacity (V8's `ReduceNewSpaceSize`).
-    pub(crate) fn shrink_new_space(&mut self) {
-        let page = u64::from(self.config.page.page_size);
-        let target = formulas::shrunk_semi_space_capacity(
-            self.new_space.used_bytes,
-            u64::from(self.new_space.initial_pages) * page,
-            page,
-        );
-        let pages = target.div_ceil(page) as u32;
-        if pages < self.new_space.capacity_pages {
-            self.new_space.set_capacity_pages(pages);
-        }
-    }
-
-    /// V8's `ConfigureInitialOldGenerationSize`, run after every GC until the first mark-compact configures the
-    /// limit: the initial limit follows the average survival rate down, but never below size + 8 MiB.
-    pub(crate) fn record_survival_and_configure_initial_limit(&mut self, survival_percent: f64) {
-        let survival = &mut self.limits.survival_percentages;
-        if survival.len() == 10 {
-            survival.pop_front();
-        }
-        survival.push_back(survival_percent);
-        if self.limits.configured {
-            return;
-        }
-        let average = survival.iter().sum::<f64>() / survival.len() as f64;
-        let limit = formulas::initial_limit_after_gc(self.limits.allocation_limit, self.old_generation_size(), average);
-        if limit < self.limits.allocation_limit {
-            self.limits.allocation_limit = limit;
+    // Young large objects not promoted are dead: freed whole. Promoted ones move to large-object space.
+    let mut died_objects = 0u64;
+    let mut died_bytes = 0u64;
+    let young_large = std::mem::take(&mut parts.new_lo_space.objects);
+    for &id in &young_large {
+        let o = &parts.objects[id];
+        let size = o.size;
+        parts.new_lo_space.remove_bytes(size, &parts.config.page);
+        if o.space() == Space::LargeObject {
+            parts.lo_space.add(id, size, &parts.config.page);
         } else {
-            self.limits.configured = true;
+            died_objects += 1;
+            died_bytes += u64::from(size);
+            free_object(parts.objects, parts.slots, id);
         }
+    }
+    parts.new_lo_space.objects = young_large;
+    parts.new_lo_space.objects.clear();
+
+    // Everything left in from-space is dead.
+    let from_survivors = counts.copied_objects + counts.promoted_from_new_space_objects;
+    let from_space_dead = from_space.len() as u64 - from_survivors;
+    died_objects += from_space_dead;
+    died_bytes += new_space_before - counts.copied_bytes - counts.promoted_from_new_space_bytes;
+    Scavenged {
+        counts: CollectorCounts {
+            copied_bytes: counts.copied_bytes,
+            copied_objects: counts.copied_objects,
+            promoted_bytes: counts.promoted_bytes,
+            promoted_objects: counts.promoted_objects,
+            died_bytes,
+            died_objects,
+            ..CollectorCounts::default()
+        },
+        from_space,
+        from_space_dead,
+        survived_bytes: counts.copied_bytes + counts.promoted_bytes,
+        scratch_used,
     }
 }

@@ -7,7 +7,7 @@
 //! longest pause and the last [`RECENT_EVENTS`]. Collections after a thinning are all kept until the next one.
 //! Totals over every collection are kept apart, exactly ([`GcTotals`](crate::GcTotals)).
 
-use crate::gc_tracer::GcEvent;
+use super::event::GcEvent;
 
 /// The most events a heap keeps (about 300 B each in memory, 1.4 KB each in a report).
 pub const MAX_KEPT_EVENTS: usize = 4096;
@@ -64,6 +64,11 @@ impl EventLog {
         }
         self.events.truncate(kept);
         self.limits_before.truncate(kept);
+    }
+
+    /// The last event kept.
+    pub fn last(&self) -> Option<&GcEvent> {
+        self.events.last()
     }
 
     /// The kept events, oldest first.

@@ -1,229 +1,52 @@
-//! Observation of the collector: GC events, the pause cost model, mutator utilization and allocation throughput.
+//! The GC tracer (V8's `gc-tracer.h`): it owns the event of the collection that is running, from [`start`] (the
+//! collector, the reason and the heap's usage before) through the counters the collector adds to [`stop`] (the
+//! modelled pause, the clock, the mark-compact speed and mutator utilization) and [`finish`] (the sizes and limits
+//! after the heap controller has recomputed them), when the event joins the kept events and the totals. Between
+//! collections it keeps the clock, the allocation throughput and the mutator utilization the heap controller reads.
 //!
-//! This is V8's `gc-tracer.h`. Every collection produces a [`GcEvent`]. Pauses come from [`PauseModel`], a cost
-//! model calibrated on Node 20 measurements, never from wall-clock time, so a simulation is deterministic.
-//! The simulated clock is the mutator's time (advanced by [`Heap::advance`](crate::Heap::advance)) plus every
-//! modelled pause.
+//! Pauses come from the [`PauseModel`](crate::PauseModel), a cost model calibrated on Node 20 measurements, never
+//! from wall-clock time, so a simulation is deterministic. The simulated clock is the mutator's time (advanced by
+//! [`Heap::advance`](crate::Heap::advance)) plus every modelled pause.
+//!
+//! [`start`]: GcTracer::start
+//! [`stop`]: GcTracer::stop
+//! [`finish`]: GcTracer::finish
 
-pub use event_log::{MAX_KEPT_EVENTS, RECENT_EVENTS};
+mod event;
 mod event_log;
-pub(crate) use event_log::EventLog;
+
+pub use event::{Collector, CollectorReason, GcEvent, GcReason, HeapUsage, SpaceUsage};
+pub(crate) use event::{CollectorCounts, SizesAfter};
+use event_log::EventLog;
+pub use event_log::{MAX_KEPT_EVENTS, RECENT_EVENTS};
 use std::collections::VecDeque;
 
-use crate::config::MIB;
-
-/// Which collector ran.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Collector {
-    /// The young-generation semi-space copying collector.
-    Scavenge,
-    /// The full mark-sweep-compact collector.
-    MarkCompact,
-}
-
-impl Collector {
-    /// The name V8 prints in `--trace-gc` lines.
-    pub fn v8_name(self) -> &'static str {
-        match self {
-            Collector::Scavenge => "Scavenge",
-            Collector::MarkCompact => "Mark-Compact",
-        }
-    }
-}
-
-/// Why a collection was requested (V8's `GarbageCollectionReason`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GcReason {
-    /// The mutator's allocation did not fit (`allocation failure`).
-    AllocationFailure,
-    /// The old generation reached its allocation limit (`allocation limit`).
-    AllocationLimit,
-    /// Requested by the program, like `global.gc()` (`testing`).
-    Testing,
-    /// One of the last-resort full collections before out-of-memory (`last resort`).
-    LastResort,
-}
-
-impl GcReason {
-    /// The reason as V8 prints it.
-    pub fn v8_name(self) -> &'static str {
-        match self {
-            GcReason::AllocationFailure => "allocation failure",
-            GcReason::AllocationLimit => "allocation limit",
-            GcReason::Testing => "testing",
-            GcReason::LastResort => "last resort",
-        }
-    }
-}
-
-/// Why the heap chose the collector it ran (V8's collector reason, printed after the `;`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CollectorReason {
-    /// A scavenge was asked for, but the old generation could not absorb every young object.
-    ScavengeMightNotSucceed,
-    /// A full collection was asked for.
-    OldSpaceRequested,
-}
-
-impl CollectorReason {
-    /// The reason as V8 prints it.
-    pub fn v8_name(self) -> &'static str {
-        match self {
-            CollectorReason::ScavengeMightNotSucceed => "scavenge might not succeed",
-            CollectorReason::OldSpaceRequested => "GC in old space requested",
-        }
-    }
-}
-
-/// Bytes and objects in one space at one moment.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct SpaceUsage {
-    /// Bytes of objects (V8's `SizeOfObjects`; after a scavenge, objects of dead young memory are not counted).
-    pub used_bytes: u64,
-    /// Bytes of pages the space holds (V8's committed memory).
-    pub committed_bytes: u64,
-    /// Number of objects.
-    pub objects: u64,
-}
-
-/// Per-space usage of the whole heap at one moment.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct HeapUsage {
-    /// The semi-space new space (both semi-spaces are committed).
-    pub new_space: SpaceUsage,
-    /// Young large objects.
-    pub new_large_object_space: SpaceUsage,
-    /// The paged old space.
-    pub old_space: SpaceUsage,
-    /// Old large objects.
-    pub large_object_space: SpaceUsage,
-}
-
-impl HeapUsage {
-    /// Sum of object bytes of every space (the `A` and `C` of a `--trace-gc` line).
-    pub fn used_bytes(&self) -> u64 {
-        self.spaces().iter().map(|s| s.used_bytes).sum()
-    }
-
-    /// Sum of committed bytes of every space (the `B` and `D` of a `--trace-gc` line).
-    pub fn committed_bytes(&self) -> u64 {
-        self.spaces().iter().map(|s| s.committed_bytes).sum()
-    }
-
-    /// Number of objects in the heap.
-    pub fn objects(&self) -> u64 {
-        self.spaces().iter().map(|s| s.objects).sum()
-    }
-
-    /// Object bytes of the old generation (old space plus large-object space).
-    pub fn old_generation_bytes(&self) -> u64 {
-        self.old_space.used_bytes + self.large_object_space.used_bytes
-    }
-
-    fn spaces(&self) -> [SpaceUsage; 4] {
-        [self.new_space, self.new_large_object_space, self.old_space, self.large_object_space]
-    }
-}
-
-/// One garbage collection, as the tracer records it.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct GcEvent {
-    /// 1 for the heap's first collection, then counting up.
-    pub number: u64,
-    /// Which collector ran.
-    pub collector: Collector,
-    /// Why it was requested.
-    pub reason: GcReason,
-    /// Why this collector was chosen, when it was not the one requested or a full GC was asked for.
-    pub collector_reason: Option<CollectorReason>,
-    /// Simulated time at the start of the pause, in ms since the heap was created.
-    pub start_ms: f64,
-    /// Modelled pause in ms.
+/// Running totals over the heap's whole life.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GcTotals {
+    /// Scavenges run.
+    pub scavenges: u64,
+    /// Mark-compacts run.
+    pub mark_compacts: u64,
+    /// Sum of modelled pauses, in ms.
     pub pause_ms: f64,
-    /// Heap usage before the collection.
-    pub before: HeapUsage,
-    /// Heap usage after the collection.
-    pub after: HeapUsage,
+    /// Sum of the scavenges' modelled pauses, in ms.
+    #[serde(default)]
+    pub scavenge_pause_ms: f64,
+    /// Sum of the mark-compacts' modelled pauses, in ms.
+    #[serde(default)]
+    pub mark_compact_pause_ms: f64,
+    /// The longest modelled pause, in ms.
+    #[serde(default)]
+    pub max_pause_ms: f64,
+    /// Bytes promoted to the old generation.
+    pub promoted_bytes: u64,
     /// Bytes copied within new space.
     pub copied_bytes: u64,
-    /// Objects copied within new space.
-    pub copied_objects: u64,
-    /// Bytes promoted from the young to the old generation (including young large objects).
-    pub promoted_bytes: u64,
-    /// Objects promoted.
-    pub promoted_objects: u64,
-    /// Bytes of objects found dead (young ones for a scavenge, all for a mark-compact).
-    pub died_bytes: u64,
-    /// Number of objects found dead.
-    pub died_objects: u64,
-    /// Mark-compact: bytes of marked (live) objects.
-    pub marked_bytes: u64,
-    /// Mark-compact: number of marked objects.
-    pub marked_objects: u64,
-    /// Mark-compact: old-space pages swept.
-    pub swept_pages: u64,
-    /// Mark-compact: pages evacuated (compacted).
-    pub evacuated_pages: u64,
-    /// Mark-compact: bytes moved out of evacuated pages.
-    pub evacuated_bytes: u64,
-    /// Mark-compact: old-space and large-object pages given back.
-    pub released_pages: u64,
-    /// Free-list bytes plus wasted gaps in old space after the collection (V8's `holes_size_after`).
-    pub holes_bytes: u64,
-    /// Semi-space capacity after the collection.
-    pub semi_space_capacity: u64,
-    /// Old-generation allocation limit after the collection.
-    pub old_generation_allocation_limit: u64,
-    /// Average mark-compact mutator utilization (`average mu`).
-    pub average_mutator_utilization: f64,
-    /// Mutator utilization since the previous mark-compact (`current mu`).
-    pub current_mutator_utilization: f64,
-}
-
-impl GcEvent {
-    /// Bytes that survived in the young generation: copied plus promoted.
-    pub fn survived_bytes(&self) -> u64 {
-        self.copied_bytes + self.promoted_bytes
-    }
-
-    /// Simulated time at the end of the pause.
-    pub fn end_ms(&self) -> f64 {
-        self.start_ms + self.pause_ms
-    }
-
-    /// The event as a `--trace-gc` line, in V8's format (`GCTracer::Print`) with `[gc-sim]` in place of
-    /// `[pid:isolate]`, so that existing V8 log parsers read it:
-    ///
-    /// ```text
-    /// [gc-sim]       20 ms: Scavenge 3.9 (4.0) -> 3.0 (5.0) MB, 0.51 / 0.00 ms  (average mu = 1.000, current mu = 1.000) allocation failure;
-    /// ```
-    ///
-    /// The time is the modelled clock at the *end* of the pause, as V8 prints `time_millis_since_init()` once the
-    /// cycle has stopped. `MB` is 2^20 bytes; sizes are object bytes (committed bytes in parentheses) of the whole heap before and
-    /// after. The second time is the embedder's, always 0 here; incremental marking is not modelled, so the
-    /// mark-compact-only `(+ … steps …)` part is empty, which leaves two spaces before `(average`, as for a
-    /// scavenge. There is no trailing newline.
-    pub fn trace_gc_line(&self) -> String {
-        let mb = |bytes: u64| bytes as f64 / MIB as f64;
-        format!(
-            "[gc-sim] {:8.0} ms: {} {:.1} ({:.1}) -> {:.1} ({:.1}) MB, {:.2} / {:.2} ms  (average mu = {:.3}, current mu = {:.3}) {}; {}",
-            self.end_ms(),
-            self.collector.v8_name(),
-            mb(self.before.used_bytes()),
-            mb(self.before.committed_bytes()),
-            mb(self.after.used_bytes()),
-            mb(self.after.committed_bytes()),
-            self.pause_ms,
-            0.0,
-            self.average_mutator_utilization,
-            self.current_mutator_utilization,
-            self.reason.v8_name(),
-            self.collector_reason.map_or("", CollectorReason::v8_name),
-        )
-    }
+    /// Bytes the mutator allocated.
+    pub allocated_bytes: u64,
+    /// Objects the mutator allocated.
+    pub allocated_objects: u64,
 }
 
 /// V8 keeps the last 10 samples of each speed (`GCTracer`'s ring buffers).
@@ -241,9 +64,16 @@ struct AllocationSample {
     old_generation_bytes: u64,
 }
 
-/// The tracer's state: the clock, mutator utilization and speeds.
+/// The tracer: the running collection's event, the kept events and totals, the clock, mutator utilization and
+/// speeds.
 #[derive(Debug)]
-pub(crate) struct Tracer {
+pub(crate) struct GcTracer {
+    /// The event of the collection that is running, between [`start`](Self::start) and [`finish`](Self::finish).
+    current: Option<GcEvent>,
+    /// The kept events.
+    events: EventLog,
+    /// Totals over every collection and allocation.
+    pub totals: GcTotals,
     /// Simulated time: mutator time plus all pauses.
     pub now_ms: f64,
     /// Mutator time since the previous GC ended.
@@ -262,9 +92,12 @@ pub(crate) struct Tracer {
     pub collections: u64,
 }
 
-impl Default for Tracer {
+impl Default for GcTracer {
     fn default() -> Self {
-        Tracer {
+        GcTracer {
+            current: None,
+            events: EventLog::default(),
+            totals: GcTotals::default(),
             now_ms: 0.0,
             mutator_ms_since_gc: 0.0,
             new_space_allocated_since_gc: 0,
@@ -287,15 +120,123 @@ fn push_ring<T>(ring: &mut VecDeque<T>, value: T) {
     ring.push_back(value);
 }
 
-impl Tracer {
+impl GcTracer {
+    /// V8's `GCTracer::Start`: a collection begins. Closes the allocation sample of the mutator period that just
+    /// ended and opens the collection's event with the heap's usage before it and the old generation's allocation
+    /// limit in force.
+    pub fn start(
+        &mut self,
+        collector: Collector,
+        reason: GcReason,
+        collector_reason: Option<CollectorReason>,
+        before: HeapUsage,
+        allocation_limit: u64,
+    ) {
+        debug_assert!(self.current.is_none(), "collections do not nest");
+        self.start_cycle();
+        self.current = Some(GcEvent {
+            number: self.collections,
+            collector,
+            reason,
+            collector_reason,
+            start_ms: self.now_ms,
+            pause_ms: 0.0,
+            before,
+            after: before,
+            copied_bytes: 0,
+            copied_objects: 0,
+            promoted_bytes: 0,
+            promoted_objects: 0,
+            died_bytes: 0,
+            died_objects: 0,
+            marked_bytes: 0,
+            marked_objects: 0,
+            swept_pages: 0,
+            evacuated_pages: 0,
+            evacuated_bytes: 0,
+            released_pages: 0,
+            holes_bytes: 0,
+            semi_space_capacity: 0,
+            // Until `finish`: the limit in force when the collection started.
+            old_generation_allocation_limit: allocation_limit,
+            average_mutator_utilization: 1.0,
+            current_mutator_utilization: 1.0,
+        });
+    }
+
+    /// V8's `GCTracer::Stop`: the collector's counters are added to the event and the modelled pause ends, which
+    /// advances the clock and, for a mark-compact (`marked_bytes` of live data), updates the mark-compact speed and
+    /// the mutator utilization.
+    pub fn stop(&mut self, counts: CollectorCounts, pause_ms: f64) {
+        let event = self.current.as_mut().expect("stop follows start");
+        counts.add_to(event);
+        event.pause_ms = pause_ms;
+        let mark_compact_live = (event.collector == Collector::MarkCompact).then_some(event.marked_bytes);
+        self.end_cycle(pause_ms, mark_compact_live);
+    }
+
+    /// The last step of a collection: the event gets the sizes and limits after it (read once the heap controller
+    /// has recomputed them) and the mutator utilization, is counted in the totals and kept. Returns the event.
+    pub fn finish(&mut self, after: SizesAfter) -> &GcEvent {
+        let mut event = self.current.take().expect("finish follows start");
+        let limit_before = event.old_generation_allocation_limit;
+        after.add_to(&mut event);
+        event.average_mutator_utilization = self.average_mutator_utilization();
+        event.current_mutator_utilization = self.current_mutator_utilization();
+        let totals = &mut self.totals;
+        totals.pause_ms += event.pause_ms;
+        match event.collector {
+            Collector::Scavenge => {
+                totals.scavenge_pause_ms += event.pause_ms;
+                totals.scavenges += 1;
+            }
+            Collector::MarkCompact => {
+                totals.mark_compact_pause_ms += event.pause_ms;
+                totals.mark_compacts += 1;
+            }
+        }
+        totals.max_pause_ms = totals.max_pause_ms.max(event.pause_ms);
+        totals.promoted_bytes += event.promoted_bytes;
+        totals.copied_bytes += event.copied_bytes;
+        self.events.push(event, limit_before);
+        self.events.last().expect("just pushed")
+    }
+
+    /// The kept events, oldest first (see [`MAX_KEPT_EVENTS`]).
+    pub fn events(&self) -> &[GcEvent] {
+        self.events.events()
+    }
+
+    /// The kept events of the collections numbered after `number`.
+    pub fn events_since(&self, number: u64) -> &[GcEvent] {
+        self.events.since(number)
+    }
+
+    /// The allocation limit in force when each kept event started, in the order of [`events`](Self::events).
+    pub fn limits_before(&self) -> &[u64] {
+        self.events.limits_before()
+    }
+
+    /// Counts an allocation by the mutator.
+    #[inline]
+    pub fn record_allocation(&mut self, size: u32, young: bool) {
+        if young {
+            self.new_space_allocated_since_gc += u64::from(size);
+        } else {
+            self.old_generation_allocated_since_gc += u64::from(size);
+        }
+        self.totals.allocated_bytes += u64::from(size);
+        self.totals.allocated_objects += 1;
+    }
+
     /// Advances the mutator clock.
     pub fn advance(&mut self, ms: f64) {
         self.now_ms += ms;
         self.mutator_ms_since_gc += ms;
     }
 
-    /// Called at the start of every GC: closes the allocation sample of the mutator period that just ended.
-    pub fn start_cycle(&mut self) {
+    /// Closes the allocation sample of the mutator period that just ended.
+    fn start_cycle(&mut self) {
         push_ring(
             &mut self.allocations,
             AllocationSample {
@@ -310,8 +251,8 @@ impl Tracer {
         self.collections += 1;
     }
 
-    /// Called at the end of every GC with its modelled pause.
-    pub fn end_cycle(&mut self, pause_ms: f64, mark_compact_live_bytes: Option<u64>) {
+    /// Ends the modelled pause.
+    fn end_cycle(&mut self, pause_ms: f64, mark_compact_live_bytes: Option<u64>) {
         self.now_ms += pause_ms;
         if let Some(live) = mark_compact_live_bytes {
             push_ring(&mut self.mark_compact_speeds, (live, pause_ms));
@@ -393,10 +334,11 @@ fn average_speed(samples: impl Iterator<Item = (u64, f64)>) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::MIB;
 
     #[test]
     fn mutator_utilization_stays_one_until_two_mark_compacts() {
-        let mut t = Tracer::default();
+        let mut t = GcTracer::default();
         t.advance(100.0);
         t.start_cycle();
         t.end_cycle(10.0, Some(MIB));
@@ -417,7 +359,7 @@ mod tests {
 
     #[test]
     fn throughput_uses_recent_mutator_time() {
-        let mut t = Tracer::default();
+        let mut t = GcTracer::default();
         assert_eq!(t.allocation_throughput(), 0.0);
         t.advance(1000.0);
         t.new_space_allocated_since_gc = 2_000_000;

@@ -1,32 +1,33 @@
 //! The simulated heap and its mutator API (V8's `Heap` plus the allocation paths of `HeapAllocator`).
 
-pub(crate) mod roots;
-pub(crate) mod slots;
+mod allocation;
+mod collection;
+mod dead_young_headers;
 pub(crate) mod verifier;
 
-use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use bumpalo::Bump;
-use rustc_hash::FxHashMap;
 use slotmap::SlotMap;
 
 use crate::config::{ConfigError, HeapConfig};
-use crate::controller::formulas;
-use crate::error::{HeapError, OomLocation, OutOfMemory};
-use crate::gc_tracer::EventLog;
-use crate::gc_tracer::{Collector, CollectorReason, GcEvent, GcReason, HeapUsage, SpaceUsage, Tracer};
-use crate::heap::roots::{HandleScopes, RootSets};
-use crate::heap::slots::SlotArena;
-use crate::heap_map::{HeapMap, HeapMapMoment};
-use crate::object::{
-    align_object_size, max_slots, HeapObject, Label, LabelSet, Labels, ObjectId, ObjectInfo, Space, MAX_OBJECT_SIZE,
-};
+use crate::controller::Generation;
+use crate::controller::HeapController;
+use crate::error::{HeapError, OutOfMemory};
+use crate::gc_tracer::GcReason;
+use crate::gc_tracer::{GcEvent, GcTotals, GcTracer, HeapUsage, SpaceUsage};
+use crate::label_table::LabelTable;
+use crate::object::{HeapObject, Label, Labels, ObjectId, ObjectInfo, Space};
+use crate::roots::{HandleScopes, RootSets};
+use crate::slots::SlotArena;
 use crate::space::large_object_space::LargeObjectSpace;
 use crate::space::new_space::NewSpace;
 use crate::space::old_space::OldSpace;
 use crate::space::remembered_set::RememberedSet;
 use crate::survival::{TagPromotion, TagPromotions};
+use allocation::AllocationType;
+pub use collection::{GcEpilogueCallback, GcPrologueCallback, GcStart};
+use dead_young_headers::DeadYoungHeaders;
 
 /// A collection the program asks for, like `global.gc()` (full) or `--expose-gc`'s `gc({type: 'minor'})`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -35,48 +36,6 @@ pub enum Collection {
     Minor,
     /// A full mark-compact of both generations.
     Major,
-}
-
-/// Where the mutator asks an object to be allocated (V8's `AllocationType`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum AllocationType {
-    Young,
-    Old,
-}
-
-/// The generation a collection is requested for (V8 passes the space whose allocation failed).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Generation {
-    Young,
-    Old,
-}
-
-/// Running totals over the heap's whole life.
-#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct GcTotals {
-    /// Scavenges run.
-    pub scavenges: u64,
-    /// Mark-compacts run.
-    pub mark_compacts: u64,
-    /// Sum of modelled pauses, in ms.
-    pub pause_ms: f64,
-    /// Sum of the scavenges' modelled pauses, in ms.
-    #[serde(default)]
-    pub scavenge_pause_ms: f64,
-    /// Sum of the mark-compacts' modelled pauses, in ms.
-    #[serde(default)]
-    pub mark_compact_pause_ms: f64,
-    /// The longest modelled pause, in ms.
-    #[serde(default)]
-    pub max_pause_ms: f64,
-    /// Bytes promoted to the old generation.
-    pub promoted_bytes: u64,
-    /// Bytes copied within new space.
-    pub copied_bytes: u64,
-    /// Bytes the mutator allocated.
-    pub allocated_bytes: u64,
-    /// Objects the mutator allocated.
-    pub allocated_objects: u64,
 }
 
 /// Bytes of simulator memory the heap holds, by what holds them ([`Heap::footprint`]). Capacities, not lengths:
@@ -102,22 +61,6 @@ impl Footprint {
         self.headers + self.slots + self.remembered_set + self.young_lists + self.scratch
     }
 }
-
-/// State of the old generation's allocation limit (V8's `old_generation_allocation_limit_` and friends).
-#[derive(Debug)]
-pub(crate) struct OldGenerationLimits {
-    /// A mark-compact is due once the old generation's object bytes reach this.
-    pub allocation_limit: u64,
-    /// Whether the initial limit has stopped adapting to survival (set when it stops falling, or by the first
-    /// mark-compact).
-    pub configured: bool,
-    /// Consecutive ineffective mark-compacts near the heap limit.
-    pub consecutive_ineffective_mark_compacts: u32,
-    /// Survival percentages (promoted + copied over young bytes) of the last 10 collections.
-    pub survival_percentages: std::collections::VecDeque<f64>,
-}
-
-type Observer = Box<dyn FnMut(&GcEvent)>;
 
 /// A simulated V8 heap: the young generation (a semi-space scavenger), the old generation (mark-sweep-compact over
 /// pages), large-object spaces, roots and handle scopes, driven by a mutator API.
@@ -145,59 +88,37 @@ type Observer = Box<dyn FnMut(&GcEvent)>;
 /// # Ok::<(), gc_sim::HeapError>(())
 /// ```
 pub struct Heap {
-    /// This heap's identity, carried by its labels (see [`Heap::label_index`]).
-    id: u32,
-    pub(crate) config: HeapConfig,
-    pub(crate) objects: SlotMap<ObjectId, HeapObject>,
-    pub(crate) slots: SlotArena,
-    label_names: Vec<String>,
-    label_ids: FxHashMap<String, Label>,
-    /// The distinct label combinations of objects, indexed by [`LabelSet`]; entry 0 is [`Labels::NONE`].
-    pub(crate) label_sets: Vec<Labels>,
-    label_set_ids: FxHashMap<Labels, LabelSet>,
-    pub(crate) roots: RootSets,
-    pub(crate) scopes: HandleScopes,
-    pub(crate) new_space: NewSpace,
-    pub(crate) new_lo_space: LargeObjectSpace,
-    pub(crate) old_space: OldSpace,
-    pub(crate) lo_space: LargeObjectSpace,
-    pub(crate) remembered_set: RememberedSet,
-    pub(crate) tracer: Tracer,
-    pub(crate) limits: OldGenerationLimits,
+    config: HeapConfig,
+    /// Object headers, by handle.
+    objects: SlotMap<ObjectId, HeapObject>,
+    /// Every object's reference slots.
+    slots: SlotArena,
+    labels: LabelTable,
+    roots: RootSets,
+    scopes: HandleScopes,
+    new_space: NewSpace,
+    new_lo_space: LargeObjectSpace,
+    old_space: OldSpace,
+    lo_space: LargeObjectSpace,
+    remembered_set: RememberedSet,
+    /// Every policy decision: when to collect, limits, resizing, the checks that end the program.
+    controller: HeapController,
+    /// The running collection's event, the kept events and totals, the clock and speeds.
+    tracer: GcTracer,
     /// Per-collection scratch memory (worklists, sort buffers), reset after every collection and given back when
-    /// much larger than recent collections needed (see [`recycle_scratch`](Self::recycle_scratch)).
-    pub(crate) scratch: Bump,
-    /// The most scratch memory the running collection has had in use at once, noted by the collector where its
-    /// use peaks: the arena alone cannot tell afterwards, as freeing its last allocation hands the bytes back.
-    pub(crate) scratch_used: usize,
+    /// much larger than recent collections needed (see `collection.rs`, `recycle_scratch`).
+    scratch: Bump,
     /// The most scratch memory a scavenge used since the last mark-compact.
     scavenge_scratch_used: usize,
-    /// Objects of past from-spaces whose headers are not yet reclaimed. Dead young objects cost nothing at
-    /// scavenge time (as in V8, garbage is never visited); their headers are reclaimed a few per allocation.
-    pub(crate) unreclaimed: Vec<Vec<ObjectId>>,
-    /// Emptied object lists, reused as the next to-space's list so that a flip allocates nothing. A mark-compact,
-    /// which empties new space, frees them instead.
-    pub(crate) spare_lists: Vec<Vec<ObjectId>>,
-    /// How many objects in `objects` are dead young objects not yet reclaimed.
-    pub(crate) unreclaimed_dead: u64,
+    /// Dead young headers not yet reclaimed, and spare object lists.
+    dead_young: DeadYoungHeaders,
     /// Number given to the next large page.
-    pub(crate) next_large_page: u32,
-    /// Set when a scavenge left the old generation at or over its limit: the next allocation runs a mark-compact
-    /// first. V8 instead starts incremental marking a little earlier, once the room left under the limit is no more
-    /// than new space's capacity, and finalizes it shortly after; marking is atomic here.
-    pub(crate) mark_compact_pending: bool,
-    pub(crate) totals: GcTotals,
+    next_large_page: u32,
     /// When tagged objects were promoted.
-    pub(crate) tag_promotions: TagPromotions,
+    tag_promotions: TagPromotions,
     oom: Option<OutOfMemory>,
-    /// Heap maps asked for with `request_heap_map` and not yet taken.
-    pub(crate) heap_map_requests: Vec<HeapMapMoment>,
-    /// Whether the map at the end was asked for (`request_heap_map(HeapMapMoment::End)`).
-    pub(crate) end_heap_map_requested: bool,
-    /// Heap maps taken.
-    pub(crate) heap_maps: Vec<HeapMap>,
-    events: EventLog,
-    observers: Vec<Observer>,
+    prologue_callbacks: Vec<GcPrologueCallback>,
+    epilogue_callbacks: Vec<GcEpilogueCallback>,
 }
 
 impl Default for Heap {
@@ -211,23 +132,10 @@ impl std::fmt::Debug for Heap {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Heap")
             .field("usage", &self.usage())
-            .field("totals", &self.totals)
+            .field("totals", &self.tracer.totals)
             .field("now_ms", &self.tracer.now_ms)
             .finish_non_exhaustive()
     }
-}
-
-/// Scratch memory a collection may keep for the next one whatever they need: below this, giving it back would only
-/// cost the next collection an allocation.
-const SCRATCH_KEPT_BYTES: usize = 1 << 20;
-/// A mark-compact gives the scratch arena back when it is more than this many times larger than what that
-/// mark-compact and the scavenges since the previous one used. The arena grows by doubling, so it may be up to
-/// twice what was used without the heap having shrunk.
-const SCRATCH_SLACK: usize = 4;
-
-/// Bytes of a scratch arena in use: handed out since its last reset, with the unused ends of chunks it outgrew.
-pub(crate) fn scratch_in_use(scratch: &Bump) -> usize {
-    scratch.allocated_bytes() - scratch.chunk_capacity()
 }
 
 impl Heap {
@@ -237,44 +145,27 @@ impl Heap {
         /// Identities of heaps, for their labels (wrapping after 2^32 heaps).
         static NEXT_ID: AtomicU32 = AtomicU32::new(0);
         Ok(Heap {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            labels: LabelTable::new(NEXT_ID.fetch_add(1, Ordering::Relaxed)),
             new_space: NewSpace::new(&config),
             old_space: OldSpace::new(config.page, config.min_free_block),
-            limits: OldGenerationLimits {
-                allocation_limit: config.initial_old_generation_limit(),
-                configured: false,
-                consecutive_ineffective_mark_compacts: 0,
-                survival_percentages: Default::default(),
-            },
+            controller: HeapController::new(&config),
             config,
             objects: SlotMap::with_key(),
             slots: SlotArena::default(),
-            label_names: Vec::new(),
-            label_ids: FxHashMap::default(),
-            label_sets: vec![Labels::NONE],
-            label_set_ids: FxHashMap::default(),
             roots: RootSets::default(),
             scopes: HandleScopes::default(),
             new_lo_space: LargeObjectSpace::default(),
             lo_space: LargeObjectSpace::default(),
             remembered_set: RememberedSet::default(),
-            tracer: Tracer::default(),
+            tracer: GcTracer::default(),
             scratch: Bump::new(),
-            scratch_used: 0,
             scavenge_scratch_used: 0,
-            unreclaimed: Vec::new(),
-            spare_lists: Vec::new(),
-            unreclaimed_dead: 0,
+            dead_young: DeadYoungHeaders::default(),
             next_large_page: 0,
-            mark_compact_pending: false,
-            totals: GcTotals::default(),
             tag_promotions: TagPromotions::default(),
             oom: None,
-            heap_map_requests: Vec::new(),
-            end_heap_map_requested: false,
-            heap_maps: Vec::new(),
-            events: EventLog::default(),
-            observers: Vec::new(),
+            prologue_callbacks: Vec::new(),
+            epilogue_callbacks: Vec::new(),
         })
     }
 
@@ -288,19 +179,12 @@ impl Heap {
 
     /// Interns `name` as a [`Label`] for [`Labels`].
     pub fn label(&mut self, name: &str) -> Label {
-        if let Some(&label) = self.label_ids.get(name) {
-            return label;
-        }
-        self.label_names.push(name.to_owned());
-        let number = u32::try_from(self.label_names.len()).ok().and_then(NonZeroU32::new);
-        let label = Label { number: number.expect("fewer than 2^32 labels, numbered from 1"), heap: self.id };
-        self.label_ids.insert(name.to_owned(), label);
-        label
+        self.labels.intern(name)
     }
 
     /// The label `name` if it was interned, without interning it.
     pub fn find_label(&self, name: &str) -> Option<Label> {
-        self.label_ids.get(name).copied()
+        self.labels.find(name)
     }
 
     /// The string of a label made by [`label`](Self::label).
@@ -308,42 +192,7 @@ impl Heap {
     /// # Errors
     /// [`HeapError::UnknownLabel`] for a label of another heap.
     pub fn label_name(&self, label: Label) -> Result<&str, HeapError> {
-        self.label_index(label).map(|i| self.label_names[i].as_str()).ok_or(HeapError::UnknownLabel(label))
-    }
-
-    /// The index of `label` in this heap's table, or `None` for a label of another heap.
-    pub(crate) fn label_index(&self, label: Label) -> Option<usize> {
-        (label.heap == self.id && label.index() < self.label_names.len()).then(|| label.index())
-    }
-
-    /// The header's index of a label combination, interned on first use.
-    fn label_set(&mut self, labels: Labels) -> LabelSet {
-        if labels == Labels::NONE {
-            return LabelSet::NONE;
-        }
-        if let Some(&set) = self.label_set_ids.get(&labels) {
-            return set;
-        }
-        let set = LabelSet(u32::try_from(self.label_sets.len()).expect("fewer than 2^32 label combinations"));
-        self.label_sets.push(labels);
-        self.label_set_ids.insert(labels, set);
-        set
-    }
-
-    /// The labels of an object's header.
-    #[inline]
-    pub(crate) fn labels_of(&self, o: &HeapObject) -> Labels {
-        o.labels.resolve(&self.label_sets)
-    }
-
-    /// Number of labels interned so far.
-    pub(crate) fn label_count(&self) -> usize {
-        self.label_names.len()
-    }
-
-    /// The string of the label numbered `index` (0-based).
-    pub(crate) fn label_name_at(&self, index: usize) -> &str {
-        &self.label_names[index]
+        self.labels.name(label).ok_or(HeapError::UnknownLabel(label))
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -390,99 +239,6 @@ impl Heap {
     /// ```
     pub fn alloc_old(&mut self, size: u32, slots: u32, labels: Labels) -> Result<ObjectId, HeapError> {
         self.allocate_object(size, slots, labels, AllocationType::Old)
-    }
-
-    fn allocate_object(
-        &mut self,
-        size: u32,
-        slots: u32,
-        labels: Labels,
-        allocation: AllocationType,
-    ) -> Result<ObjectId, HeapError> {
-        self.check_not_dead()?;
-        if size == 0 {
-            return Err(HeapError::ZeroSize);
-        }
-        if size > MAX_OBJECT_SIZE {
-            return Err(HeapError::SizeTooLarge { size, max: MAX_OBJECT_SIZE });
-        }
-        if slots > max_slots(size) {
-            return Err(HeapError::TooManySlots { size, slots, max_slots: max_slots(size) });
-        }
-        for label in [labels.kind, labels.tag, labels.site].into_iter().flatten() {
-            if self.label_index(label).is_none() {
-                return Err(HeapError::UnknownLabel(label));
-            }
-        }
-        // Checked before anything happens, so that a refused allocation leaves the heap as it was.
-        if !self.slots.can_allocate(slots) {
-            return Err(HeapError::SlotsExhausted { slots, in_use: self.slots.in_use() });
-        }
-        let size = align_object_size(size);
-        if self.mark_compact_pending {
-            self.collect_garbage(Generation::Old, GcReason::AllocationLimit)?;
-        }
-        let large = size > self.config.large_object_threshold;
-        let (space, address) = match (allocation, large) {
-            (AllocationType::Young, false) => {
-                let address = match self.new_space.allocate(size) {
-                    Some(address) => address,
-                    None => self.allocate_slow(Generation::Young, |heap| heap.new_space.allocate(size))?,
-                };
-                (Space::New, address)
-            }
-            (AllocationType::Young, true) => {
-                self.allocate_young_large(size)?;
-                (Space::NewLargeObject, self.large_object_address())
-            }
-            (AllocationType::Old, false) => {
-                let address = match self.allocate_old_raw(size) {
-                    Some(address) => address,
-                    None => self.allocate_slow(Generation::Old, |heap| heap.allocate_old_raw(size))?,
-                };
-                (Space::Old, address)
-            }
-            (AllocationType::Old, true) => {
-                let fits = |heap: &mut Heap| heap.old_generation_may_expand(u64::from(size)).then_some(());
-                if fits(self).is_none() {
-                    self.allocate_slow(Generation::Old, fits)?;
-                }
-                (Space::LargeObject, self.large_object_address())
-            }
-        };
-        self.reclaim_unreclaimed();
-        // A collection on the way may only have freed slots, so the check above still holds.
-        let slot_start = self.slots.allocate(slots).expect("checked by can_allocate before the allocation");
-        let labels = self.label_set(labels);
-        let id = self.objects.insert(HeapObject::new(
-            size,
-            (slot_start, slots),
-            address,
-            labels,
-            space,
-            self.new_space.epoch,
-        ));
-        match space {
-            Space::New => {
-                self.new_space.objects.push(id);
-                self.new_space.used_bytes += u64::from(size);
-            }
-            Space::NewLargeObject => self.new_lo_space.add(id, size, &self.config.page),
-            Space::Old => {}
-            Space::LargeObject => self.lo_space.add(id, size, &self.config.page),
-        }
-        self.scopes.hold(id);
-        if allocation == AllocationType::Young {
-            self.tracer.new_space_allocated_since_gc += u64::from(size);
-        } else {
-            self.tracer.old_generation_allocated_since_gc += u64::from(size);
-            if self.old_generation_size() >= self.limits.allocation_limit {
-                self.mark_compact_pending = true;
-            }
-        }
-        self.totals.allocated_bytes += u64::from(size);
-        self.totals.allocated_objects += 1;
-        Ok(id)
     }
 
     /// Stores `target` (or nothing) into slot `slot` of `object`, through the write barrier: a store of a young
@@ -608,11 +364,6 @@ impl Heap {
         self.collect_garbage(generation, GcReason::Testing)
     }
 
-    /// Calls `observer` with every later collection's event.
-    pub fn on_gc(&mut self, observer: impl FnMut(&GcEvent) + 'static) {
-        self.observers.push(Box::new(observer));
-    }
-
     // ---------------------------------------------------------------------------------------------------------
     // Observation
 
@@ -640,12 +391,13 @@ impl Heap {
 
     /// Every live object. Young objects are alive here if they have not yet been proven dead by a scavenge.
     pub fn objects(&self) -> impl Iterator<Item = (ObjectId, ObjectInfo)> + '_ {
-        self.objects.iter().filter(|(_, o)| self.is_live_header(o)).map(|(id, o)| (id, self.info(o)))
+        let epoch = self.new_space.epoch;
+        self.objects.iter().filter(move |(_, o)| o.is_live(epoch)).map(|(id, o)| (id, self.info(o)))
     }
 
     /// Number of live objects (see [`objects`](Self::objects)).
     pub fn object_count(&self) -> u64 {
-        self.objects.len() as u64 - self.unreclaimed_dead
+        self.objects.len() as u64 - self.dead_young.dead()
     }
 
     /// Per-space usage now.
@@ -676,32 +428,32 @@ impl Heap {
 
     /// Totals over the heap's life.
     pub fn totals(&self) -> &GcTotals {
-        &self.totals
+        &self.tracer.totals
     }
 
     /// The collections kept, oldest first: every one up to [`MAX_KEPT_EVENTS`](crate::gc_tracer::MAX_KEPT_EVENTS),
     /// then an even sample of the whole run with the first collection, the longest pause and the last
     /// [`RECENT_EVENTS`](crate::gc_tracer::RECENT_EVENTS), so that memory does not grow with the number of
-    /// collections. [`totals`](Self::totals) count every collection. [`on_gc`](Self::on_gc) sees every event.
+    /// collections. [`totals`](Self::totals) count every collection. An [epilogue callback](Self::add_gc_epilogue_callback) sees every event.
     pub fn events(&self) -> &[GcEvent] {
-        self.events.events()
+        self.tracer.events()
     }
 
     /// The kept events of the collections numbered after `number` (see [`GcEvent::number`]), oldest first: poll it
     /// with the [`collections`](Self::collections) seen last time. Every one is there as long as no more than
     /// [`RECENT_EVENTS`](crate::gc_tracer::RECENT_EVENTS) collections ran since.
     pub fn events_since(&self, number: u64) -> &[GcEvent] {
-        self.events.since(number)
+        self.tracer.events_since(number)
     }
 
     /// The allocation limit in force when each kept event started, in the order of [`events`](Self::events).
     pub(crate) fn event_limits_before(&self) -> &[u64] {
-        self.events.limits_before()
+        self.tracer.limits_before()
     }
 
     /// Number of collections run so far (the [`number`](GcEvent::number) of the last one).
     pub fn collections(&self) -> u64 {
-        self.totals.scavenges + self.totals.mark_compacts
+        self.tracer.totals.scavenges + self.tracer.totals.mark_compacts
     }
 
     /// Simulated time in ms: mutator time plus modelled pauses.
@@ -726,7 +478,7 @@ impl Heap {
 
     /// Current old-generation allocation limit.
     pub fn old_generation_allocation_limit(&self) -> u64 {
-        self.limits.allocation_limit
+        self.controller.allocation_limit()
     }
 
     /// Object bytes in the old generation (old space plus large-object space).
@@ -741,7 +493,7 @@ impl Heap {
 
     /// When the objects tagged `tag` were promoted, or `None` if none was.
     pub fn tag_promotion(&self, tag: Label) -> Option<TagPromotion> {
-        self.label_index(tag)?;
+        self.labels.index(tag)?;
         self.tag_promotions.get(tag)
     }
 
@@ -755,11 +507,8 @@ impl Heap {
     /// Bytes of simulator memory held by object headers, slots, the remembered set, the young generation's object
     /// lists and scratch memory kept between collections, part by part (for memory benchmarks and tests).
     pub fn footprint(&self) -> Footprint {
-        let young_lists = std::iter::once(&self.new_space.objects)
-            .chain(&self.unreclaimed)
-            .chain(&self.spare_lists)
-            .map(Vec::capacity)
-            .sum::<usize>();
+        let young_lists =
+            std::iter::once(&self.new_space.objects).chain(self.dead_young.lists()).map(Vec::capacity).sum::<usize>();
         Footprint {
             headers: self.objects.capacity() * (std::mem::size_of::<HeapObject>() + 4),
             slots: self.slots.footprint_bytes(),
@@ -775,12 +524,12 @@ impl Heap {
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // Internals shared by the collectors
+    // Read access for the analyses, the verifier and heap maps
 
     /// Whether a header in the slot map is a live object (young objects of past epochs are dead).
     #[inline]
     pub(crate) fn is_live_header(&self, o: &HeapObject) -> bool {
-        o.space() != Space::New || o.epoch() == self.new_space.epoch
+        o.is_live(self.new_space.epoch)
     }
 
     /// The public view of a header.
@@ -804,6 +553,57 @@ impl Heap {
         }
     }
 
+    /// The labels of an object's header.
+    #[inline]
+    pub(crate) fn labels_of(&self, o: &HeapObject) -> Labels {
+        self.labels.resolve(o.labels)
+    }
+
+    /// The index of `label` in this heap's table, or `None` for a label of another heap.
+    pub(crate) fn label_index(&self, label: Label) -> Option<usize> {
+        self.labels.index(label)
+    }
+
+    /// Number of labels interned so far.
+    pub(crate) fn label_count(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// The string of the label numbered `index` (0-based).
+    pub(crate) fn label_name_at(&self, index: usize) -> &str {
+        self.labels.name_at(index)
+    }
+
+    /// Every header in the slot map, live or not yet reclaimed (see [`is_live_header`](Self::is_live_header)).
+    pub(crate) fn headers(&self) -> &SlotMap<ObjectId, HeapObject> {
+        &self.objects
+    }
+
+    /// Every object's reference slots.
+    pub(crate) fn slot_arena(&self) -> &SlotArena {
+        &self.slots
+    }
+
+    /// The root sets.
+    pub(crate) fn root_set_table(&self) -> &RootSets {
+        &self.roots
+    }
+
+    /// The open handle scopes.
+    pub(crate) fn handle_scopes(&self) -> &HandleScopes {
+        &self.scopes
+    }
+
+    /// New space.
+    pub(crate) fn new_space(&self) -> &NewSpace {
+        &self.new_space
+    }
+
+    /// Old space.
+    pub(crate) fn old_space(&self) -> &OldSpace {
+        &self.old_space
+    }
+
     fn check_not_dead(&self) -> Result<(), HeapError> {
         match &self.oom {
             Some(oom) => Err(HeapError::OutOfMemory(oom.clone())),
@@ -811,310 +611,10 @@ impl Heap {
         }
     }
 
-    /// The address of a new large object: a page of its own, the object at the start of its area.
-    fn large_object_address(&mut self) -> crate::object::Address {
-        let page = self.next_large_page;
-        self.next_large_page = self.next_large_page.wrapping_add(1);
-        crate::object::Address { page, offset: self.config.page.area_start }
-    }
-
-    /// Whether the old generation may grow by `size` bytes for the mutator: V8's
-    /// `ShouldExpandOldGenerationOnSlowAllocation` (room left under the allocation limit; marking is atomic here,
-    /// so there is no "expand while incremental marking runs") and `CanExpandOldGeneration` (the heap limit).
-    fn old_generation_may_expand(&self, size: u64) -> bool {
-        self.old_generation_size() < self.limits.allocation_limit && self.can_expand_old_generation(size)
-    }
-
-    /// A pretenured allocation in old space, or `None` when it fails.
-    fn allocate_old_raw(&mut self, size: u32) -> Option<crate::object::Address> {
-        let may_expand = self.old_generation_may_expand(u64::from(self.config.page.area_size));
-        self.old_space.try_allocate(size, may_expand)
-    }
-
-    /// Frees the header and slots of a dead object (the caller fixes space accounting).
-    pub(crate) fn free_object(&mut self, id: ObjectId) {
-        if let Some(o) = self.objects.remove(id) {
-            self.slots.free(o.slot_start, o.slot_count);
-        }
-    }
-
-    /// Reclaims the headers of objects left dead in past from-spaces: one per allocation, two while the lists of more
-    /// than one from-space wait, the oldest list first, each from its last object back.
-    ///
-    /// The slot map reuses the entry freed last, so the allocation that follows puts its header in the entry just
-    /// reclaimed (one cache miss, not two), and allocations walk the dead headers in order, cycle after cycle. Two
-    /// per allocation throughout would leave every other entry on the slot map's free list, to be reused later in
-    /// reverse, and shuffle the order a little more each cycle until every reuse is a miss. Going oldest first, the
-    /// few entries a cycle leaves behind are cleared within a few allocations of the next cycle, not at its end.
-    /// The backlog stays under two semi-spaces' worth of objects.
-    fn reclaim_unreclaimed(&mut self) {
-        let mut budget = if self.unreclaimed.len() > 1 { 2 } else { 1 };
-        while budget > 0 {
-            let Some(list) = self.unreclaimed.first_mut() else { return };
-            let next = list.pop();
-            if list.is_empty() {
-                // Put aside at once, so that `unreclaimed.len()` counts the from-spaces whose headers still wait.
-                let empty = self.unreclaimed.remove(0);
-                self.spare_lists.push(empty);
-            }
-            let Some(id) = next else { continue };
-            budget -= 1;
-            self.reclaim_if_dead(id);
-        }
-    }
-
-    /// Frees every dead header still waiting in `unreclaimed`.
-    pub(crate) fn reclaim_all_unreclaimed(&mut self) {
-        while let Some(mut list) = self.unreclaimed.pop() {
-            for id in list.drain(..) {
-                self.reclaim_if_dead(id);
-            }
-            self.spare_lists.push(list);
-        }
-    }
-
-    /// Frees the header of `id`, taken from a past from-space's list, if it is a dead young object (it may have
-    /// survived, or been freed already).
-    #[inline]
-    fn reclaim_if_dead(&mut self, id: ObjectId) {
-        if matches!(self.objects.get(id), Some(o) if !self.is_live_header(o)) {
-            self.free_object(id);
-            self.unreclaimed_dead -= 1;
-        }
-    }
-
-    /// V8's `NewLargeObjectSpace::AllocateRaw` capacity test, with the retry path on failure.
-    fn allocate_young_large(&mut self, size: u32) -> Result<(), HeapError> {
-        let fits = |heap: &mut Heap| {
-            let used = heap.new_lo_space.used_bytes;
-            // Promoting the objects already there must be possible, and the space holds at most a semi-space's
-            // worth, except that the first object always fits.
-            let ok = heap.can_expand_old_generation(used)
-                && (used == 0 || used + u64::from(size) <= heap.new_space.capacity_bytes());
-            ok.then_some(())
-        };
-        match fits(self) {
-            Some(()) => Ok(()),
-            None => self.allocate_slow(Generation::Young, fits),
-        }
-    }
-
-    /// V8's `AllocateRawWithRetryOrFailSlowPath`: two collections of the failing generation, then the last-resort
-    /// full collections, then out-of-memory.
-    fn allocate_slow<T>(
-        &mut self,
-        generation: Generation,
-        mut try_allocate: impl FnMut(&mut Heap) -> Option<T>,
-    ) -> Result<T, HeapError> {
-        for _ in 0..2 {
-            self.collect_garbage(generation, GcReason::AllocationFailure)?;
-            if let Some(result) = try_allocate(self) {
-                return Ok(result);
-            }
-        }
-        self.collect_all_available_garbage()?;
-        if let Some(result) = try_allocate(self) {
-            return Ok(result);
-        }
-        Err(self.die(OomLocation::CallAndRetryLast))
-    }
-
-    /// V8's `CollectAllAvailableGarbage(kLastResort)`: full collections until one frees nothing (2 to 7 of them).
-    fn collect_all_available_garbage(&mut self) -> Result<(), HeapError> {
-        const MIN_ATTEMPTS: usize = 2;
-        const MAX_ATTEMPTS: usize = 7;
-        for attempt in 0..MAX_ATTEMPTS {
-            let before = self.objects.len();
-            self.collect_garbage(Generation::Old, GcReason::LastResort)?;
-            if self.objects.len() >= before && attempt + 1 >= MIN_ATTEMPTS {
-                break;
-            }
-        }
-        Ok(())
-    }
-
     /// The old generation's capacity: allocatable bytes of old-space pages plus large objects (V8's
     /// `OldGenerationCapacity`).
-    pub(crate) fn old_generation_capacity(&self) -> u64 {
+    fn old_generation_capacity(&self) -> u64 {
         self.old_space.capacity_bytes() + self.lo_space.used_bytes
-    }
-
-    /// V8's `CanExpandOldGeneration(size)`.
-    pub(crate) fn can_expand_old_generation(&self, size: u64) -> bool {
-        self.old_generation_capacity() + size <= self.config.max_old_generation_size
-    }
-
-    /// V8's `Heap::CollectGarbage`: choose the collector, run it, then apply the heap-limit checks.
-    pub(crate) fn collect_garbage(&mut self, requested: Generation, reason: GcReason) -> Result<GcEvent, HeapError> {
-        let young_bytes = self.new_space.capacity_bytes() + self.new_lo_space.used_bytes;
-        let (collector, collector_reason) = match requested {
-            Generation::Old => (Collector::MarkCompact, Some(CollectorReason::OldSpaceRequested)),
-            Generation::Young
-                if !formulas::can_promote_young_and_expand_old_generation(
-                    self.old_generation_capacity(),
-                    young_bytes,
-                    self.config.max_old_generation_size,
-                ) =>
-            {
-                (Collector::MarkCompact, Some(CollectorReason::ScavengeMightNotSucceed))
-            }
-            Generation::Young => (Collector::Scavenge, None),
-        };
-        if !self.heap_map_requests.is_empty() {
-            self.take_requested_heap_map(HeapMapMoment::Before(self.tracer.collections + 1), collector);
-        }
-        let event = match collector {
-            Collector::Scavenge => self.scavenge(reason),
-            Collector::MarkCompact => self.mark_compact(reason, collector_reason),
-        };
-        self.recycle_scratch(collector);
-        self.record_event(event.clone());
-        if !self.heap_map_requests.is_empty() {
-            self.take_requested_heap_map(HeapMapMoment::After(event.number), collector);
-        }
-        match collector {
-            Collector::MarkCompact => {
-                self.mark_compact_pending = false;
-                self.check_ineffective_mark_compact()?;
-            }
-            Collector::Scavenge => {
-                if self.old_generation_size() >= self.limits.allocation_limit {
-                    self.mark_compact_pending = true;
-                }
-            }
-        }
-        if !self.can_expand_old_generation(0) {
-            return Err(self.die(OomLocation::ReachedHeapLimit));
-        }
-        Ok(event)
-    }
-
-    /// Ends a collection's use of scratch memory. The arena is reset, which keeps its last (largest) chunk so that
-    /// the next collection finds it in memory: faulting the sweep's list of live old objects (16 B each) in again
-    /// at every full GC made full GCs of 3 M objects 15-20 % slower (docs/performance.md, "Memory per live
-    /// object"). V8 frees its marking worklists' segments as they drain; the simulator gives its arena back once
-    /// the heap has shrunk: after a mark-compact, when the arena is more than [`SCRATCH_SLACK`] times larger than
-    /// what that mark-compact and the scavenges since the previous one used. Scavenges never give it back: what
-    /// they use is bounded by new space.
-    fn recycle_scratch(&mut self, collector: Collector) {
-        let used = std::mem::take(&mut self.scratch_used);
-        self.scratch.reset();
-        match collector {
-            Collector::Scavenge => self.scavenge_scratch_used = self.scavenge_scratch_used.max(used),
-            Collector::MarkCompact => {
-                let needed = used.max(std::mem::take(&mut self.scavenge_scratch_used));
-                if self.scratch.allocated_bytes() > SCRATCH_KEPT_BYTES.max(SCRATCH_SLACK * needed) {
-                    self.scratch = Bump::new();
-                }
-            }
-        }
-    }
-
-    fn check_ineffective_mark_compact(&mut self) -> Result<(), HeapError> {
-        let ineffective = formulas::is_ineffective_mark_compact(
-            self.old_generation_size(),
-            self.config.max_old_generation_size,
-            self.tracer.average_mutator_utilization(),
-        );
-        if !ineffective {
-            self.limits.consecutive_ineffective_mark_compacts = 0;
-            return Ok(());
-        }
-        self.limits.consecutive_ineffective_mark_compacts += 1;
-        if self.limits.consecutive_ineffective_mark_compacts >= formulas::MAX_CONSECUTIVE_INEFFECTIVE_MARK_COMPACTS {
-            return Err(self.die(OomLocation::IneffectiveMarkCompacts));
-        }
-        Ok(())
-    }
-
-    fn record_event(&mut self, event: GcEvent) {
-        self.totals.pause_ms += event.pause_ms;
-        match event.collector {
-            Collector::Scavenge => self.totals.scavenge_pause_ms += event.pause_ms,
-            Collector::MarkCompact => self.totals.mark_compact_pause_ms += event.pause_ms,
-        }
-        self.totals.max_pause_ms = self.totals.max_pause_ms.max(event.pause_ms);
-        self.totals.promoted_bytes += event.promoted_bytes;
-        self.totals.copied_bytes += event.copied_bytes;
-        match event.collector {
-            Collector::Scavenge => self.totals.scavenges += 1,
-            Collector::MarkCompact => self.totals.mark_compacts += 1,
-        }
-        for observer in &mut self.observers {
-            observer(&event);
-        }
-        let limit_before = self
-            .events()
-            .last()
-            .map_or_else(|| self.config.initial_old_generation_limit(), |e| e.old_generation_allocation_limit);
-        self.events.push(event, limit_before);
-    }
-
-    /// Marks the program dead and returns the error to report.
-    fn die(&mut self, location: OomLocation) -> HeapError {
-        let oom = OutOfMemory {
-            location,
-            at_ms: self.tracer.now_ms,
-            old_generation_bytes: self.old_generation_size(),
-            max_old_generation_size: self.config.max_old_generation_size,
-        };
-        self.oom = Some(oom.clone());
-        HeapError::OutOfMemory(oom)
-    }
-
-    /// Builds the common part of a GC event; the collector fills in its own counters.
-    pub(crate) fn begin_event(
-        &mut self,
-        collector: Collector,
-        reason: GcReason,
-        collector_reason: Option<CollectorReason>,
-    ) -> GcEvent {
-        self.tracer.start_cycle();
-        let before = self.usage();
-        GcEvent {
-            number: self.tracer.collections,
-            collector,
-            reason,
-            collector_reason,
-            start_ms: self.tracer.now_ms,
-            pause_ms: 0.0,
-            before,
-            after: before,
-            copied_bytes: 0,
-            copied_objects: 0,
-            promoted_bytes: 0,
-            promoted_objects: 0,
-            died_bytes: 0,
-            died_objects: 0,
-            marked_bytes: 0,
-            marked_objects: 0,
-            swept_pages: 0,
-            evacuated_pages: 0,
-            evacuated_bytes: 0,
-            released_pages: 0,
-            holes_bytes: 0,
-            semi_space_capacity: 0,
-            old_generation_allocation_limit: 0,
-            average_mutator_utilization: 1.0,
-            current_mutator_utilization: 1.0,
-        }
-    }
-
-    /// Completes an event: pause, clock, usage after, limits and mutator utilization.
-    pub(crate) fn finish_event(&mut self, event: &mut GcEvent, pause_ms: f64, mark_compact_live: Option<u64>) {
-        self.tracer.end_cycle(pause_ms, mark_compact_live);
-        self.fill_event_after(event, pause_ms);
-    }
-
-    /// Fills in an event's "after" fields, once the tracer has closed the cycle.
-    pub(crate) fn fill_event_after(&mut self, event: &mut GcEvent, pause_ms: f64) {
-        event.pause_ms = pause_ms;
-        event.after = self.usage();
-        event.holes_bytes = self.old_space.holes_bytes();
-        event.semi_space_capacity = self.new_space.capacity_bytes();
-        event.old_generation_allocation_limit = self.limits.allocation_limit;
-        event.average_mutator_utilization = self.tracer.average_mutator_utilization();
-        event.current_mutator_utilization = self.tracer.current_mutator_utilization();
     }
 }
 
@@ -1170,7 +670,7 @@ mod tests {
         for (id, labels) in ids {
             assert_eq!(heap.object(id).unwrap().labels, labels);
         }
-        assert_eq!(heap.label_sets.len(), combos.len(), "one entry per combination, NONE included");
+        assert_eq!(heap.labels.set_count(), combos.len(), "one entry per combination, NONE included");
     }
 
     /// The epoch counts flips modulo 2^21; a dead young header of epoch 0 still waiting when the epoch comes round
@@ -1182,13 +682,13 @@ mod tests {
         let dead: Vec<ObjectId> = (0..100).map(|_| heap.alloc(32, 1, Labels::NONE).unwrap()).collect();
         heap.exit_scope().unwrap();
         heap.collect(Collection::Minor).unwrap();
-        assert_eq!((heap.new_space.epoch, heap.unreclaimed_dead), (1, 100));
+        assert_eq!((heap.new_space.epoch, heap.dead_young.dead()), (1, 100));
         // As after 2^21 - 2 more scavenges with no allocation in between (same parity: the same semi-space).
         heap.new_space.epoch = crate::object::MAX_EPOCH;
         heap.collect(Collection::Minor).unwrap();
         assert_eq!(heap.new_space.epoch, 0);
         assert!(dead.iter().all(|&id| !heap.is_alive(id)));
-        assert_eq!((heap.object_count(), heap.unreclaimed_dead), (0, 0));
+        assert_eq!((heap.object_count(), heap.dead_young.dead()), (0, 0));
         let id = heap.alloc(32, 1, Labels::NONE).unwrap();
         assert!(heap.is_alive(id));
         assert!(heap.verify().is_clean());
@@ -1229,7 +729,7 @@ mod tests {
                         heap.remove_root("kept", old).unwrap();
                     }
                 }
-                most = most.max(heap.unreclaimed_dead);
+                most = most.max(heap.dead_young.dead());
             }
             eprintln!("{survivors_in_ten}: most {most} of {semi_space_objects}, {} scavenges", heap.totals().scavenges);
             assert!(most <= 2 * semi_space_objects, "{most} dead headers");

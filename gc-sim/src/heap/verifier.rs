@@ -240,8 +240,8 @@ impl Heap {
                 v.push(Violation::PageAccounting { page: page as u32, recorded, actual });
             }
         }
-        if dead_headers != self.unreclaimed_dead {
-            v.push(Violation::UnreclaimedCount { recorded: self.unreclaimed_dead, actual: dead_headers });
+        if dead_headers != self.dead_young.dead() {
+            v.push(Violation::UnreclaimedCount { recorded: self.dead_young.dead(), actual: dead_headers });
         }
     }
 
@@ -349,7 +349,7 @@ mod tests {
     fn a_dangling_slot_and_root_are_reported() {
         let (mut heap, old, young) = heap_with_old_to_young_edge();
         heap.roots.add("r", young);
-        heap.free_object(young);
+        crate::slots::free_object(&mut heap.objects, &mut heap.slots, young);
         heap.new_space.objects.retain(|&id| id != young);
         heap.new_space.used_bytes -= 32;
         let v = heap.verify().violations;

@@ -3,7 +3,7 @@
 //! V8 records, for every old-generation page, a bitmap of the slots that may point into the young generation
 //! (`RememberedSet<OLD_TO_NEW>` over `SlotSet`s). The scavenger treats those slots as roots, so a young object
 //! reachable only from an old one survives. Here a slot is identified by its global index in the
-//! [`SlotArena`](crate::heap::slots::SlotArena); the set is a bitmap over those indices plus the list of recorded
+//! [`SlotArena`](crate::slots::SlotArena); the set is a bitmap over those indices plus the list of recorded
 //! indices, so inserting is O(1), duplicates are impossible and iteration does not scan the bitmap.
 
 /// The set of old-generation slots that may hold young references.

@@ -45,9 +45,9 @@ impl Trace {
 
     /// Replays the trace and returns its report, with the heap map at the end.
     pub fn report(&self) -> Report {
-        let mut replay = replay_trace(self.text.as_bytes(), "test.ndjson", None, |h| Ok(h.heap.clone()))
+        let replay = replay_trace(self.text.as_bytes(), "test.ndjson", None, |h| Ok(h.heap.clone()))
             .unwrap_or_else(|e| panic!("the test trace is valid: {e}"));
-        replay.heap_mut().request_heap_map(gc_sim::HeapMapMoment::End);
+        replay.heap_maps().request(gc_sim::HeapMapMoment::End);
         replay.report()
     }
 }

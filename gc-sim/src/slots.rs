@@ -12,7 +12,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::object::ObjectId;
+use slotmap::SlotMap;
+
+use crate::object::{HeapObject, ObjectId};
 
 /// Runs shorter than this have a free list of their own; longer runs go to the merged free runs.
 const SMALL_RUN_LIMIT: usize = 64;
@@ -177,6 +179,14 @@ impl SlotArena {
     #[cfg(test)]
     pub fn set_limit(&mut self, limit: u64) {
         self.limit = limit;
+    }
+}
+
+/// Frees the header and the slots of an object.
+#[inline]
+pub(crate) fn free_object(objects: &mut SlotMap<ObjectId, HeapObject>, slots: &mut SlotArena, id: ObjectId) {
+    if let Some(o) = objects.remove(id) {
+        slots.free(o.slot_start, o.slot_count);
     }
 }
 
