@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::line::{LogCollector, LogGc};
 use super::oom::DeathKind;
+use super::reader::{LineStats, Warning};
 use super::summary::LogSummary;
-use super::{LineStats, Warning};
 use crate::OomLocation;
 
 /// `source` of a log report.

@@ -5,7 +5,7 @@ use std::io::BufRead;
 
 use super::line::{LogCollector, LogGc};
 use super::oom::Death;
-use super::{LogReader, Record, Warning};
+use super::reader::{LogReader, Record, Warning};
 
 /// A mark-compact storm: at least this many mark-compacts in a row ...
 pub const STORM_MIN_FULL_GCS: usize = 3;
@@ -388,10 +388,10 @@ impl LogSummary {
     }
 
     /// Ends one input: closes a storm in progress and takes the reader's line counts, warnings and JS stack.
-    pub fn finish<R>(&mut self, reader: &LogReader<R>) {
+    pub fn finish<R: std::io::BufRead>(&mut self, reader: &LogReader<R>) {
         self.close_storm();
-        self.sources.push(reader.source.clone());
-        let s = &reader.stats;
+        self.sources.push(reader.source().to_owned());
+        let s = reader.stats();
         let l = &mut self.lines;
         l.lines += s.lines;
         l.trace_gc_lines += s.trace_gc_lines;
@@ -402,9 +402,9 @@ impl LogSummary {
         l.program_lines += s.program_lines;
         l.malformed_gc_lines += s.malformed_gc_lines;
         l.warnings += s.warnings;
-        self.warnings.extend(reader.warnings.iter().cloned());
+        self.warnings.extend(reader.warnings().iter().cloned());
         if self.js_stack.is_empty() {
-            self.js_stack = reader.js_stack.clone();
+            self.js_stack = reader.js_stack().to_vec();
         }
     }
 
