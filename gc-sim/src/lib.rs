@@ -87,7 +87,6 @@ pub use heap_snapshot::{HeapSnapshot, RetainingPath, TagRetention};
 pub use object::{Address, Label, Labels, ObjectId, ObjectInfo, Space};
 pub use replay::{replay_trace, Replay};
 pub use report::Report;
-pub use space::free_list::{FreeBlock, SIZE_CLASSES};
 
 /// The README's examples, compiled and run as doc tests so that they cannot rot.
 #[cfg(doctest)]

@@ -10,17 +10,17 @@
 //! then take the first block of any larger category.
 
 /// Size classes: the lower bound of each category.
-pub const SIZE_CLASSES: [u32; 24] = [
+pub(crate) const SIZE_CLASSES: [u32; 24] = [
     24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 512, 1024, 2048, 4096, 8192, 16384,
     32768, 65536,
 ];
 
 /// How many blocks of the request's own category an allocation examines before moving to larger categories.
-pub const OWN_CATEGORY_SEARCH_LIMIT: usize = 16;
+pub(crate) const OWN_CATEGORY_SEARCH_LIMIT: usize = 16;
 
 /// A free block: `size` bytes at `offset` of old-space page `page`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FreeBlock {
+pub(crate) struct FreeBlock {
     /// The page.
     pub page: u32,
     /// Offset of the block within the page.
