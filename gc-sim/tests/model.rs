@@ -9,7 +9,9 @@
 
 mod common;
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
 
 use gc_sim::{Collection, Collector, Heap, HeapError, Labels, ObjectId};
 use proptest::prelude::*;
@@ -169,7 +171,10 @@ fn check_after_collection(
 
 /// The program died (V8's out-of-memory): every object the program can still reach must be alive, and the heap's
 /// invariants must hold.
-fn died(heap: Heap, oracle: &Oracle, step: usize) -> Result<Heap, String> {
+fn died(heap: Heap, oracle: &Oracle, step: usize, broken: &RefCell<Option<String>>) -> Result<Heap, String> {
+    if let Some(message) = broken.borrow_mut().take() {
+        return Err(format!("step {step}: on the way to the death: {message}"));
+    }
     if let Some(id) = oracle.reachable().iter().find(|id| !heap.is_alive(**id)) {
         return Err(format!("step {step}: the program died, and reachable {id:?} had been freed"));
     }
@@ -187,6 +192,16 @@ fn run(ops: &[Op]) -> Result<Heap, String> {
     // was freed on the way.
     let config = gc_sim::HeapConfig { max_old_generation_size: 64 * gc_sim::KIB, ..common::tiny_config() };
     let mut heap = Heap::new(config).map_err(|e| e.to_string())?;
+    // Every collection, also those an allocation's slow path runs back to back (which the checks below see only as
+    // a group), must leave the heap's invariants intact: a GC epilogue callback verifies the heap after each one.
+    let broken: Rc<RefCell<Option<String>>> = Rc::default();
+    let sink = Rc::clone(&broken);
+    heap.add_gc_epilogue_callback(move |heap, event| {
+        let report = heap.verify();
+        if !report.is_clean() && sink.borrow().is_none() {
+            *sink.borrow_mut() = Some(format!("after collection {} ({:?}): {report}", event.number, event.collector));
+        }
+    });
     let mut oracle = Oracle::default();
     for (step, op) in ops.iter().enumerate() {
         let before = snapshot(&heap, &oracle);
@@ -204,7 +219,7 @@ fn run(ops: &[Op]) -> Result<Heap, String> {
                     heap.alloc(*size, *slots, Labels::NONE)
                 };
                 let id = match id {
-                    Err(HeapError::OutOfMemory(_)) => return died(heap, &oracle, step),
+                    Err(HeapError::OutOfMemory(_)) => return died(heap, &oracle, step, &broken),
                     id => id.map_err(|e| format!("step {step}: {e}"))?,
                 };
                 oracle.known.push(id);
@@ -277,8 +292,11 @@ fn run(ops: &[Op]) -> Result<Heap, String> {
                     return Err(format!("step {step}: {id:?} reported freed but it is reachable or alive"));
                 }
             }
-            Err(HeapError::OutOfMemory(_)) => return died(heap, &oracle, step),
+            Err(HeapError::OutOfMemory(_)) => return died(heap, &oracle, step, &broken),
             Err(e) => return Err(format!("step {step}: unexpected error {e}")),
+        }
+        if let Some(message) = broken.borrow_mut().take() {
+            return Err(format!("step {step} ({op:?}): {message}"));
         }
         let new_events = &heap.events()[events_before..];
         if !new_events.is_empty() {
