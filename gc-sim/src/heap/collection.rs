@@ -223,8 +223,8 @@ impl Heap {
 
     /// Ends a collection's use of scratch memory. The arena is reset, which keeps its last (largest) chunk so that
     /// the next collection finds it in memory: faulting the sweep's list of live old objects (16 B each) in again
-    /// at every full GC made full GCs of 3 M objects 15-20 % slower (docs/performance.md, "Memory per live
-    /// object"). V8 frees its marking worklists' segments as they drain; the simulator gives its arena back once
+    /// at every full GC made large full GCs measurably slower (the figures are in docs/performance.md, "Memory per
+    /// live object"). V8 frees its marking worklists' segments as they drain; the simulator gives its arena back once
     /// the heap has shrunk: after a mark-compact, when the arena is more than [`SCRATCH_SLACK`] times larger than
     /// what that mark-compact and the scavenges since the previous one used. Scavenges never give it back: what
     /// they use is bounded by new space.
