@@ -1,8 +1,10 @@
 //! `gc-sim run`: read a trace, replay it, print `--trace-gc` lines and a summary, write the report.
 
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
+use std::rc::Rc;
 
 use gc_sim::gc_log::LogReport;
 use gc_sim::trace::{read_trace, Flow, Problem, ProblemKind, TraceEvent, TraceFormat, TraceHeader, TraceVisitor};
@@ -202,7 +204,7 @@ fn replay(args: &RunArgs, outputs: &Outputs, real: Option<&LogReport>) -> Result
         trace_gc: args.trace_gc,
         out: BufWriter::new(stdout),
         progress: progress.clone(),
-        printed: 0,
+        pending: Rc::default(),
         replay: None,
         stdout_error: None,
         flag_error: None,
@@ -321,8 +323,9 @@ struct CliVisitor<'a, W: Write> {
     out: W,
     /// The progress bar: lines are printed while it is hidden, so that they do not mix on a terminal.
     progress: ProgressBar,
-    /// Collections already printed (the number of the last one).
-    printed: u64,
+    /// `--trace-gc` lines of collections not yet printed, written by a GC epilogue callback on the heap (which sees
+    /// every collection, however many one event runs).
+    pending: Rc<RefCell<Vec<String>>>,
     replay: Option<Replay>,
     /// The first failed write of standard output: the replay stops there.
     stdout_error: Option<io::Error>,
@@ -332,15 +335,13 @@ struct CliVisitor<'a, W: Write> {
 
 impl<W: Write> CliVisitor<'_, W> {
     fn print_new_collections(&mut self) {
-        let Some(replay) = &self.replay else { return };
-        if self.trace_gc && self.stdout_error.is_none() && replay.heap().collections() > self.printed {
-            let lines = replay.heap().events_since(self.printed);
+        let lines = std::mem::take(&mut *self.pending.borrow_mut());
+        if !lines.is_empty() && self.stdout_error.is_none() {
             self.stdout_error = print_through(&self.progress, &mut self.out, |out| {
-                lines.iter().try_for_each(|e| writeln!(out, "{}", e.trace_gc_line()))
+                lines.iter().try_for_each(|line| writeln!(out, "{line}"))
             })
             .err();
         }
-        self.printed = replay.heap().collections();
     }
 }
 
@@ -366,7 +367,11 @@ impl<W: Write> TraceVisitor for CliVisitor<'_, W> {
             self.flag_error = Some(e.clone());
             return Err(Problem::new(ProblemKind::Header, e));
         }
-        let heap = Heap::new(config).map_err(|e| Problem::new(ProblemKind::Header, format!("heap: {e}")))?;
+        let mut heap = Heap::new(config).map_err(|e| Problem::new(ProblemKind::Header, format!("heap: {e}")))?;
+        if self.trace_gc {
+            let pending = Rc::clone(&self.pending);
+            heap.add_gc_epilogue_callback(move |_, event| pending.borrow_mut().push(event.trace_gc_line()));
+        }
         let replay = Replay::new(header.name, heap);
         for &moment in self.heap_maps {
             replay.heap_maps().request(moment);
@@ -379,7 +384,7 @@ impl<W: Write> TraceVisitor for CliVisitor<'_, W> {
         let replay = self.replay.as_mut().expect("the header comes first");
         let mark = self.trace_gc && matches!(event, TraceEvent::Mark { .. });
         let flow = replay.apply(event)?;
-        if replay.heap().collections() > self.printed {
+        if !self.pending.borrow().is_empty() {
             self.print_new_collections();
         }
         if mark && self.stdout_error.is_none() {
@@ -480,7 +485,7 @@ mod tests {
             // Buffered as standard output is: the lines must still reach the screen while the bar is away.
             out: BufWriter::new(screen.clone()),
             progress: bar.clone(),
-            printed: 0,
+            pending: Rc::default(),
             replay: None,
             stdout_error: None,
             flag_error: None,

@@ -11,8 +11,9 @@ use super::event::GcEvent;
 
 /// The most events a heap keeps (about 300 B each in memory, 1.4 KB each in a report).
 pub const MAX_KEPT_EVENTS: usize = 4096;
-/// The latest events are always kept: the out-of-memory message prints the last few, and `gc-sim run --trace-gc`
-/// polls for the events of each trace event (an allocation runs at most about ten collections).
+/// The latest events are always kept: the out-of-memory message prints the last few, and a caller that polls
+/// [`Heap::events_since`](crate::Heap::events_since) after each operation (an allocation runs at most about ten
+/// collections) misses none. GC epilogue callbacks see every event without polling.
 pub const RECENT_EVENTS: usize = 64;
 
 /// The kept events, oldest first, and the old generation's allocation limit in force when each started.
