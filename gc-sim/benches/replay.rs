@@ -1,11 +1,12 @@
 //! Library replay throughput, in trace events per second: events already in memory (no parsing) applied with
-//! [`Replay::apply`], with every collection they trigger. Figures and the machine are recorded in
+//! [`Replay::apply`], with every collection they trigger; and the reader alone (group `read`), in trace bytes per
+//! second. Figures and the machine are recorded in
 //! `docs/performance.md`; reproduce with `cargo bench -p gc-sim --bench replay`.
 
 mod workloads;
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
-use gc_sim::trace::{read_trace, Flow, Problem, TraceEvent, TraceHeader, TraceVisitor};
+use gc_sim::trace::{read_trace, Flow, Problem, TraceEvent, TraceFormat, TraceHeader, TraceVisitor};
 use gc_sim::{Heap, HeapConfig, Replay};
 use workloads::{borrowed, Workload};
 
@@ -74,5 +75,52 @@ fn ticker_leaky(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, synthetic, ticker_leaky);
+/// Counts the events it is given, and nothing else: what [`read_trace`] costs on its own.
+struct Count(u64);
+
+impl TraceVisitor for Count {
+    fn header(&mut self, _: TraceHeader) -> Result<(), Problem> {
+        Ok(())
+    }
+    fn event(&mut self, _: TraceEvent<'_>) -> Result<Flow, Problem> {
+        self.0 += 1;
+        Ok(Flow::Continue)
+    }
+}
+
+/// The reader alone ([`read_trace`] with a visitor that counts), on a mostly-dead workload written as NDJSON and as
+/// one JSON document, from memory; throughput in trace bytes.
+fn reader(c: &mut Criterion) {
+    let mut events = Vec::new();
+    Workload::MostlyDead.generate(EVENTS / 4, &mut |e| events.push(e));
+    let header = TraceHeader::new("bench", HeapConfig::default());
+    let mut ndjson = serde_json::to_vec(&header).expect("a header serializes");
+    let mut json = ndjson[..ndjson.len() - 1].to_vec();
+    json.extend_from_slice(b", \"events\": [\n");
+    for (i, event) in events.iter().enumerate() {
+        ndjson.push(b'\n');
+        serde_json::to_writer(&mut ndjson, event).expect("an event serializes");
+        if i > 0 {
+            json.extend_from_slice(b",\n");
+        }
+        serde_json::to_writer(&mut json, event).expect("an event serializes");
+    }
+    ndjson.push(b'\n');
+    json.extend_from_slice(b"\n]}\n");
+    let mut group = c.benchmark_group("read");
+    group.sample_size(20);
+    for (name, text, format) in [("ndjson", &ndjson, TraceFormat::Ndjson), ("json", &json, TraceFormat::Json)] {
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_with_input(BenchmarkId::new("mostly-dead", name), text, |b, text| {
+            b.iter(|| {
+                let mut count = Count(0);
+                read_trace(&text[..], name, Some(format), &mut count).expect("a valid trace");
+                assert_eq!(count.0, events.len() as u64);
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, synthetic, ticker_leaky, reader);
 criterion_main!(benches);
