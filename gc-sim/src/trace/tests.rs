@@ -358,3 +358,59 @@ fn sizes_over_u32_are_rejected_not_truncated() {
     let e = error(&format!("{HEADER}\n{{\"op\": \"alloc\", \"id\": 1, \"size\": 4294967296}}\n"), TraceFormat::Ndjson);
     assert!(e.to_string().contains("`size` is 4294967296, more than the maximum"), "{e}");
 }
+
+/// Each op, with and without its optional fields, serializes as the hand-written serializer before the split did:
+/// `op` first, the fields in their order, absent options, `slots: 0` and `pretenured: false` left out, `to: null`
+/// kept.
+#[test]
+fn events_serialize_as_a_trace_writes_them() {
+    let text = |t: &'static str| Some(Cow::Borrowed(t));
+    let cases = [
+        (
+            TraceEvent::Alloc {
+                id: 1,
+                size: 24,
+                slots: 0,
+                kind: None,
+                tag: None,
+                site: None,
+                root: None,
+                pretenured: false,
+            },
+            r#"{"op":"alloc","id":1,"size":24}"#,
+        ),
+        (
+            TraceEvent::Alloc {
+                id: 2,
+                size: 32,
+                slots: 2,
+                kind: text("Socket"),
+                tag: text("conn-1"),
+                site: text("a\"b"),
+                root: text("timers"),
+                pretenured: true,
+            },
+            r#"{"op":"alloc","id":2,"size":32,"slots":2,"kind":"Socket","tag":"conn-1","site":"a\"b","root":"timers","pretenured":true}"#,
+        ),
+        (TraceEvent::Write { obj: 7, slot: 1, to: Some(8) }, r#"{"op":"write","obj":7,"slot":1,"to":8}"#),
+        (TraceEvent::Write { obj: 7, slot: 0, to: None }, r#"{"op":"write","obj":7,"slot":0,"to":null}"#),
+        (TraceEvent::Root { id: 3, root: Cow::Borrowed("r") }, r#"{"op":"root","id":3,"root":"r"}"#),
+        (TraceEvent::Unroot { id: 3, root: Cow::Borrowed("r") }, r#"{"op":"unroot","id":3,"root":"r"}"#),
+        (TraceEvent::Enter, r#"{"op":"enter"}"#),
+        (TraceEvent::Exit, r#"{"op":"exit"}"#),
+        (TraceEvent::Tick { ms: 1.5 }, r#"{"op":"tick","ms":1.5}"#),
+        (TraceEvent::Tick { ms: 0.0 }, r#"{"op":"tick","ms":0.0}"#),
+        (TraceEvent::Gc { kind: Collection::Minor }, r#"{"op":"gc","kind":"minor"}"#),
+        (TraceEvent::Gc { kind: Collection::Major }, r#"{"op":"gc","kind":"major"}"#),
+        (TraceEvent::Mark { label: Cow::Borrowed("end"), closes: None }, r#"{"op":"mark","label":"end"}"#),
+        (
+            TraceEvent::Mark { label: Cow::Borrowed("close"), closes: text("conn-1") },
+            r#"{"op":"mark","label":"close","closes":"conn-1"}"#,
+        ),
+    ];
+    for (event, expected) in cases {
+        assert_eq!(serde_json::to_string(&event).unwrap(), expected);
+    }
+    let pretty = serde_json::to_string_pretty(&TraceEvent::Enter).unwrap();
+    assert_eq!(pretty, "{\n  \"op\": \"enter\"\n}");
+}
