@@ -5,8 +5,8 @@ use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 
 use gc_sim::gc_log::LogReport;
-use gc_sim::trace::{read_trace, Flow, Problem, ProblemKind, TraceEvent, TraceFormat, TraceHeader, TraceVisitor};
-use gc_sim::{Heap, Replay};
+use gc_sim::trace::{read_trace, Flow, Problem, TraceEvent, TraceFormat, TraceHeader, TraceVisitor};
+use gc_sim::Replay;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use visualizer::ImageFormat;
 
@@ -360,17 +360,15 @@ fn print_through<W: Write>(
 
 impl<W: Write> TraceVisitor for CliVisitor<'_, W> {
     fn header(&mut self, header: TraceHeader) -> Result<(), Problem> {
-        let mut config = header.heap;
-        if let Err(e) = self.flags.apply_to_trace(&mut config) {
+        let flag_error = &mut self.flag_error;
+        let mut replay = Replay::from_header(&header, |config| {
             // Reported as a usage error, not as a fault of the trace.
-            self.flag_error = Some(e.clone());
-            return Err(Problem::new(ProblemKind::Header, e));
-        }
-        let mut heap = Heap::new(config).map_err(|e| Problem::new(ProblemKind::Header, format!("heap: {e}")))?;
+            self.flags.apply_to_trace(config).inspect_err(|e| *flag_error = Some(e.clone()))
+        })?;
         for &moment in self.heap_maps {
-            heap.request_heap_map(moment);
+            replay.heap_mut().request_heap_map(moment);
         }
-        self.replay = Some(Replay::new(header.name, heap));
+        self.replay = Some(replay);
         Ok(())
     }
 

@@ -7,15 +7,15 @@ mod workloads;
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use gc_sim::trace::{read_trace, Flow, Problem, TraceEvent, TraceFormat, TraceHeader, TraceVisitor};
-use gc_sim::{Heap, HeapConfig, Replay};
+use gc_sim::{HeapConfig, Replay};
 use workloads::{borrowed, Workload};
 
 /// Events per synthetic workload: enough for the semi-space to grow to its maximum where survivors make it grow,
 /// and for tens of scavenges (the setup prints each workload's collection totals).
 const EVENTS: u64 = 2_000_000;
 
-fn replay_all(config: &HeapConfig, events: &[TraceEvent<'static>]) -> Replay {
-    let mut replay = Replay::new("bench", Heap::new(config.clone()).expect("a valid heap configuration"));
+fn replay_all(header: &TraceHeader, events: &[TraceEvent<'static>]) -> Replay {
+    let mut replay = Replay::from_header(header, |_| Ok(())).expect("a valid heap configuration");
     for event in events {
         let flow = replay.apply(borrowed(event)).expect("the workload is a valid trace");
         assert_eq!(flow, Flow::Continue, "the workload ran out of memory");
@@ -26,16 +26,16 @@ fn replay_all(config: &HeapConfig, events: &[TraceEvent<'static>]) -> Replay {
 fn synthetic(c: &mut Criterion) {
     let mut group = c.benchmark_group("replay");
     group.sample_size(10);
-    let config = HeapConfig::default();
+    let header = TraceHeader::new("bench", HeapConfig::default());
     for workload in Workload::ALL {
         let mut events = Vec::new();
         workload.generate(EVENTS, &mut |e| events.push(e));
         // What the workload makes the collector do, once, so the figure's meaning is on record.
-        let totals = *replay_all(&config, &events).heap().totals();
+        let totals = *replay_all(&header, &events).heap().totals();
         eprintln!("{}: {} events, {totals:?}", workload.name(), events.len());
         group.throughput(Throughput::Elements(events.len() as u64));
         group.bench_with_input(BenchmarkId::new("events", workload.name()), &events, |b, events| {
-            b.iter_batched(|| (), |()| replay_all(&config, events), BatchSize::PerIteration)
+            b.iter_batched(|| (), |()| replay_all(&header, events), BatchSize::PerIteration)
         });
     }
     group.finish();
@@ -65,12 +65,12 @@ fn ticker_leaky(c: &mut Criterion) {
     let file = std::fs::File::open(path).expect("the committed ticker trace");
     let mut load = Load::default();
     read_trace(std::io::BufReader::new(file), path, None, &mut load).expect("a valid trace");
-    let config = load.header.expect("a header").heap;
+    let header = load.header.expect("a header");
     let mut group = c.benchmark_group("replay");
     group.sample_size(20);
     group.throughput(Throughput::Elements(load.events.len() as u64));
     group.bench_with_input(BenchmarkId::new("events", "ticker-leaky"), &load.events, |b, events| {
-        b.iter_batched(|| (), |()| replay_all(&config, events), BatchSize::PerIteration)
+        b.iter_batched(|| (), |()| replay_all(&header, events), BatchSize::PerIteration)
     });
     group.finish();
 }

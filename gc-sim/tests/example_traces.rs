@@ -5,8 +5,8 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
-use gc_sim::trace::{read_trace, Flow, Problem, ProblemKind, TraceEvent, TraceFormat, TraceHeader, TraceVisitor};
-use gc_sim::{replay_trace, Collector, GcReason, Heap, HeapMapMoment, OomLocation, Replay, Report, Space};
+use gc_sim::trace::{read_trace, Flow, Problem, TraceEvent, TraceFormat, TraceHeader, TraceVisitor};
+use gc_sim::{replay_trace, Collector, GcReason, HeapMapMoment, OomLocation, Replay, Report, Space};
 
 const LEAK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/traces/leak.json");
 const FIXED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/traces/fixed.ndjson");
@@ -119,8 +119,7 @@ struct RememberedSetProbe {
 
 impl TraceVisitor for RememberedSetProbe {
     fn header(&mut self, header: TraceHeader) -> Result<(), Problem> {
-        let heap = Heap::new(header.heap).map_err(|e| Problem::new(ProblemKind::Header, e.to_string()))?;
-        self.replay = Some(Replay::new(header.name, heap));
+        self.replay = Some(Replay::from_header(&header, |_| Ok(()))?);
         Ok(())
     }
 
@@ -257,11 +256,11 @@ struct HeapMapRequests {
 
 impl TraceVisitor for HeapMapRequests {
     fn header(&mut self, header: TraceHeader) -> Result<(), Problem> {
-        let mut heap = Heap::new(header.heap).map_err(|e| Problem::new(ProblemKind::Header, e.to_string()))?;
+        let mut replay = Replay::from_header(&header, |_| Ok(()))?;
         for &moment in &self.moments {
-            heap.request_heap_map(moment);
+            replay.heap_mut().request_heap_map(moment);
         }
-        self.replay = Some(Replay::new(header.name, heap));
+        self.replay = Some(replay);
         Ok(())
     }
 

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use common::Image;
 use gc_sim::heap_map::{Cell, PageMap, CELLS_PER_PAGE};
 use gc_sim::trace::{read_trace, Flow, Problem, TraceEvent, TraceHeader, TraceVisitor};
-use gc_sim::{Collector, Heap, HeapMap, HeapMapMoment, Replay, Report, Space};
+use gc_sim::{Collector, HeapMap, HeapMapMoment, Replay, Report, Space};
 use visualizer::palette::{self, Rgb};
 use visualizer::{
     heap_map_chart, render_heap_map, ChartSize, HeapMapColoring, HeapMapOptions, ImageFormat, VisualizerError,
@@ -53,11 +53,11 @@ fn replay_example(file: &str, moments: &[HeapMapMoment]) -> Report {
     }
     impl TraceVisitor for Requesting<'_> {
         fn header(&mut self, header: TraceHeader) -> Result<(), Problem> {
-            let mut heap = Heap::new(header.heap).expect("the example's heap is valid");
+            let mut replay = Replay::from_header(&header, |_| Ok(()))?;
             for &moment in self.moments.iter().chain(&[HeapMapMoment::End]) {
-                heap.request_heap_map(moment);
+                replay.heap_mut().request_heap_map(moment);
             }
-            self.replay = Some(Replay::new(header.name, heap));
+            self.replay = Some(replay);
             Ok(())
         }
 
