@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use std::rc::Rc;
 
 use gc_sim::gc_log::LogReport;
-use gc_sim::trace::{read_trace, Flow, Problem, ProblemKind, TraceEvent, TraceFormat, TraceHeader, TraceVisitor};
-use gc_sim::{Heap, Replay};
+use gc_sim::trace::{read_trace, Flow, Problem, TraceEvent, TraceFormat, TraceHeader, TraceVisitor};
+use gc_sim::Replay;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use visualizer::ImageFormat;
 
@@ -361,18 +361,17 @@ fn print_through<W: Write>(
 
 impl<W: Write> TraceVisitor for CliVisitor<'_, W> {
     fn header(&mut self, header: TraceHeader) -> Result<(), Problem> {
-        let mut config = header.heap;
-        if let Err(e) = self.flags.apply_to_trace(&mut config) {
+        let flag_error = &mut self.flag_error;
+        let mut replay = Replay::from_header(&header, |config| {
             // Reported as a usage error, not as a fault of the trace.
-            self.flag_error = Some(e.clone());
-            return Err(Problem::new(ProblemKind::Header, e));
-        }
-        let mut heap = Heap::new(config).map_err(|e| Problem::new(ProblemKind::Header, format!("heap: {e}")))?;
+            self.flags.apply_to_trace(config).inspect_err(|e| *flag_error = Some(e.clone()))
+        })?;
         if self.trace_gc {
             let pending = Rc::clone(&self.pending);
-            heap.add_gc_epilogue_callback(move |_, event| pending.borrow_mut().push(event.trace_gc_line()));
+            replay
+                .heap_mut()
+                .add_gc_epilogue_callback(move |_, event| pending.borrow_mut().push(event.trace_gc_line()));
         }
-        let replay = Replay::new(header.name, heap);
         for &moment in self.heap_maps {
             replay.heap_maps().request(moment);
         }

@@ -167,7 +167,8 @@ impl Cli {
     /// # Errors
     /// An invalid configuration, or an event the replay rejects (a bug of the generator).
     pub fn simulate(&self, heap: &HeapHeader) -> io::Result<(Replay, Stats)> {
-        let mut trace = TraceWriter::replaying(&self.name(), heap.config()).map_err(io::Error::other)?;
+        let mut trace =
+            TraceWriter::replaying(&self.name(), heap.config()).map_err(|e| io::Error::other(e.to_string()))?;
         let stats = simulation::simulate(&self.workload(), &mut trace)?;
         Ok((trace.into_replay(), stats))
     }

@@ -7,8 +7,8 @@ use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 use std::io::{self, Write};
 
-use gc_sim::trace::{Flow, TraceEvent};
-use gc_sim::{Collection, Heap, HeapConfig, Replay};
+use gc_sim::trace::{Flow, Problem, TraceEvent, TraceHeader};
+use gc_sim::{Collection, HeapConfig, Replay};
 
 use serde::{Serialize, Serializer};
 
@@ -282,9 +282,10 @@ impl<W: Write> TraceWriter<TextSink<W>> {
 }
 
 impl TraceWriter<ReplaySink> {
-    /// Starts a replay named `name` on a heap configured with `config`, in place of a trace.
-    pub fn replaying(name: &str, config: HeapConfig) -> Result<Self, gc_sim::ConfigError> {
-        let replay = Replay::new(name, Heap::new(config)?);
+    /// Starts a replay named `name` on a heap configured with `config`, in place of a trace: as a replay of the
+    /// trace [`TraceWriter::new`] writes, from the same header.
+    pub fn replaying(name: &str, config: HeapConfig) -> Result<Self, Problem> {
+        let replay = Replay::from_header(&TraceHeader::new(name, config), |_| Ok(()))?;
         Ok(TraceWriter { sink: ReplaySink { replay, text: String::new() }, events: 0, next_id: 1 })
     }
 

@@ -5,6 +5,9 @@
 //! no other benchmark's heap). Where a collection changes the heap, each iteration collects a fresh one
 //! (`iter_batched_ref`, `BatchSize::PerIteration`).
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, SamplingMode, Throughput};
 use gc_sim::{Collection, Heap, HeapConfig, Labels, ObjectId, MIB};
 
@@ -44,16 +47,12 @@ fn young_heap_sized(survivors: u64, garbage_per_survivor: u64, size: u32) -> Hea
     let semi = 512 * MIB;
     let config = HeapConfig { min_semi_space_size: semi, max_semi_space_size: semi, ..HeapConfig::default() };
     let mut heap = Heap::new(config).unwrap();
-    let head = heap.alloc(size, 1, Labels::NONE).unwrap();
-    heap.add_root("list", head).unwrap();
-    let mut tail: ObjectId = head;
+    let mut list = common::List::rooted(&mut heap, "list", size);
     for _ in 1..survivors {
         for _ in 0..garbage_per_survivor {
             heap.alloc(size, 0, Labels::NONE).unwrap();
         }
-        let next = heap.alloc(size, 1, Labels::NONE).unwrap();
-        heap.write(tail, 0, Some(next)).unwrap();
-        tail = next;
+        list.push(&mut heap, size).unwrap();
     }
     heap
 }
@@ -116,14 +115,7 @@ fn mark_compact_1m_live(c: &mut Criterion) {
 /// that was not pretenured.
 fn old_list_heap(live: u64) -> Heap {
     let mut heap = Heap::default();
-    let head = heap.alloc(48, 1, Labels::NONE).unwrap();
-    heap.add_root("list", head).unwrap();
-    let mut tail = head;
-    for _ in 1..live {
-        let next = heap.alloc(48, 1, Labels::NONE).unwrap();
-        heap.write(tail, 0, Some(next)).unwrap();
-        tail = next;
-    }
+    common::rooted_list(&mut heap, "list", live, 48);
     heap.collect(Collection::Major).unwrap();
     heap
 }
@@ -169,13 +161,10 @@ const SWEEP_SEGMENTS_PER_PAGE: u32 = 8;
 fn sweep_heap(pages: u64) -> Heap {
     let mut heap = Heap::default();
     let head = heap.alloc_old(SWEEP_LIVE_SIZE, 1, Labels::NONE).unwrap();
-    heap.add_root("list", head).unwrap();
-    let mut tail = head;
+    let mut list = common::List::rooted_at(&mut heap, "list", head);
     for segment in 0..pages * u64::from(SWEEP_SEGMENTS_PER_PAGE) {
         if segment > 0 {
-            let next = heap.alloc_old(SWEEP_LIVE_SIZE, 1, Labels::NONE).unwrap();
-            heap.write(tail, 0, Some(next)).unwrap();
-            tail = next;
+            list.push_old(&mut heap, SWEEP_LIVE_SIZE).unwrap();
         }
         for _ in 0..SWEEP_DEAD_PER_SEGMENT {
             heap.alloc_old(SWEEP_DEAD_SIZE, 0, Labels::NONE).unwrap();

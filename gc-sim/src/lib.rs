@@ -22,7 +22,7 @@
 //! | [`leaks`] | — | leak analysis in the trace's terms: tags, suspected leaks, `why` paths |
 //! | [`survival`] | — | ages of live objects, when each tag was promoted |
 //! | [`retainers`] | `heap-snapshot-generator.h` | the live set and what each root set retains |
-//! | [`trace`] | — | trace format v1: streaming JSON/NDJSON reader, [`trace::TraceEvent`], positioned errors |
+//! | [`trace`] | — | trace format v1, in layers: the events, positioned errors, the JSON/NDJSON readers, the decoder |
 //! | [`replay`] | — | [`Replay`]: a trace applied to a heap, trace ids to handles |
 //! | [`report`] | — | [`Report`]: summary, retainers, GC events and a timeline, serializable |
 //!

@@ -83,6 +83,37 @@ impl Replay {
         }
     }
 
+    /// Starts the replay of a trace from its header: the one place where a header becomes a heap. The heap has the
+    /// header's configuration, changed by `configure` (a command line's flags, a test's limits; `|_| Ok(())` keeps
+    /// the trace's own), and the replay the trace's name. Whatever else a caller wants of the heap before the first
+    /// event (heap maps, observers) it asks of [`heap_mut`](Self::heap_mut).
+    ///
+    /// ```
+    /// use gc_sim::trace::TraceHeader;
+    /// use gc_sim::{HeapConfig, Replay, MIB};
+    ///
+    /// let header = TraceHeader::new("tiny", HeapConfig::default());
+    /// let replay = Replay::from_header(&header, |config| {
+    ///     config.max_old_generation_size = 64 * MIB;
+    ///     Ok(())
+    /// })?;
+    /// assert_eq!((replay.name(), replay.heap().config().max_old_generation_size), ("tiny", 64 * MIB));
+    /// # Ok::<(), gc_sim::trace::Problem>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A [`ProblemKind::Header`] problem: `configure`'s message as it is, or `heap: ...` for a configuration the
+    /// heap rejects.
+    pub fn from_header(
+        header: &TraceHeader,
+        configure: impl FnOnce(&mut HeapConfig) -> Result<(), String>,
+    ) -> Result<Replay, Problem> {
+        let mut config = header.heap.clone();
+        configure(&mut config).map_err(|e| Problem::new(ProblemKind::Header, e))?;
+        let heap = Heap::new(config).map_err(|e| Problem::new(ProblemKind::Header, format!("heap: {e}")))?;
+        Ok(Replay::new(header.name.clone(), heap))
+    }
+
     /// Applies one event. Returns [`Flow::Stop`] once the simulated program has run out of memory (the heap is
     /// then frozen, see [`Heap::out_of_memory`]).
     ///
@@ -316,9 +347,10 @@ struct Replayer<B> {
 impl<B: FnOnce(&TraceHeader) -> Result<HeapConfig, String>> TraceVisitor for Replayer<B> {
     fn header(&mut self, header: TraceHeader) -> Result<(), Problem> {
         let build = self.build.take().expect("one header per trace");
-        let config = build(&header).map_err(|e| Problem::new(ProblemKind::Header, e))?;
-        let heap = Heap::new(config).map_err(|e| Problem::new(ProblemKind::Header, format!("heap: {e}")))?;
-        self.replay = Some(Replay::new(header.name, heap));
+        self.replay = Some(Replay::from_header(&header, |config| {
+            *config = build(&header)?;
+            Ok(())
+        })?);
         Ok(())
     }
 

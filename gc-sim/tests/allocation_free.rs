@@ -5,6 +5,8 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+mod common;
+
 use gc_sim::trace::{Flow, TraceEvent};
 use gc_sim::{Collection, Heap, HeapConfig, Labels, Replay, MIB};
 
@@ -37,14 +39,10 @@ fn allocations_during(f: impl FnOnce()) -> usize {
 
 /// Builds `n` objects in a rooted list plus `n` garbage objects, all in new space.
 fn build(heap: &mut Heap, n: usize) {
-    let head = heap.alloc(32, 1, Labels::NONE).unwrap();
-    heap.add_root("list", head).unwrap();
-    let mut tail = head;
+    let mut list = common::List::rooted(heap, "list", 32);
     for _ in 1..n {
         heap.alloc(32, 0, Labels::NONE).unwrap();
-        let next = heap.alloc(32, 1, Labels::NONE).unwrap();
-        heap.write(tail, 0, Some(next)).unwrap();
-        tail = next;
+        list.push(heap, 32).unwrap();
     }
 }
 

@@ -1,12 +1,14 @@
 //! The example traces in `examples/traces/`: each one replays and tells the story that
 //! `examples/traces/README.md` promises.
 
+mod common;
+
 use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
-use gc_sim::trace::{read_trace, Flow, Problem, ProblemKind, TraceEvent, TraceFormat, TraceHeader, TraceVisitor};
-use gc_sim::{replay_trace, Collector, GcReason, Heap, HeapMapMoment, OomLocation, Replay, Report, Space};
+use gc_sim::trace::{read_trace, Flow, Problem, TraceEvent, TraceHeader, TraceVisitor};
+use gc_sim::{Collector, GcReason, HeapMapMoment, OomLocation, Replay, Report, Space};
 
 const LEAK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/traces/leak.json");
 const FIXED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/traces/fixed.ndjson");
@@ -23,9 +25,7 @@ const CONNECTION_OBJECTS: u64 = 7;
 const CONNECTION_BYTES: u64 = 23_784;
 
 fn replay(path: &str) -> Replay {
-    let file = File::open(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let format = TraceFormat::from_path(Path::new(path));
-    replay_trace(BufReader::new(file), path, format, |header| Ok(header.heap.clone())).unwrap_or_else(|e| panic!("{e}"))
+    common::replay_file(path)
 }
 
 /// Live objects and bytes tagged `conn-N`, for every connection.
@@ -119,8 +119,7 @@ struct RememberedSetProbe {
 
 impl TraceVisitor for RememberedSetProbe {
     fn header(&mut self, header: TraceHeader) -> Result<(), Problem> {
-        let heap = Heap::new(header.heap).map_err(|e| Problem::new(ProblemKind::Header, e.to_string()))?;
-        self.replay = Some(Replay::new(header.name, heap));
+        self.replay = Some(Replay::from_header(&header, |_| Ok(()))?);
         Ok(())
     }
 
@@ -257,8 +256,7 @@ struct HeapMapRequests {
 
 impl TraceVisitor for HeapMapRequests {
     fn header(&mut self, header: TraceHeader) -> Result<(), Problem> {
-        let heap = Heap::new(header.heap).map_err(|e| Problem::new(ProblemKind::Header, e.to_string()))?;
-        let replay = Replay::new(header.name, heap);
+        let replay = Replay::from_header(&header, |_| Ok(()))?;
         for &moment in &self.moments {
             replay.heap_maps().request(moment);
         }

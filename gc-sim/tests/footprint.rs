@@ -2,7 +2,9 @@
 //! memory do not stay sized for a heap that no longer needs them (`Heap::footprint`, docs/performance.md "Memory
 //! per live object").
 
-use gc_sim::{Collection, Heap, HeapConfig, Labels, ObjectId, MIB};
+mod common;
+
+use gc_sim::{Collection, Heap, HeapConfig, ObjectId, MIB};
 
 /// Bytes of an object list holding a full semi-space (`semi_space_capacity` bytes) of 32 B objects.
 fn full_list_bytes(semi_space_capacity: u64) -> usize {
@@ -11,15 +13,7 @@ fn full_list_bytes(semi_space_capacity: u64) -> usize {
 
 /// Allocates `n` objects of 32 B in a list rooted at `root`; the scavenges this triggers copy and promote them.
 fn rooted_list(heap: &mut Heap, root: &str, n: u64) -> ObjectId {
-    let head = heap.alloc(32, 1, Labels::NONE).unwrap();
-    heap.add_root(root, head).unwrap();
-    let mut tail = head;
-    for _ in 1..n {
-        let next = heap.alloc(32, 1, Labels::NONE).unwrap();
-        heap.write(tail, 0, Some(next)).unwrap();
-        tail = next;
-    }
-    head
+    common::rooted_list(heap, root, n, 32).head
 }
 
 #[test]

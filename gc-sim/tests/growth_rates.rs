@@ -4,6 +4,8 @@
 //! tests run one at a time, and a family over the bound is measured once more before the test fails, so that a
 //! noisy machine does not fail it.
 
+mod common;
+
 use std::borrow::Cow;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -71,13 +73,9 @@ fn root_set_retention_is_linear_in_root_sets() {
         |n| {
             let mut heap = big_heap();
             for i in 0..n {
-                let head = heap.alloc(32, 1, Labels::NONE).unwrap();
-                heap.add_root(&format!("root-{i}"), head).unwrap();
-                let mut tail = head;
+                let mut list = common::List::rooted(&mut heap, &format!("root-{i}"), 32);
                 for _ in 0..3 {
-                    let next = heap.alloc(16, 1, Labels::NONE).unwrap();
-                    heap.write(tail, 0, Some(next)).unwrap();
-                    tail = next;
+                    list.push(&mut heap, 16).unwrap();
                 }
             }
             heap

@@ -1,7 +1,8 @@
 //! Small inputs that used to crash, abort or use gigabytes (issue 15): each is now a clear error, or works in
 //! bounded memory.
 
-use gc_sim::replay::replay_trace;
+mod common;
+
 use gc_sim::trace::{ProblemKind, TraceError};
 use gc_sim::{Heap, HeapError, Labels, Replay};
 
@@ -9,8 +10,7 @@ const HEADER: &str = r#"{"format": "gc-sim-trace", "version": 1, "name": "limits
 
 /// Replays an NDJSON trace made of `HEADER` (or `header`) and `events`.
 fn replay(header: &str, events: &[&str]) -> Result<Replay, TraceError> {
-    let text = std::iter::once(header).chain(events.iter().copied()).collect::<Vec<_>>().join("\n");
-    replay_trace(text.as_bytes(), "t.ndjson", None, |h| Ok(h.heap.clone()))
+    common::replay_text(&common::ndjson(header, events), "t.ndjson")
 }
 
 /// The error of a trace that must fail.
@@ -100,12 +100,12 @@ fn a_repeated_header_field_is_an_error_in_json_as_in_ndjson() {
         let header = format!(r#"{{"format": "gc-sim-trace", "version": 1, "name": "n", "heap": {{}}, {field}"#);
         let name = field.split('"').nth(1).unwrap();
         let json = format!("{header}, \"events\": []}}");
-        let e = replay_trace(json.as_bytes(), "t.json", None, |h| Ok(h.heap.clone())).err().expect("refused");
+        let e = common::replay_text(&json, "t.json").err().expect("refused");
         assert_eq!(e.kind(), ProblemKind::Header, "{e}");
         let column = header.len() - field.len() + name.len() + 3; // just after `"NAME":`
         assert_eq!(e.to_string(), format!("t.json:1:{column}: header: duplicate field `{name}`"));
         let ndjson = format!("{header}}}\n");
-        let e = replay_trace(ndjson.as_bytes(), "t.ndjson", None, |h| Ok(h.heap.clone())).err().expect("refused");
+        let e = common::replay_text(&ndjson, "t.ndjson").err().expect("refused");
         assert_eq!(e.to_string(), format!("t.ndjson:1: header: duplicate field `{name}`"));
     }
 }

@@ -112,14 +112,10 @@ fn large_objects_never_move_and_are_freed_whole() {
 fn reaching_the_allocation_limit_triggers_a_mark_compact() {
     let config = HeapConfig { initial_old_generation_limit: Some(4 * MIB), ..HeapConfig::default() };
     let mut heap = Heap::new(config).unwrap();
-    let holder = heap.alloc(16, 1, Labels::NONE).unwrap();
-    heap.add_root("r", holder).unwrap();
-    let mut tail = holder;
+    let mut list = common::List::rooted(&mut heap, "r", 16);
     while heap.totals().mark_compacts == 0 {
         heap.advance(0.1).unwrap();
-        let next = heap.alloc(512, 1, Labels::NONE).unwrap();
-        heap.write(tail, 0, Some(next)).unwrap();
-        tail = next;
+        list.push(&mut heap, 512).unwrap();
     }
     let mc = heap.events().iter().find(|e| e.collector == Collector::MarkCompact).unwrap();
     assert_eq!(mc.reason, GcReason::AllocationLimit);
@@ -138,17 +134,11 @@ fn reaching_the_allocation_limit_triggers_a_mark_compact() {
 fn a_growing_rooted_structure_ends_in_out_of_memory() {
     let config = HeapConfig { max_old_generation_size: 16 * MIB, ..HeapConfig::default() };
     let mut heap = Heap::new(config).unwrap();
-    let holder = heap.alloc(16, 1, Labels::NONE).unwrap();
-    heap.add_root("r", holder).unwrap();
-    let mut tail = holder;
+    let mut list = common::List::rooted(&mut heap, "r", 16);
     let error = loop {
         heap.advance(0.01).unwrap();
-        match heap.alloc(1024, 1, Labels::NONE) {
-            Ok(next) => {
-                heap.write(tail, 0, Some(next)).unwrap();
-                tail = next;
-            }
-            Err(e) => break e,
+        if let Err(e) = list.push(&mut heap, 1024) {
+            break e;
         }
     };
     let HeapError::OutOfMemory(oom) = &error else { panic!("expected out-of-memory, got {error}") };
@@ -164,7 +154,7 @@ fn a_growing_rooted_structure_ends_in_out_of_memory() {
     assert!(oom.old_generation_bytes > 16 * MIB);
     // The heap is intact, and the program stays dead.
     assert!(heap.verify().is_clean(), "{}", heap.verify());
-    assert!(heap.is_alive(tail));
+    assert!(heap.is_alive(list.tail));
     assert_eq!(heap.alloc(8, 0, Labels::NONE), Err(error.clone()));
     assert_eq!(heap.collect(Collection::Major), Err(error));
 }
@@ -177,18 +167,15 @@ fn a_growing_pretenured_structure_dies_after_last_resort_gcs() {
     let config = HeapConfig { max_old_generation_size: 16 * MIB, ..HeapConfig::default() };
     let mut heap = Heap::new(config).unwrap();
     let holder = heap.alloc_old(16, 1, Labels::NONE).unwrap();
-    heap.add_root("r", holder).unwrap();
-    let mut tail = holder;
+    let mut list = common::List::rooted_at(&mut heap, "r", holder);
     let mut allocated = 0u64;
     let error = loop {
         // Plenty of mutator time between allocations, so mutator utilization stays high and the mark-compacts
         // are never "ineffective".
         heap.advance(1.0).unwrap();
-        match heap.alloc_old(4096, 1, Labels::NONE) {
+        match list.push_old(&mut heap, 4096) {
             Ok(next) => {
                 assert_eq!(heap.object(next).unwrap().space, Space::Old);
-                heap.write(tail, 0, Some(next)).unwrap();
-                tail = next;
                 allocated += 4096;
             }
             Err(e) => break e,
@@ -211,7 +198,7 @@ fn a_growing_pretenured_structure_dies_after_last_resort_gcs() {
     // Earlier mark-compacts were due to the allocation limit, as the old generation grew.
     assert!(reasons.contains(&GcReason::AllocationLimit), "{reasons:?}");
     assert!(heap.verify().is_clean(), "{}", heap.verify());
-    assert!(heap.is_alive(tail));
+    assert!(heap.is_alive(list.tail));
     assert_eq!(heap.alloc_old(8, 0, Labels::NONE), Err(error));
 }
 
@@ -243,14 +230,10 @@ fn pretenured_objects_are_old_from_birth() {
 fn ineffective_mark_compacts_near_the_limit_are_fatal() {
     let config = HeapConfig { max_old_generation_size: 8 * MIB, ..HeapConfig::default() };
     let mut heap = Heap::new(config).unwrap();
-    let keep = heap.alloc(16, 1, Labels::NONE).unwrap();
-    heap.add_root("r", keep).unwrap();
     // 6.8 MiB of live large objects: over 80 % of the 8 MiB maximum.
-    let mut tail = keep;
+    let mut list = common::List::rooted(&mut heap, "r", 16);
     for _ in 0..34 {
-        let big = heap.alloc(200 * 1024, 1, Labels::NONE).unwrap();
-        heap.write(tail, 0, Some(big)).unwrap();
-        tail = big;
+        list.push(&mut heap, 200 * 1024).unwrap();
     }
     heap.advance(1000.0).unwrap();
     let mut results = Vec::new();
@@ -298,9 +281,7 @@ fn mutator_utilization_is_printed_in_trace_gc_lines() {
 fn a_slow_leak_thrashes_in_mark_compacts_before_dying() {
     let config = HeapConfig { max_old_generation_size: 24 * MIB, max_semi_space_size: MIB, ..HeapConfig::default() };
     let mut heap = Heap::new(config).unwrap();
-    let list = heap.alloc(16, 1, Labels::NONE).unwrap();
-    heap.add_root("timers", list).unwrap();
-    let mut tail = list;
+    let mut list = common::List::rooted(&mut heap, "timers", 16);
     let error = 'run: loop {
         for _ in 0..20 {
             heap.enter_scope();
@@ -311,12 +292,8 @@ fn a_slow_leak_thrashes_in_mark_compacts_before_dying() {
             }
             heap.advance(0.05).unwrap();
         }
-        match heap.alloc(5_000, 1, Labels::NONE) {
-            Ok(leaked) => {
-                heap.write(tail, 0, Some(leaked)).unwrap();
-                tail = leaked;
-            }
-            Err(e) => break e,
+        if let Err(e) = list.push(&mut heap, 5_000) {
+            break e;
         }
     };
     assert!(matches!(error, HeapError::OutOfMemory(_)), "{error}");

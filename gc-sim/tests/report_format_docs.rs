@@ -1,21 +1,15 @@
 //! `docs/report-format.md` against the report: every field of the JSON report has a row, every enum value is named,
 //! and the excerpt of `examples/traces/leak.json`'s report is what the replay gives.
 
-use std::fs::File;
-use std::io::BufReader;
-use std::path::Path;
+mod common;
 
-use gc_sim::trace::TraceFormat;
-use gc_sim::{replay_trace, Collector, CollectorReason, GcReason, OomLocation, Report};
+use gc_sim::{Collector, CollectorReason, GcReason, OomLocation, Report};
 use serde_json::Value;
 
 const DOC: &str = include_str!("../../docs/report-format.md");
 
 fn report(trace: &str) -> Report {
-    let path = format!("{}/../examples/traces/{trace}", env!("CARGO_MANIFEST_DIR"));
-    let file = BufReader::new(File::open(&path).unwrap());
-    let format = TraceFormat::from_path(Path::new(&path));
-    replay_trace(file, &path, format, |header| Ok(header.heap.clone())).unwrap_or_else(|e| panic!("{e}")).report()
+    common::replay_file(&common::example_path(trace)).report()
 }
 
 /// Every member name in `value`, at any depth, except inside `config` (documented with the trace's `heap`).

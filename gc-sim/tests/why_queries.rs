@@ -1,8 +1,9 @@
 //! "Why is this alive?" queries: an object id, a tag and a kind are never confused, and the answer says what the
 //! query matched, or that it matched nothing, distinct from "matched, but not alive".
 
+mod common;
+
 use gc_sim::leaks::{WhyMatch, WhyQuery};
-use gc_sim::replay::replay_trace;
 use gc_sim::Replay;
 
 /// Object 1 is rooted in `globals`; the tag "1" is on object 10, rooted in `timers` and closed by a mark (a leak);
@@ -22,7 +23,7 @@ const TRACE: &str = r#"{"format": "gc-sim-trace", "version": 1, "name": "why"}
 "#;
 
 fn replay() -> Replay {
-    replay_trace(TRACE.as_bytes(), "why.ndjson", None, |h| Ok(h.heap.clone())).unwrap()
+    common::replay_text(TRACE, "why.ndjson").unwrap()
 }
 
 /// The leak analysis asked the path of the closed tag "1" by its name as a text, and a text "1" is object 1 first:

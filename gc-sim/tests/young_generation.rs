@@ -109,14 +109,10 @@ fn a_million_long_linked_list_is_scavenged_promoted_and_marked_without_stack_ove
 #[test]
 fn semi_space_grows_one_two_four_mib_under_survival_pressure() {
     let mut heap = Heap::default();
-    let holder = heap.alloc(16, 1, Labels::NONE).unwrap();
-    heap.add_root("r", holder).unwrap();
-    let mut tail = holder;
     // Keep everything: a growing list of 1 KiB objects, 6 MiB in all.
+    let mut list = common::List::rooted(&mut heap, "r", 16);
     for _ in 0..6 * 1024 {
-        let next = heap.alloc(1024, 1, Labels::NONE).unwrap();
-        heap.write(tail, 0, Some(next)).unwrap();
-        tail = next;
+        list.push(&mut heap, 1024).unwrap();
     }
     let mut capacities: Vec<u64> = heap.events().iter().map(|e| e.semi_space_capacity).collect();
     capacities.dedup();
@@ -239,13 +235,9 @@ fn allocation_failure_triggers_scavenges_seen_by_observers() {
 #[test]
 fn shrinking_never_grows_the_semi_space() {
     let mut heap = Heap::default();
-    let holder = heap.alloc(16, 1, Labels::NONE).unwrap();
-    heap.add_root("r", holder).unwrap();
-    let mut tail = holder;
+    let mut list = common::List::rooted(&mut heap, "r", 16);
     for _ in 0..700 {
-        let next = heap.alloc(1000, 1, Labels::NONE).unwrap();
-        heap.write(tail, 0, Some(next)).unwrap();
-        tail = next;
+        list.push(&mut heap, 1000).unwrap();
     }
     let before = heap.semi_space_capacity();
     heap.advance(10_000.0).unwrap(); // about 70 B/ms: below V8's 1,000 B/ms "low allocation throughput"

@@ -1,7 +1,7 @@
 //! The heap map, rendered from real replays of `examples/traces/` and decoded pixel by pixel.
 //!
 //! Maps before and after a collection are taken the way `gc-sim run` takes them: the heap is asked for them
-//! (`Heap::request_heap_map`) before the trace's events are applied. The collection numbers come from a first
+//! (`Replay::heap_maps`, `HeapMapRecorder::request`) before the trace's events are applied. The collection numbers come from a first
 //! replay of the same trace, so that the tests follow the traces if they change.
 
 mod common;
@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use common::Image;
 use gc_sim::heap_map::{Cell, PageMap, CELLS_PER_PAGE};
 use gc_sim::trace::{read_trace, Flow, Problem, TraceEvent, TraceHeader, TraceVisitor};
-use gc_sim::{Collector, Heap, HeapMap, HeapMapMoment, Replay, Report, Space};
+use gc_sim::{Collector, HeapMap, HeapMapMoment, Replay, Report, Space};
 use visualizer::palette::{self, Rgb};
 use visualizer::{
     heap_map_chart, render_heap_map, ChartSize, HeapMapColoring, HeapMapOptions, ImageFormat, VisualizerError,
@@ -53,8 +53,7 @@ fn replay_example(file: &str, moments: &[HeapMapMoment]) -> Report {
     }
     impl TraceVisitor for Requesting<'_> {
         fn header(&mut self, header: TraceHeader) -> Result<(), Problem> {
-            let heap = Heap::new(header.heap).expect("the example's heap is valid");
-            let replay = Replay::new(header.name, heap);
+            let replay = Replay::from_header(&header, |_| Ok(()))?;
             for &moment in self.moments.iter().chain(&[HeapMapMoment::End]) {
                 replay.heap_maps().request(moment);
             }

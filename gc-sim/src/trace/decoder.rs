@@ -1,0 +1,409 @@
+//! The hand-written event decoder: one JSON object straight into a [`TraceEvent`], with no intermediate struct of
+//! every possible field and no copy of a string without escapes. [`Op`] lists the ops with their fields; [`Field`]
+//! the operand names; [`EventFields::into_event`] checks an event against its op's rules.
+
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
+use serde::Deserialize;
+
+use super::error::{Problem, ProblemKind};
+use super::event::TraceEvent;
+use crate::heap::Collection;
+use crate::object::{max_slots, MAX_OBJECT_SIZE};
+
+/// `event: MESSAGE` becomes ``event: `FIELD`: MESSAGE`` when serde rejected the value of a known field.
+pub(super) fn name_event_field(mut problem: Problem, field: Option<Field>) -> Problem {
+    if let (ProblemKind::Field, Some(field)) = (problem.kind, field) {
+        if let Some(message) = problem.message.strip_prefix("event: ") {
+            problem.message = format!("event: `{}`: {message}", field.name());
+        }
+    }
+    problem
+}
+
+/// The ops of format v1, in the order of their rows in [`OPS`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Op {
+    Alloc,
+    Write,
+    Root,
+    Unroot,
+    Enter,
+    Exit,
+    Tick,
+    Gc,
+    Mark,
+}
+
+/// One row per op, in [`Op`]'s order: the op, its name in a trace, and the fields an event of it may have besides
+/// `op`, in the order problems name them.
+const OPS: [(Op, &str, &[Field]); 9] = [
+    (
+        Op::Alloc,
+        "alloc",
+        &[Field::Id, Field::Size, Field::Slots, Field::Kind, Field::Tag, Field::Site, Field::Root, Field::Pretenured],
+    ),
+    (Op::Write, "write", &[Field::Obj, Field::Slot, Field::To]),
+    (Op::Root, "root", &[Field::Id, Field::Root]),
+    (Op::Unroot, "unroot", &[Field::Id, Field::Root]),
+    (Op::Enter, "enter", &[]),
+    (Op::Exit, "exit", &[]),
+    (Op::Tick, "tick", &[Field::Ms]),
+    (Op::Gc, "gc", &[Field::Kind]),
+    (Op::Mark, "mark", &[Field::Label, Field::Closes]),
+];
+
+impl Op {
+    fn parse(name: &str) -> Result<Op, Problem> {
+        OPS.iter().find(|&&(_, op_name, _)| op_name == name).map(|&(op, _, _)| op).ok_or_else(|| {
+            let names: Vec<&str> = OPS.iter().map(|&(_, name, _)| name).collect();
+            Problem::new(ProblemKind::UnknownOp, format!("unknown op \"{name}\" (the ops: {})", names.join(", ")))
+        })
+    }
+
+    /// The fields an event of this op may have, besides `op`.
+    fn fields(self) -> &'static [Field] {
+        OPS[self as usize].2
+    }
+
+    fn name(self) -> &'static str {
+        OPS[self as usize].1
+    }
+}
+
+/// The field names of an event, in the order of their rows in [`FIELDS`]. Derived, so that an unknown field gets
+/// serde's own message (``unknown field `colour`, expected one of `op`, `id`, ...``).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(field_identifier, rename_all = "lowercase")]
+pub(super) enum Field {
+    Op,
+    Id,
+    Size,
+    Slots,
+    Kind,
+    Tag,
+    Site,
+    Root,
+    Pretenured,
+    Obj,
+    Slot,
+    To,
+    Ms,
+    Label,
+    Closes,
+}
+
+/// One row per field, in [`Field`]'s order, with its name (as serde's `rename_all` spells it). `op` comes first;
+/// the operands follow in the order problems name them.
+const FIELDS: [(Field, &str); 15] = [
+    (Field::Op, "op"),
+    (Field::Id, "id"),
+    (Field::Size, "size"),
+    (Field::Slots, "slots"),
+    (Field::Kind, "kind"),
+    (Field::Tag, "tag"),
+    (Field::Site, "site"),
+    (Field::Root, "root"),
+    (Field::Pretenured, "pretenured"),
+    (Field::Obj, "obj"),
+    (Field::Slot, "slot"),
+    (Field::To, "to"),
+    (Field::Ms, "ms"),
+    (Field::Label, "label"),
+    (Field::Closes, "closes"),
+];
+
+impl Field {
+    /// Every field but `op`, in the order problems name them.
+    fn operands() -> impl Iterator<Item = Field> {
+        FIELDS[1..].iter().map(|&(field, _)| field)
+    }
+
+    fn name(self) -> &'static str {
+        FIELDS[self as usize].1
+    }
+
+    /// The field's bit in a [`FieldSet`].
+    fn bit(self) -> u16 {
+        1 << self as u16
+    }
+}
+
+/// A set of [`Field`]s, one bit each.
+#[derive(Clone, Copy, Default)]
+struct FieldSet(u16);
+
+impl FieldSet {
+    fn of(fields: &[Field]) -> FieldSet {
+        FieldSet(fields.iter().fold(0, |bits, field| bits | field.bit()))
+    }
+
+    fn contains(self, field: Field) -> bool {
+        self.0 & field.bit() != 0
+    }
+
+    fn insert(&mut self, field: Field) {
+        self.0 |= field.bit();
+    }
+}
+
+/// A string that borrows from the input unless it has escapes (serde's `Cow<str>` always copies).
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(text)))
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(text.to_owned())))
+            }
+
+            fn visit_string<E: de::Error>(self, text: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(text)))
+            }
+        }
+
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+/// Reads one event object straight into a [`TraceEvent`], with no intermediate struct of every possible field.
+///
+/// JSON problems (syntax, a wrong type, an unknown or repeated field, no `op`) are serde errors, so that they keep
+/// serde's position; the format's own rules (the op's fields, sizes) come out as the inner `Err` once the whole
+/// object has been read.
+///
+/// A value of the wrong type names its field: the seed records in `failed` which field's value serde rejected, and
+/// the reader puts it in the message (`event: `kind`: invalid type: ...`). Nothing is recorded unless a value fails.
+#[derive(Clone, Copy)]
+pub(super) struct EventSeed<'c> {
+    pub(super) failed: &'c Cell<Option<Field>>,
+}
+
+impl<'de> DeserializeSeed<'de> for EventSeed<'_> {
+    type Value = Result<TraceEvent<'de>, Problem>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EventSeed<'_> {
+    type Value = Result<TraceEvent<'de>, Problem>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an event object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut op = None;
+        let mut event = EventFields::default();
+        let mut seen = FieldSet::default();
+        while let Some(field) = map.next_key::<Field>()? {
+            if seen.contains(field) {
+                return Err(de::Error::duplicate_field(field.name()));
+            }
+            seen.insert(field);
+            let failed = |_: &A::Error| self.failed.set(Some(field));
+            let value = Operand { map: &mut map, field, given: &mut event.given, failed: self.failed };
+            match field {
+                Field::Op => op = Some(map.next_value::<Text<'de>>().inspect_err(failed)?.0),
+                Field::Id => event.id = value.read()?,
+                Field::Size => event.size = value.read()?,
+                Field::Slots => event.slots = value.read()?,
+                Field::Kind => event.kind = value.text()?,
+                Field::Tag => event.tag = value.text()?,
+                Field::Site => event.site = value.text()?,
+                Field::Root => event.root = value.text()?,
+                Field::Pretenured => event.pretenured = value.read()?,
+                Field::Obj => event.obj = value.read()?,
+                Field::Slot => event.slot = value.read()?,
+                Field::To => {
+                    // `"to": null` clears the slot: present, unlike a `null` anywhere else.
+                    event.to = Some(map.next_value().inspect_err(failed)?);
+                    event.given.insert(Field::To);
+                }
+                Field::Ms => event.ms = value.read()?,
+                Field::Label => event.label = value.text()?,
+                Field::Closes => event.closes = value.text()?,
+            }
+        }
+        let op = op.ok_or_else(|| de::Error::missing_field("op"))?;
+        Ok(Op::parse(&op).and_then(|op| event.into_event(op)))
+    }
+}
+
+/// The value of one operand field, read from the map; a value other than `null` marks the field given.
+struct Operand<'m, 'g, A> {
+    map: &'m mut A,
+    field: Field,
+    given: &'g mut FieldSet,
+    failed: &'g Cell<Option<Field>>,
+}
+
+impl<'de, A: MapAccess<'de>> Operand<'_, '_, A> {
+    fn read<T: Deserialize<'de>>(self) -> Result<Option<T>, A::Error> {
+        let value: Option<T> = self.map.next_value().inspect_err(|_| self.failed.set(Some(self.field)))?;
+        if value.is_some() {
+            self.given.insert(self.field);
+        }
+        Ok(value)
+    }
+
+    fn text(self) -> Result<Option<Cow<'de, str>>, A::Error> {
+        Ok(self.read::<Text<'de>>()?.map(|text| text.0))
+    }
+}
+
+/// The operands of an event as written; [`EventFields::into_event`] checks them against the op. `null` is the same
+/// as leaving a field out, except for `to`, where it clears the slot.
+#[derive(Default)]
+struct EventFields<'a> {
+    id: Option<u64>,
+    size: Option<u64>,
+    slots: Option<u64>,
+    kind: Option<Cow<'a, str>>,
+    tag: Option<Cow<'a, str>>,
+    site: Option<Cow<'a, str>>,
+    root: Option<Cow<'a, str>>,
+    pretenured: Option<bool>,
+    obj: Option<u64>,
+    slot: Option<u64>,
+    to: Option<Option<u64>>,
+    ms: Option<f64>,
+    label: Option<Cow<'a, str>>,
+    closes: Option<Cow<'a, str>>,
+    /// The fields given a value.
+    given: FieldSet,
+}
+
+impl<'a> EventFields<'a> {
+    fn into_event(self, op: Op) -> Result<TraceEvent<'a>, Problem> {
+        let allowed = op.fields();
+        if self.given.0 & !FieldSet::of(allowed).0 != 0 {
+            let field = Field::operands().find(|&f| self.given.contains(f) && !allowed.contains(&f));
+            let field = field.map_or("?", Field::name);
+            let names: Vec<&str> = allowed.iter().map(|f| f.name()).collect();
+            return Err(Problem::new(
+                ProblemKind::Field,
+                format!("`{}` has no field `{field}` (its fields: {})", op.name(), list(&names)),
+            ));
+        }
+        let missing =
+            |field: &str| Problem::new(ProblemKind::Field, format!("`{}` needs the field `{field}`", op.name()));
+        let small = |field: &str, value: u64| {
+            u32::try_from(value).map_err(|_| {
+                Problem::new(ProblemKind::Field, format!("`{field}` is {value}, more than the maximum of {}", u32::MAX))
+            })
+        };
+        Ok(match op {
+            Op::Alloc => {
+                let size = self.size.ok_or_else(|| missing("size"))?;
+                if size == 0 {
+                    return Err(Problem::new(ProblemKind::ZeroSize, "`size` is 0: an object has at least 1 byte"));
+                }
+                let size = u32::try_from(size).ok().filter(|&s| s <= MAX_OBJECT_SIZE).ok_or_else(|| {
+                    let message = format!("`size` is {size}, more than the maximum of {MAX_OBJECT_SIZE}");
+                    Problem::new(ProblemKind::Field, message)
+                })?;
+                let slots = self.slots.unwrap_or(0);
+                if slots > u64::from(max_slots(size)) {
+                    return Err(Problem::new(
+                        ProblemKind::Field,
+                        format!(
+                            "`slots` is {slots}, more than an object of {size} B holds: at most {} (8-byte slots after \
+                             the map word)",
+                            max_slots(size)
+                        ),
+                    ));
+                }
+                TraceEvent::Alloc {
+                    id: self.id.ok_or_else(|| missing("id"))?,
+                    size,
+                    slots: slots as u32,
+                    kind: self.kind,
+                    tag: self.tag,
+                    site: self.site,
+                    root: self.root,
+                    pretenured: self.pretenured.unwrap_or(false),
+                }
+            }
+            Op::Write => TraceEvent::Write {
+                obj: self.obj.ok_or_else(|| missing("obj"))?,
+                slot: small("slot", self.slot.ok_or_else(|| missing("slot"))?)?,
+                to: self.to.ok_or_else(|| missing("to"))?,
+            },
+            Op::Root => TraceEvent::Root {
+                id: self.id.ok_or_else(|| missing("id"))?,
+                root: self.root.ok_or_else(|| missing("root"))?,
+            },
+            Op::Unroot => TraceEvent::Unroot {
+                id: self.id.ok_or_else(|| missing("id"))?,
+                root: self.root.ok_or_else(|| missing("root"))?,
+            },
+            Op::Enter => TraceEvent::Enter,
+            Op::Exit => TraceEvent::Exit,
+            Op::Tick => {
+                let ms = self.ms.ok_or_else(|| missing("ms"))?;
+                if !(ms.is_finite() && ms >= 0.0) {
+                    return Err(Problem::new(ProblemKind::Field, format!("`ms` is {ms}: it must be a number >= 0")));
+                }
+                TraceEvent::Tick { ms }
+            }
+            Op::Gc => TraceEvent::Gc {
+                kind: match self.kind.as_deref() {
+                    Some("minor") => Collection::Minor,
+                    Some("major") => Collection::Major,
+                    Some(other) => {
+                        return Err(Problem::new(
+                            ProblemKind::Field,
+                            format!("`gc` has kind \"{other}\", expected \"minor\" or \"major\""),
+                        ))
+                    }
+                    None => return Err(missing("kind")),
+                },
+            },
+            Op::Mark => TraceEvent::Mark { label: self.label.ok_or_else(|| missing("label"))?, closes: self.closes },
+        })
+    }
+}
+
+fn list(fields: &[&str]) -> String {
+    if fields.is_empty() {
+        "none".to_owned()
+    } else {
+        fields.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tables are indexed by the enums' discriminants: each row must sit at its variant's index, and each field's
+    /// name must be the one serde reads.
+    #[test]
+    fn every_row_sits_at_its_variants_index() {
+        for (i, &(op, name, _)) in OPS.iter().enumerate() {
+            assert_eq!((op as usize, Op::parse(name)), (i, Ok(op)), "{name}");
+        }
+        for (i, &(field, name)) in FIELDS.iter().enumerate() {
+            assert_eq!(field as usize, i, "{name}");
+            assert_eq!(serde_json::from_str::<Field>(&format!("\"{name}\"")).unwrap(), field);
+        }
+    }
+}

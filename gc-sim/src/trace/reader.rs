@@ -1,0 +1,183 @@
+//! Reading a trace: [`read_trace`] detects the form (JSON or NDJSON) and the encoding, and hands the input to the
+//! document reader ([`super::json`]) or the stream reader ([`super::ndjson`]), which feed a [`TraceVisitor`].
+//! What the two readers share (error wording, positions) is here.
+
+use std::borrow::Cow;
+use std::io::{BufRead, Read};
+
+use serde::de;
+
+use super::error::{Problem, ProblemKind, TraceError};
+use super::event::{TraceEvent, TraceHeader};
+use super::json::read_json;
+use super::ndjson::read_ndjson;
+
+/// The two forms of a trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceFormat {
+    /// One JSON document with an `events` array.
+    Json,
+    /// Newline-delimited JSON: the header on the first line, then one event per line.
+    Ndjson,
+}
+
+impl TraceFormat {
+    /// The form a file name's extension implies: `.ndjson` and `.jsonl` are NDJSON, `.json` is JSON; `None` for
+    /// anything else (the form is then detected from the content).
+    pub fn from_path(path: &std::path::Path) -> Option<TraceFormat> {
+        match path.extension()?.to_str()? {
+            "ndjson" | "jsonl" => Some(TraceFormat::Ndjson),
+            "json" => Some(TraceFormat::Json),
+            _ => None,
+        }
+    }
+}
+
+/// What a [`TraceVisitor`] wants after an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Read the next event.
+    Continue,
+    /// Stop reading (the simulated program died); the rest of the input is not read.
+    Stop,
+}
+
+/// Receives a trace's header and events from [`read_trace`].
+pub trait TraceVisitor {
+    /// Called once, before any event.
+    fn header(&mut self, header: TraceHeader) -> Result<(), Problem>;
+    /// Called for every event, in order.
+    fn event(&mut self, event: TraceEvent<'_>) -> Result<Flow, Problem>;
+}
+
+/// How much of a trace [`read_trace`] read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadSummary {
+    /// Events passed to the visitor.
+    pub events: u64,
+    /// Whether the visitor stopped the reading early.
+    pub stopped: bool,
+}
+
+/// Reads a trace from `input` and feeds it to `visitor`, streaming. `source_name` is used in error messages.
+/// `format` is the trace's form, or `None` to detect it: a first line that is a complete JSON object without
+/// `events` starts an NDJSON trace.
+///
+/// # Errors
+/// The first problem met, from the input or from the visitor, with its position.
+pub fn read_trace(
+    mut input: impl BufRead,
+    source_name: &str,
+    format: Option<TraceFormat>,
+    visitor: &mut impl TraceVisitor,
+) -> Result<ReadSummary, TraceError> {
+    let error =
+        |line, problem| TraceError { source_name: source_name.to_owned(), line, column: None, event: None, problem };
+    // What the input starts with: a UTF-8 byte order mark is skipped (RFC 8259 lets a parser ignore it, and editors
+    // on Windows write it); compressed or UTF-16 input is named, not reported as malformed JSON at 1:1. The bytes
+    // read ahead here and for form detection are put back in front of the rest.
+    let mut first_line = Vec::new();
+    (&mut input)
+        .take(UTF8_BOM.len() as u64 + 1)
+        .read_to_end(&mut first_line)
+        .map_err(|e| error(None, io_problem(&e)))?;
+    if first_line.starts_with(UTF8_BOM) {
+        first_line.drain(..UTF8_BOM.len());
+    } else if let Some(problem) = unreadable_encoding(&first_line) {
+        return Err(error(Some(1), problem));
+    }
+    // The first line (at most `DETECTION_LIMIT` bytes of it) is read ahead to detect the form.
+    let format = match format {
+        Some(format) => format,
+        None => {
+            if !first_line.contains(&b'\n') {
+                (&mut input)
+                    .take(DETECTION_LIMIT)
+                    .read_until(b'\n', &mut first_line)
+                    .map_err(|e| error(None, io_problem(&e)))?;
+            }
+            let end = first_line.iter().position(|&b| b == b'\n').map_or(first_line.len(), |i| i + 1);
+            detect_format(&first_line[..end])
+        }
+    };
+    let input = std::io::Cursor::new(first_line).chain(input);
+    match format {
+        TraceFormat::Ndjson => read_ndjson(input, source_name, visitor),
+        TraceFormat::Json => read_json(input, source_name, visitor),
+    }
+}
+
+/// The UTF-8 encoding of U+FEFF, the byte order mark.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A trace that starts like a compressed file or UTF-16 text: what it is and what to do, instead of a syntax error
+/// at its first byte.
+fn unreadable_encoding(start: &[u8]) -> Option<Problem> {
+    let what = if start.starts_with(&[0x1f, 0x8b]) {
+        "is gzip-compressed: decompress it first (`gunzip -c TRACE.gz | gc-sim run -`)"
+    } else if start.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        "is zstd-compressed: decompress it first (`zstd -dc TRACE.zst | gc-sim run -`)"
+    } else if start.starts_with(&[0xff, 0xfe]) || start.starts_with(&[0xfe, 0xff]) {
+        "is UTF-16 text (it starts with a UTF-16 byte order mark): a trace is UTF-8 JSON"
+    } else {
+        return None;
+    };
+    Some(Problem::new(ProblemKind::Syntax, format!("the trace {what}")))
+}
+
+/// How much of the first line form detection reads; a longer first line is a JSON document's.
+pub(super) const DETECTION_LIMIT: u64 = 1 << 20;
+
+/// A first line that is a complete JSON object without an `events` key is an NDJSON header. The keys are checked
+/// without building values, so a long one-line document costs nothing here.
+fn detect_format(first_line: &[u8]) -> TraceFormat {
+    let keys = serde_json::from_slice::<std::collections::HashMap<Cow<'_, str>, de::IgnoredAny>>(first_line);
+    match keys {
+        Ok(keys) if !keys.contains_key("events") => TraceFormat::Ndjson,
+        _ => TraceFormat::Json,
+    }
+}
+
+pub(super) fn io_problem(e: &std::io::Error) -> Problem {
+    Problem::new(ProblemKind::Io, format!("cannot read the trace: {e}"))
+}
+
+pub(super) fn json_problem(e: &serde_json::Error, what: &str) -> Problem {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Io => Problem::new(ProblemKind::Io, format!("cannot read the trace: {e}")),
+        Category::Syntax | Category::Eof => {
+            Problem::new(ProblemKind::Syntax, format!("malformed JSON: {}", strip_position(e)))
+        }
+        Category::Data => {
+            let message = strip_position(e);
+            let kind = if what == "header" { ProblemKind::Header } else { ProblemKind::Field };
+            Problem::new(kind, format!("{what}: {message}"))
+        }
+    }
+}
+
+/// serde_json appends " at line L column C"; the position is reported separately.
+fn strip_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(at) if e.line() > 0 => text[..at].to_owned(),
+        _ => text,
+    }
+}
+
+/// `header: MESSAGE` becomes ``header: `FIELD`: MESSAGE`` for a value of the wrong type or range, so that a mistake
+/// deep in `heap` names its field. `path` is serde_path_to_error's (`.` for the header itself).
+pub(super) fn name_header_field(mut problem: Problem, path: &str) -> Problem {
+    // An unknown field's path ends in the unknown name, which the message already quotes: name its object.
+    let path = match problem.message.starts_with("header: unknown field") {
+        true => path.rsplit_once('.').map_or("", |(parent, _)| parent),
+        false => path,
+    };
+    if problem.kind == ProblemKind::Header && path != "." && !path.is_empty() {
+        if let Some(message) = problem.message.strip_prefix("header: ") {
+            problem.message = format!("header: `{path}`: {message}");
+        }
+    }
+    problem
+}
