@@ -81,7 +81,7 @@ pub use gc_tracer::{
     Collector, CollectorReason, GcEvent, GcReason, HeapUsage, SpaceUsage, MAX_KEPT_EVENTS, RECENT_EVENTS,
 };
 pub use heap::verifier::{VerifyReport, Violation};
-pub use heap::{Collection, Footprint, GcEpilogueCallback, GcPrologueCallback, GcStart, Heap};
+pub use heap::{Collection, Footprint, GcEpilogueCallback, GcPrologueCallback, Heap};
 pub use heap_map::{HeapMap, HeapMapMoment};
 pub use heap_snapshot::{HeapSnapshot, RetainingPath, TagRetention};
 pub use object::{Address, Label, Labels, ObjectId, ObjectInfo, Space};

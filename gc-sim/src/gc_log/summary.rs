@@ -177,12 +177,12 @@ pub struct LogSummary {
     /// The ring buffer's entries, oldest first (at most [`MAX_RING_ENTRIES`]; V8's 512-byte buffer holds fewer).
     pub ring: Vec<LogGc>,
     /// The last `--trace-gc-verbose` line of each space (at most [`MAX_SPACES`] spaces), in the order first seen.
-    pub spaces: Vec<super::SpaceLine>,
+    pub spaces: Vec<super::line::SpaceLine>,
     /// The first JS stack lines of the OOM text.
     pub js_stack: Vec<String>,
     /// Line counts, summed over the inputs.
-    pub lines: super::LineStats,
-    /// Warnings of all inputs (at most [`super::MAX_WARNINGS`] each).
+    pub lines: super::reader::LineStats,
+    /// Warnings of all inputs (at most [`super::reader::MAX_WARNINGS`] each).
     pub warnings: Vec<Warning>,
     /// Distinct `[pid:isolate]` pairs seen (at most [`MAX_ISOLATES`] kept): several mean worker threads, or
     /// several processes in one log, whose figures are added together.

@@ -216,6 +216,17 @@ impl GcEvent {
     }
 }
 
+/// What a GC prologue callback is told: the collection about to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GcStart {
+    /// Its number (see [`GcEvent::number`]).
+    pub number: u64,
+    /// The collector that will run.
+    pub collector: Collector,
+    /// Why it runs.
+    pub reason: GcReason,
+}
+
 /// What a collector counted, added to the running event by [`GcTracer::stop`](super::GcTracer::stop). Each
 /// collector fills the fields it has; the others stay 0.
 #[derive(Clone, Copy, Debug, Default)]

@@ -15,7 +15,7 @@
 mod event;
 mod event_log;
 
-pub use event::{Collector, CollectorReason, GcEvent, GcReason, HeapUsage, SpaceUsage};
+pub use event::{Collector, CollectorReason, GcEvent, GcReason, GcStart, HeapUsage, SpaceUsage};
 pub(crate) use event::{CollectorCounts, SizesAfter};
 use event_log::EventLog;
 pub use event_log::{MAX_KEPT_EVENTS, RECENT_EVENTS};

@@ -1,18 +1,11 @@
 //! The allocation paths (V8's `HeapAllocator`): the fast paths into new space, old space and the large-object
 //! spaces, and the slow path that collects and retries before the program dies.
 
-use super::Heap;
+use super::{AllocationType, Heap};
 use crate::controller::Generation;
 use crate::error::{HeapError, OomLocation};
 use crate::gc_tracer::GcReason;
 use crate::object::{align_object_size, max_slots, Address, HeapObject, Labels, ObjectId, Space, MAX_OBJECT_SIZE};
-
-/// Where the mutator asks an object to be allocated (V8's `AllocationType`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum AllocationType {
-    Young,
-    Old,
-}
 
 impl Heap {
     pub(super) fn allocate_object(

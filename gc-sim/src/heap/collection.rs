@@ -10,7 +10,7 @@ use crate::collector::{mark_compact, scavenger, HeapParts};
 use crate::controller::formulas::NewSpaceResize;
 use crate::controller::Generation;
 use crate::error::{HeapError, OomLocation, OutOfMemory};
-use crate::gc_tracer::{Collector, CollectorCounts, GcEvent, GcReason, SizesAfter};
+use crate::gc_tracer::{Collector, CollectorCounts, GcEvent, GcReason, GcStart, SizesAfter};
 use crate::object::MAX_EPOCH;
 
 /// Scratch memory a collection may keep for the next one whatever they need: below this, giving it back would only
@@ -20,23 +20,6 @@ const SCRATCH_KEPT_BYTES: usize = 1 << 20;
 /// mark-compact and the scavenges since the previous one used. The arena grows by doubling, so it may be up to
 /// twice what was used without the heap having shrunk.
 const SCRATCH_SLACK: usize = 4;
-
-/// What a GC prologue callback is told: the collection about to run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct GcStart {
-    /// Its number (see [`GcEvent::number`]).
-    pub number: u64,
-    /// The collector that will run.
-    pub collector: Collector,
-    /// Why it runs.
-    pub reason: GcReason,
-}
-
-/// A callback run before every collection, with the heap as it is then (V8's `Isolate::AddGCPrologueCallback`).
-pub type GcPrologueCallback = Box<dyn FnMut(&Heap, &GcStart)>;
-/// A callback run after every collection, with the heap as it is then and the collection's event (V8's
-/// `Isolate::AddGCEpilogueCallback`).
-pub type GcEpilogueCallback = Box<dyn FnMut(&Heap, &GcEvent)>;
 
 impl Heap {
     /// Runs `callback` before every later collection, with the heap as it is just before the collection starts: as

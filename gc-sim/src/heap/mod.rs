@@ -15,7 +15,7 @@ use crate::controller::Generation;
 use crate::controller::HeapController;
 use crate::error::{HeapError, OutOfMemory};
 use crate::gc_tracer::GcReason;
-use crate::gc_tracer::{GcEvent, GcTotals, GcTracer, HeapUsage, SpaceUsage};
+use crate::gc_tracer::{GcEvent, GcStart, GcTotals, GcTracer, HeapUsage, SpaceUsage};
 use crate::label_table::LabelTable;
 use crate::object::{HeapObject, Label, Labels, ObjectId, ObjectInfo, Space};
 use crate::roots::{HandleScopes, RootSets};
@@ -25,9 +25,20 @@ use crate::space::new_space::NewSpace;
 use crate::space::old_space::OldSpace;
 use crate::space::remembered_set::RememberedSet;
 use crate::survival::{TagPromotion, TagPromotions};
-use allocation::AllocationType;
-pub use collection::{GcEpilogueCallback, GcPrologueCallback, GcStart};
 use dead_young_headers::DeadYoungHeaders;
+
+/// A callback run before every collection, with the heap as it is then (V8's `Isolate::AddGCPrologueCallback`).
+pub type GcPrologueCallback = Box<dyn FnMut(&Heap, &GcStart)>;
+/// A callback run after every collection, with the heap as it is then and the collection's event (V8's
+/// `Isolate::AddGCEpilogueCallback`).
+pub type GcEpilogueCallback = Box<dyn FnMut(&Heap, &GcEvent)>;
+
+/// Where the mutator asks an object to be allocated (V8's `AllocationType`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AllocationType {
+    Young,
+    Old,
+}
 
 /// A collection the program asks for, like `global.gc()` (full) or `--expose-gc`'s `gc({type: 'minor'})`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -92,3 +92,47 @@ impl fmt::Display for TraceError {
         write!(f, ": {}", self.problem)
     }
 }
+
+pub(super) fn io_problem(e: &std::io::Error) -> Problem {
+    Problem::new(ProblemKind::Io, format!("cannot read the trace: {e}"))
+}
+
+pub(super) fn json_problem(e: &serde_json::Error, what: &str) -> Problem {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Io => Problem::new(ProblemKind::Io, format!("cannot read the trace: {e}")),
+        Category::Syntax | Category::Eof => {
+            Problem::new(ProblemKind::Syntax, format!("malformed JSON: {}", strip_position(e)))
+        }
+        Category::Data => {
+            let message = strip_position(e);
+            let kind = if what == "header" { ProblemKind::Header } else { ProblemKind::Field };
+            Problem::new(kind, format!("{what}: {message}"))
+        }
+    }
+}
+
+/// serde_json appends " at line L column C"; the position is reported separately.
+fn strip_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(at) if e.line() > 0 => text[..at].to_owned(),
+        _ => text,
+    }
+}
+
+/// `header: MESSAGE` becomes ``header: `FIELD`: MESSAGE`` for a value of the wrong type or range, so that a mistake
+/// deep in `heap` names its field. `path` is serde_path_to_error's (`.` for the header itself).
+pub(super) fn name_header_field(mut problem: Problem, path: &str) -> Problem {
+    // An unknown field's path ends in the unknown name, which the message already quotes: name its object.
+    let path = match problem.message.starts_with("header: unknown field") {
+        true => path.rsplit_once('.').map_or("", |(parent, _)| parent),
+        false => path,
+    };
+    if problem.kind == ProblemKind::Header && path != "." && !path.is_empty() {
+        if let Some(message) = problem.message.strip_prefix("header: ") {
+            problem.message = format!("header: `{path}`: {message}");
+        }
+    }
+    problem
+}

@@ -10,9 +10,10 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use super::decoder::{name_event_field, EventSeed, Field};
+use super::error::{json_problem, name_header_field};
 use super::error::{Problem, ProblemKind, TraceError};
 use super::event::TraceHeader;
-use super::reader::{json_problem, name_header_field, Flow, ReadSummary, TraceVisitor};
+use super::visitor::{Flow, ReadSummary, TraceVisitor};
 use crate::config::HeapConfig;
 
 pub(super) fn read_json(

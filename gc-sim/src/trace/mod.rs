@@ -50,10 +50,12 @@ mod event;
 mod json;
 mod ndjson;
 mod reader;
+mod visitor;
 
 pub use error::{Problem, ProblemKind, TraceError};
 pub use event::{TraceEvent, TraceHeader, FORMAT, VERSION};
-pub use reader::{read_trace, Flow, ReadSummary, TraceFormat, TraceVisitor};
+pub use reader::{read_trace, TraceFormat};
+pub use visitor::{Flow, ReadSummary, TraceVisitor};
 
 #[cfg(test)]
 mod tests;

@@ -7,9 +7,10 @@ use std::io::BufRead;
 use serde::de::DeserializeSeed;
 
 use super::decoder::{name_event_field, EventSeed};
+use super::error::{io_problem, json_problem, name_header_field};
 use super::error::{Problem, ProblemKind, TraceError};
 use super::event::TraceHeader;
-use super::reader::{io_problem, json_problem, name_header_field, Flow, ReadSummary, TraceVisitor};
+use super::visitor::{Flow, ReadSummary, TraceVisitor};
 
 pub(super) fn read_ndjson(
     mut input: impl BufRead,

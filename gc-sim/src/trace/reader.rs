@@ -7,10 +7,10 @@ use std::io::{BufRead, Read};
 
 use serde::de;
 
-use super::error::{Problem, ProblemKind, TraceError};
-use super::event::{TraceEvent, TraceHeader};
+use super::error::{io_problem, Problem, ProblemKind, TraceError};
 use super::json::read_json;
 use super::ndjson::read_ndjson;
+use super::visitor::{ReadSummary, TraceVisitor};
 
 /// The two forms of a trace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,32 +31,6 @@ impl TraceFormat {
             _ => None,
         }
     }
-}
-
-/// What a [`TraceVisitor`] wants after an event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Flow {
-    /// Read the next event.
-    Continue,
-    /// Stop reading (the simulated program died); the rest of the input is not read.
-    Stop,
-}
-
-/// Receives a trace's header and events from [`read_trace`].
-pub trait TraceVisitor {
-    /// Called once, before any event.
-    fn header(&mut self, header: TraceHeader) -> Result<(), Problem>;
-    /// Called for every event, in order.
-    fn event(&mut self, event: TraceEvent<'_>) -> Result<Flow, Problem>;
-}
-
-/// How much of a trace [`read_trace`] read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ReadSummary {
-    /// Events passed to the visitor.
-    pub events: u64,
-    /// Whether the visitor stopped the reading early.
-    pub stopped: bool,
 }
 
 /// Reads a trace from `input` and feeds it to `visitor`, streaming. `source_name` is used in error messages.
@@ -136,48 +110,4 @@ fn detect_format(first_line: &[u8]) -> TraceFormat {
         Ok(keys) if !keys.contains_key("events") => TraceFormat::Ndjson,
         _ => TraceFormat::Json,
     }
-}
-
-pub(super) fn io_problem(e: &std::io::Error) -> Problem {
-    Problem::new(ProblemKind::Io, format!("cannot read the trace: {e}"))
-}
-
-pub(super) fn json_problem(e: &serde_json::Error, what: &str) -> Problem {
-    use serde_json::error::Category;
-    match e.classify() {
-        Category::Io => Problem::new(ProblemKind::Io, format!("cannot read the trace: {e}")),
-        Category::Syntax | Category::Eof => {
-            Problem::new(ProblemKind::Syntax, format!("malformed JSON: {}", strip_position(e)))
-        }
-        Category::Data => {
-            let message = strip_position(e);
-            let kind = if what == "header" { ProblemKind::Header } else { ProblemKind::Field };
-            Problem::new(kind, format!("{what}: {message}"))
-        }
-    }
-}
-
-/// serde_json appends " at line L column C"; the position is reported separately.
-fn strip_position(e: &serde_json::Error) -> String {
-    let text = e.to_string();
-    match text.rfind(" at line ") {
-        Some(at) if e.line() > 0 => text[..at].to_owned(),
-        _ => text,
-    }
-}
-
-/// `header: MESSAGE` becomes ``header: `FIELD`: MESSAGE`` for a value of the wrong type or range, so that a mistake
-/// deep in `heap` names its field. `path` is serde_path_to_error's (`.` for the header itself).
-pub(super) fn name_header_field(mut problem: Problem, path: &str) -> Problem {
-    // An unknown field's path ends in the unknown name, which the message already quotes: name its object.
-    let path = match problem.message.starts_with("header: unknown field") {
-        true => path.rsplit_once('.').map_or("", |(parent, _)| parent),
-        false => path,
-    };
-    if problem.kind == ProblemKind::Header && path != "." && !path.is_empty() {
-        if let Some(message) = problem.message.strip_prefix("header: ") {
-            problem.message = format!("header: `{path}`: {message}");
-        }
-    }
-    problem
 }
