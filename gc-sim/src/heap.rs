@@ -1114,6 +1114,18 @@ impl Heap {
         event.average_mutator_utilization = self.tracer.average_mutator_utilization();
         event.current_mutator_utilization = self.tracer.current_mutator_utilization();
     }
+
+    // Read access for the analyses.
+
+    /// The reference slots of an object's header.
+    pub(crate) fn slots_of(&self, o: &HeapObject) -> &[Option<ObjectId>] {
+        self.slots.run(o.slot_start, o.slot_count)
+    }
+
+    /// The objects held by the open handle scopes, outermost first.
+    pub(crate) fn scope_handles(&self) -> &[ObjectId] {
+        self.scopes.handles()
+    }
 }
 
 #[cfg(test)]

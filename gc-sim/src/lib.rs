@@ -22,13 +22,11 @@
 //! | `heap` | `heap.h` | the [`Heap`] facade: the mutator API, triggers and limits |
 //! | [`gc_log`] | `gc-tracer.cc` | reading real Node GC logs: `--trace-gc`, `--trace-gc-nvp`, the OOM text |
 //! | [`heap_map`] | GCspy | [`HeapMap`]: every page as a row of live / dead / free / waste cells |
-//! | [`heap_snapshot`] | `heap-snapshot-generator.h` | [`HeapSnapshot`]: dominator tree, retained sizes, retaining paths |
-//! | [`leaks`] | — | leak analysis in the trace's terms: tags, suspected leaks, `why` paths |
-//! | [`survival`] | — | ages of live objects, when each tag was promoted |
-//! | [`retainers`] | `heap-snapshot-generator.h` | the live set and what each root set retains |
+//! | [`survival`] | — | when each tag's objects were promoted (recorded by the collectors) |
+//! | [`analysis`] | `heap-snapshot-generator.h` | [`ObjectGraph`]: one walk of the live graph and its dominator tree; what each root set and tag retains, retaining paths, ages, suspected leaks, `why` |
 //! | [`trace`] | — | trace format v1: streaming JSON/NDJSON reader, [`trace::TraceEvent`], positioned errors |
 //! | [`replay`] | — | [`Replay`]: a trace applied to a heap, trace ids to handles |
-//! | [`report`] | — | [`Report`]: summary, retainers, GC events and a timeline, serializable |
+//! | [`report`] | — | [`Report`]: a [`Replay`]'s summary, analysis, GC events and timeline, serializable |
 //!
 //! ## Using it in a test
 //! ```
@@ -54,8 +52,8 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod analysis;
 mod config;
-mod dominators;
 mod error;
 mod event_log;
 mod free_list;
@@ -63,9 +61,7 @@ pub mod gc_log;
 mod heap;
 pub mod heap_controller;
 pub mod heap_map;
-pub mod heap_snapshot;
 mod large_object_space;
-pub mod leaks;
 mod mark_compact;
 mod new_space;
 pub mod object;
@@ -73,7 +69,6 @@ mod old_space;
 mod remembered_set;
 pub mod replay;
 pub mod report;
-pub mod retainers;
 mod roots;
 mod scavenger;
 mod slots;
@@ -82,12 +77,12 @@ pub mod trace;
 pub mod tracer;
 mod verifier;
 
+pub use analysis::{ObjectGraph, RetainingPath, TagRetention, WhyQuery};
 pub use config::{ConfigError, HeapConfig, PageGeometry, KIB, MAX_PAGE_SIZE, MAX_SEMI_SPACE_PAGES, MIB, MIN_PAGE_SIZE};
 pub use error::{HeapError, OomLocation, OutOfMemory};
 pub use free_list::{FreeBlock, SIZE_CLASSES};
 pub use heap::{Collection, Footprint, GcTotals, Heap};
 pub use heap_map::{HeapMap, HeapMapMoment};
-pub use heap_snapshot::{HeapSnapshot, RetainingPath, TagRetention};
 pub use object::{Address, Label, Labels, ObjectId, ObjectInfo, Space};
 pub use replay::{replay_trace, Replay};
 pub use report::Report;

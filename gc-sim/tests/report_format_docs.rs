@@ -15,7 +15,8 @@ fn report(trace: &str) -> Report {
     let path = format!("{}/../examples/traces/{trace}", env!("CARGO_MANIFEST_DIR"));
     let file = BufReader::new(File::open(&path).unwrap());
     let format = TraceFormat::from_path(Path::new(&path));
-    replay_trace(file, &path, format, |header| Ok(header.heap.clone())).unwrap_or_else(|e| panic!("{e}")).report()
+    let replay = replay_trace(file, &path, format, |header| Ok(header.heap.clone())).unwrap_or_else(|e| panic!("{e}"));
+    Report::new(&replay, None)
 }
 
 /// Every member name in `value`, at any depth, except inside `config` (documented with the trace's `heap`).
