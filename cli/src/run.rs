@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use gc_sim::gc_log::LogReport;
 use gc_sim::trace::{read_trace, Flow, Problem, TraceEvent, TraceFormat, TraceHeader, TraceVisitor};
-use gc_sim::Replay;
+use gc_sim::{Replay, Report, WhyQuery};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use visualizer::ImageFormat;
 
@@ -224,10 +224,7 @@ fn replay(args: &RunArgs, outputs: &Outputs, real: Option<&LogReport>) -> Result
     let mut failed_outputs = Vec::new();
     let mut deviations = Vec::new();
     if stdout_error.is_none() {
-        let report = match &args.why {
-            Some(query) => replay.report_with_why(query),
-            None => replay.report(),
-        };
+        let report = Report::new(&replay, args.why.as_deref().map(WhyQuery::Text));
         let collections = report.summary.scavenges + report.summary.mark_compacts;
         for moment in &args.heap_map_at {
             if !report.heap_maps.iter().any(|m| m.moment == *moment) {

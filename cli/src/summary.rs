@@ -132,7 +132,7 @@ pub fn print(out: &mut impl Write, source: &str, report: &Report) -> io::Result<
                 counted(leak.objects, "object"),
                 HumanBytes(leak.bytes),
                 HumanBytes(leak.old_bytes),
-                gc_sim::leaks::format_path(&leak.root, &leak.path),
+                gc_sim::analysis::format_path(&leak.root, &leak.path),
             )?;
         }
         if report.suspected_leaks.len() > LEAK_EXAMPLES {
@@ -164,7 +164,7 @@ fn duration(ms: f64) -> String {
 
 /// The `--why` line (printed in the summary, or alone with `--quiet`).
 pub fn print_why(out: &mut impl Write, report: &Report) -> io::Result<()> {
-    use gc_sim::leaks::WhyMatch;
+    use gc_sim::analysis::WhyMatch;
     let Some(why) = &report.why else { return Ok(()) };
     // An object or a tag is asked about as before; a kind says that it is one.
     let what = match why.matched {
@@ -172,7 +172,7 @@ pub fn print_why(out: &mut impl Write, report: &Report) -> io::Result<()> {
         _ => why.query.clone(),
     };
     match (&why.root, why.matched) {
-        (Some(root), _) => writeln!(out, "  why is {what} alive?  {}", gc_sim::leaks::format_path(root, &why.path)),
+        (Some(root), _) => writeln!(out, "  why is {what} alive?  {}", gc_sim::analysis::format_path(root, &why.path)),
         (None, Some(WhyMatch::Object)) => {
             writeln!(out, "  why is {what} alive?  it is not: the collector freed object {}", why.query)
         }

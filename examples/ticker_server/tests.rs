@@ -55,7 +55,7 @@ fn connection(replay: &Replay, id: u32) -> (u64, u64) {
     heap.find_label(&format!("conn-{id}")).map_or((0, 0), |tag| heap.tagged(tag))
 }
 
-fn retained_by<'r>(report: &'r Report, root: &str) -> Option<&'r gc_sim::retainers::RootRetention> {
+fn retained_by<'r>(report: &'r Report, root: &str) -> Option<&'r gc_sim::analysis::RootRetention> {
     report.retainers.iter().find(|r| r.root == root)
 }
 
@@ -82,7 +82,7 @@ fn committed_traces_are_what_the_generator_writes() {
 fn leaky_keeps_every_closed_connection_in_old_space_through_timers() {
     let committed = std::fs::read(format!("{TRACES}/ticker-leaky.ndjson")).unwrap();
     let replay = replay(&committed);
-    let report = replay.report();
+    let report = Report::new(&replay, None);
     assert!(report.summary.scavenges >= 4, "{} scavenges", report.summary.scavenges);
     assert!(report.summary.mark_compacts >= 3, "one at the allocation limit and the two forced ones");
     let closed: Vec<&str> = report.marks.iter().filter_map(|m| m.closes.as_deref()).collect();
@@ -113,7 +113,7 @@ fn leaky_keeps_every_closed_connection_in_old_space_through_timers() {
 fn fixed_frees_every_closed_connection_and_keeps_a_constant_live_set() {
     let committed = std::fs::read(format!("{TRACES}/ticker-fixed.ndjson")).unwrap();
     let replay = replay(&committed);
-    let report = replay.report();
+    let report = Report::new(&replay, None);
     assert!(report.summary.scavenges >= 4, "{} scavenges", report.summary.scavenges);
     assert!(report.summary.promoted_bytes > 0, "some connections were promoted, then freed");
     for id in 0..20 {
@@ -125,7 +125,7 @@ fn fixed_frees_every_closed_connection_and_keeps_a_constant_live_set() {
     let args = EXAMPLE_ARGS.replace("--clients 20 --wave-size 5", "--clients 40 --wave-size 10");
     let (twice, stats) = run("--fixed", &args);
     assert_eq!(stats.closed, 40);
-    let twice = twice.report().summary;
+    let twice = Report::new(&twice, None).summary;
     assert_eq!(twice.live_old_bytes, report.summary.live_old_bytes);
     let server: u64 = model::SERVER.iter().map(|p| u64::from(p.size)).sum();
     assert_eq!(twice.live_old_bytes, server);
@@ -135,7 +135,7 @@ fn fixed_frees_every_closed_connection_and_keeps_a_constant_live_set() {
 fn a_leaked_connection_retains_what_node_20_retained() {
     let (leaky, stats) = run("--leaky", EXAMPLE_ARGS);
     let (fixed, _) = run("--fixed", EXAMPLE_ARGS);
-    let (leaky, fixed) = (leaky.report().summary, fixed.report().summary);
+    let (leaky, fixed) = (Report::new(&leaky, None).summary, Report::new(&fixed, None).summary);
     let closed = stats.closed as f64;
     let bytes = (leaky.live_old_bytes - fixed.live_old_bytes) as f64 / closed;
     let objects = (leaky.live_objects - fixed.live_objects) as f64 / closed;
@@ -153,7 +153,7 @@ fn a_timer_tick_allocates_what_node_20_did() {
     assert_eq!(long_stats.ticks_open, short_stats.ticks_open);
     let ticks = long_stats.ticks_closed - short_stats.ticks_closed;
     assert_eq!(ticks, 50 * 100, "every leaked timer fires every 10 ms");
-    let bytes = long.report().summary.allocated_bytes - short.report().summary.allocated_bytes;
+    let bytes = Report::new(&long, None).summary.allocated_bytes - Report::new(&short, None).summary.allocated_bytes;
     let per_tick = bytes as f64 / ticks as f64;
     assert!(within(per_tick, MEASURED_BYTES_PER_TICK, 0.10), "{per_tick} B per tick");
     let sends = (long_stats.sends - short_stats.sends) as f64 / ticks as f64;
@@ -169,7 +169,9 @@ fn a_connection_allocates_what_the_fixed_run_did() {
     let (eleven, stats) = run("--fixed", &format!("--clients 11 {args}"));
     assert_eq!(stats.closed, 11);
     assert_eq!(stats.ticks_closed, 0, "the fixed server's timers stop at close");
-    let bytes = (eleven.report().summary.allocated_bytes - one.report().summary.allocated_bytes) as f64 / 10.0;
+    let bytes = (Report::new(&eleven, None).summary.allocated_bytes - Report::new(&one, None).summary.allocated_bytes)
+        as f64
+        / 10.0;
     assert!(within(bytes, MEASURED_BYTES_PER_CONNECTION_LIFETIME, 0.05), "{bytes} B per connection");
 }
 
@@ -260,7 +262,7 @@ fn the_json_form_replays_like_ndjson() {
     let (ndjson, _) = generate(&cli("--leaky", args));
     let (json, _) = generate(&cli("--leaky", &format!("{args} --format json")));
     let json = replay_trace(json.as_slice(), "t.json", Some(TraceFormat::Json), |h| Ok(h.heap.clone())).unwrap();
-    assert_eq!(json.report(), replay(&ndjson).report());
+    assert_eq!(Report::new(&json, None), Report::new(&replay(&ndjson), None));
 }
 
 #[test]
@@ -289,7 +291,7 @@ fn simulate_ends_where_replaying_the_written_trace_ends() {
         let replayed = replay(&trace);
         assert_eq!(simulated_stats, stats, "{mode} {args}");
         assert_eq!(simulated.out_of_memory_event(), replayed.out_of_memory_event(), "{mode} {args}");
-        assert_eq!(simulated.report(), replayed.report(), "{mode} {args}");
+        assert_eq!(Report::new(&simulated, None), Report::new(&replayed, None), "{mode} {args}");
     }
     let (replay, _) = cli("--leaky", oom).simulate(&cli("--leaky", oom).heap().unwrap()).unwrap();
     assert!(replay.heap().out_of_memory().is_some(), "the third case runs out of memory");

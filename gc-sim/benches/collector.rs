@@ -9,7 +9,7 @@
 mod common;
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, SamplingMode, Throughput};
-use gc_sim::{Collection, Heap, HeapConfig, Labels, ObjectId, MIB};
+use gc_sim::{Collection, Heap, HeapConfig, Labels, ObjectGraph, ObjectId, MIB};
 
 /// Mutator throughput on a mostly-dead workload: every object dies in its handle scope; scavenges run as new
 /// space fills (default Node 20 configuration).
@@ -300,8 +300,9 @@ fn leak_analysis_200k(c: &mut Criterion) {
     let mut group = c.benchmark_group("leak_analysis");
     group.sample_size(10);
     group.throughput(Throughput::Elements(CONNECTIONS * PER_CONNECTION));
-    group.bench_function("snapshot_200k_objects", |b| b.iter(|| heap.snapshot().live()));
-    group.bench_function("snapshot_and_tags_200k_objects", |b| b.iter(|| heap.snapshot().tag_retention().len()));
+    group.bench_function("snapshot_200k_objects", |b| b.iter(|| ObjectGraph::new(&heap).live()));
+    group
+        .bench_function("snapshot_and_tags_200k_objects", |b| b.iter(|| ObjectGraph::new(&heap).tag_retention().len()));
     group.bench_function("heap_map_200k_objects", |b| b.iter(|| gc_sim::HeapMap::of(&heap).pages.len()));
     group.finish();
 }

@@ -18,13 +18,11 @@
 //! | `heap/` | `heap.h`, `heap-verifier.h` | the [`Heap`] facade: mutator API, allocation, the collection driver, roots and handle scopes, [`Heap::verify`] |
 //! | [`gc_log`] | `gc-tracer.cc` | reading real Node GC logs: `--trace-gc`, `--trace-gc-nvp`, the OOM text |
 //! | [`heap_map`] | GCspy | [`HeapMap`]: every page as a row of live / dead / free / waste cells |
-//! | [`heap_snapshot`] | `heap-snapshot-generator.h` | [`HeapSnapshot`]: dominator tree, retained sizes, retaining paths |
-//! | [`leaks`] | — | leak analysis in the trace's terms: tags, suspected leaks, `why` paths |
-//! | [`survival`] | — | ages of live objects, when each tag was promoted |
-//! | [`retainers`] | `heap-snapshot-generator.h` | the live set and what each root set retains |
-//! | [`trace`] | — | trace format v1, in layers: the events, positioned errors, the JSON/NDJSON readers, the decoder |
+//! | [`survival`] | — | when each tag's objects were promoted (recorded by the collectors) |
+//! | [`analysis`] | `heap-snapshot-generator.h` | [`ObjectGraph`]: one walk of the live graph and its dominator tree; what each root set and tag retains, retaining paths, ages, suspected leaks, `why` |
+//! | [`trace`] | — | trace format v1, in layers: the events, positioned errors, the visitor interface, the JSON/NDJSON readers, the decoder |
 //! | [`replay`] | — | [`Replay`]: a trace applied to a heap, trace ids to handles |
-//! | [`report`] | — | [`Report`]: summary, retainers, GC events and a timeline, serializable |
+//! | [`report`] | — | [`Report`]: a [`Replay`]'s summary, analysis, GC events and timeline, serializable |
 //!
 //! ## Using it in a test
 //! ```
@@ -50,40 +48,38 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod analysis;
 mod collector;
 mod config;
 mod controller;
-mod dominators;
 mod error;
 pub mod gc_log;
 mod gc_tracer;
 mod heap;
 pub mod heap_map;
-pub mod heap_snapshot;
 mod label_table;
-pub mod leaks;
 pub mod object;
 pub mod replay;
 pub mod report;
-pub mod retainers;
 mod roots;
 mod slots;
 mod space;
 pub mod survival;
 pub mod trace;
 
+pub use analysis::{ObjectGraph, RetainingPath, TagRetention, WhyQuery};
 pub use config::{
     ConfigError, HeapConfig, PageGeometry, PauseModel, KIB, MAX_PAGE_SIZE, MAX_PAUSE_COEFFICIENT, MAX_SEMI_SPACE_PAGES,
     MIB, MIN_PAGE_SIZE,
 };
 pub use error::{HeapError, OomLocation, OutOfMemory};
 pub use gc_tracer::{
-    Collector, CollectorReason, GcEvent, GcReason, HeapUsage, SpaceUsage, MAX_KEPT_EVENTS, RECENT_EVENTS,
+    Collector, CollectorReason, GcEvent, GcReason, GcStart, GcTotals, HeapUsage, SpaceUsage, MAX_KEPT_EVENTS,
+    RECENT_EVENTS,
 };
 pub use heap::verifier::{VerifyReport, Violation};
 pub use heap::{Collection, Footprint, GcEpilogueCallback, GcPrologueCallback, Heap};
-pub use heap_map::{HeapMap, HeapMapMoment};
-pub use heap_snapshot::{HeapSnapshot, RetainingPath, TagRetention};
+pub use heap_map::{HeapMap, HeapMapMoment, HeapMapRecorder};
 pub use object::{Address, Label, Labels, ObjectId, ObjectInfo, Space};
 pub use replay::{replay_trace, Replay};
 pub use report::Report;

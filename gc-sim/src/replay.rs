@@ -6,6 +6,7 @@
 //!
 //! ```
 //! use gc_sim::replay::replay_trace;
+//! use gc_sim::Report;
 //!
 //! let trace = r#"{"format": "gc-sim-trace", "version": 1, "name": "tiny", "events": [
 //!     {"op": "alloc", "id": 1, "size": 64, "slots": 1, "root": "timers"},
@@ -13,7 +14,7 @@
 //!     {"op": "gc", "kind": "major"}
 //! ]}"#;
 //! let replay = replay_trace(trace.as_bytes(), "tiny.json", None, |header| Ok(header.heap.clone()))?;
-//! let report = replay.report();
+//! let report = Report::new(&replay, None);
 //! assert_eq!(report.summary.mark_compacts, 1);
 //! assert_eq!(report.summary.live_bytes, 64);
 //! # Ok::<(), gc_sim::trace::TraceError>(())
@@ -32,9 +33,7 @@ use crate::error::HeapError;
 use crate::gc_tracer::HeapUsage;
 use crate::heap::Heap;
 use crate::heap_map::HeapMapRecorder;
-use crate::leaks::{Namer, Why, WhyQuery};
 use crate::object::{Labels, ObjectId};
-use crate::report::Report;
 use crate::trace::{read_trace, Flow, Problem, ProblemKind, TraceError, TraceEvent, TraceFormat, TraceHeader};
 use crate::trace::{ReadSummary, TraceVisitor};
 
@@ -253,18 +252,6 @@ impl Replay {
         self.ids.iter()
     }
 
-    /// Why what `query` names (an object's trace id, a tag or a kind; see [`WhyQuery::Text`] for how a text is
-    /// resolved) is alive: its shortest retaining path, and what the query matched.
-    pub fn why(&self, query: &str) -> Why {
-        self.why_typed(WhyQuery::Text(query))
-    }
-
-    /// [`why`](Self::why) for a typed query: an object id, a tag or a kind, never confused with each other.
-    pub fn why_typed(&self, query: WhyQuery<'_>) -> Why {
-        let snapshot = self.heap.snapshot();
-        Namer::new(self, &snapshot).why(self, query)
-    }
-
     /// Whether the trace has allocated an object with id `id` (alive or not).
     pub fn was_allocated(&self, id: u64) -> bool {
         self.ids.get(id).is_some() || self.ids.was_used(id)
@@ -288,16 +275,6 @@ impl Replay {
     /// Heap usage when the replay started.
     pub fn initial_usage(&self) -> HeapUsage {
         self.initial_usage
-    }
-
-    /// The report of the replay so far (see [`Report`]).
-    pub fn report(&self) -> Report {
-        Report::new(self, None)
-    }
-
-    /// The report, with the answer to [`why`](Self::why) `query` in [`Report::why`].
-    pub fn report_with_why(&self, query: &str) -> Report {
-        Report::new(self, Some(query))
     }
 }
 
@@ -532,35 +509,6 @@ mod tests {
     }
 
     #[test]
-    fn an_object_is_reachable_through_a_slot_and_freed_when_cut() {
-        let replay = run(&[
-            A1,
-            r#"{"op": "alloc", "id": 2, "size": 32}"#,
-            r#"{"op": "write", "obj": 1, "slot": 0, "to": 2}"#,
-            r#"{"op": "gc", "kind": "minor"}"#,
-            r#"{"op": "write", "obj": 1, "slot": 0, "to": null}"#,
-            r#"{"op": "gc", "kind": "major"}"#,
-            r#"{"op": "mark", "label": "done"}"#,
-        ])
-        .unwrap();
-        assert!(replay.object(1).is_some());
-        assert!(replay.object(2).is_none(), "cut, then collected");
-        let report = replay.report();
-        assert_eq!((report.summary.scavenges, report.summary.mark_compacts), (1, 1));
-        assert_eq!((report.summary.live_objects, report.summary.live_bytes), (1, 16));
-        assert_eq!(report.marks[0].label, "done");
-        assert_eq!(report.marks[0].event, 6);
-        assert_eq!(report.timeline.len(), 2 * 2 + 2);
-    }
-
-    #[test]
-    fn a_run_without_collections_reports_zero_pauses_not_negative_zero() {
-        let report = run(&[A1]).unwrap().report();
-        let json = serde_json::to_string(&report.summary).unwrap();
-        assert!(json.contains(r#""scavenge_pause_ms":0.0,"mark_compact_pause_ms":0.0"#), "{json}");
-    }
-
-    #[test]
     fn ids_in_any_order_are_remembered_and_pruned() {
         let mut events = vec![r#"{"op": "enter"}"#.to_owned()];
         // Ids out of order: every one is its own run.
@@ -626,27 +574,5 @@ mod tests {
         assert_eq!(error.kind, ProblemKind::DuplicateId);
         let kept: Vec<u64> = replay.trace_ids().filter(|&(_, o)| replay.heap().is_alive(o)).map(|(id, _)| id).collect();
         assert_eq!(kept.len() as u64, (count - 1) / 1_000 + 2, "{kept:?}");
-    }
-
-    #[test]
-    fn out_of_memory_stops_the_replay() {
-        let mut text = String::from(
-            r#"{"format": "gc-sim-trace", "version": 1, "name": "oom", "heap": {"max_old_generation_size": 8388608}}"#,
-        );
-        text.push_str("\n{\"op\": \"alloc\", \"id\": 0, \"size\": 16, \"slots\": 1, \"root\": \"r\"}");
-        for i in 1..20_000u64 {
-            text.push_str(&format!(
-                "\n{{\"op\": \"alloc\", \"id\": {i}, \"size\": 1024, \"slots\": 1, \"pretenured\": true}}"
-            ));
-            text.push_str(&format!("\n{{\"op\": \"write\", \"obj\": {}, \"slot\": 0, \"to\": {i}}}", i - 1));
-        }
-        text.push_str("\nthis line is never read");
-        let replay = replay_trace(text.as_bytes(), "oom.ndjson", None, |h| Ok(h.heap.clone())).unwrap();
-        let report = replay.report();
-        let oom = report.summary.oom.expect("died");
-        assert!(oom.message.ends_with("Allocation failed - JavaScript heap out of memory"));
-        let event = oom.event.unwrap();
-        assert_eq!(event % 2, 1, "an alloc died");
-        assert_eq!(report.summary.trace_events, event + 1);
     }
 }

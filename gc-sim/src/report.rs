@@ -3,14 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::leaks::{LeakAnalysis, Namer, SuspectedLeak, TagSummary, Why, WhyQuery};
+use crate::analysis::{AgeBucket, ObjectGraph, RootRetention};
 use crate::config::HeapConfig;
 use crate::error::OomLocation;
 use crate::gc_tracer::{GcEvent, HeapUsage};
 use crate::heap_map::HeapMap;
-use crate::leaks::{LeakAnalysis, Namer, SuspectedLeak, TagSummary, Why};
 use crate::replay::{Mark, Replay};
-use crate::retainers::RootRetention;
-use crate::survival::AgeBucket;
 
 /// The value of a report's `format` field.
 pub const REPORT_FORMAT: &str = "gc-sim-report";
@@ -136,15 +135,34 @@ pub struct Sample {
 }
 
 impl Report {
-    /// The report of a replay as it stands, with the answer to [`Replay::why`] `why` if asked.
-    pub fn new(replay: &Replay, why: Option<&str>) -> Report {
+    /// The report of a replay as it stands, with the answer to [`why`](crate::analysis::leaks::why) `why` if
+    /// asked. One walk of the live graph ([`ObjectGraph`]) serves the summary's live set, the retainers, the tags,
+    /// the ages, the suspected leaks and the answer: linear in the live graph.
+    ///
+    /// ```
+    /// use gc_sim::replay::replay_trace;
+    /// use gc_sim::{Report, WhyQuery};
+    ///
+    /// let trace = r#"{"format": "gc-sim-trace", "version": 1, "name": "tiny", "events": [
+    ///     {"op": "alloc", "id": 1, "size": 64, "slots": 1, "root": "timers"},
+    ///     {"op": "alloc", "id": 2, "size": 32},
+    ///     {"op": "gc", "kind": "major"}
+    /// ]}"#;
+    /// let replay = replay_trace(trace.as_bytes(), "tiny.json", None, |header| Ok(header.heap.clone()))?;
+    /// let report = Report::new(&replay, Some(WhyQuery::Object(1)));
+    /// assert_eq!(report.summary.mark_compacts, 1);
+    /// assert_eq!(report.summary.live_bytes, 64);
+    /// assert_eq!(report.why.unwrap().root.as_deref(), Some("timers"));
+    /// # Ok::<(), gc_sim::trace::TraceError>(())
+    /// ```
+    pub fn new(replay: &Replay, why: Option<WhyQuery<'_>>) -> Report {
         let heap = replay.heap();
-        let snapshot = heap.snapshot();
-        let namer = Namer::new(replay, &snapshot);
-        let leaks = LeakAnalysis::new(replay, &snapshot, &namer);
+        let graph = ObjectGraph::new(heap);
+        let namer = Namer::new(replay, &graph);
+        let leaks = LeakAnalysis::new(replay, &graph, &namer);
         let totals = heap.totals();
         let events = heap.events().to_vec();
-        let live = snapshot.live();
+        let live = graph.live();
         let summary = Summary {
             trace_events: replay.events(),
             end_ms: heap.now_ms(),
@@ -192,7 +210,7 @@ impl Report {
             config: heap.config().clone(),
             summary,
             spaces: heap.usage(),
-            retainers: snapshot.root_set_retention(),
+            retainers: graph.root_set_retention(),
             marks: replay.marks().to_vec(),
             events,
             timeline,
@@ -205,7 +223,76 @@ impl Report {
             tags: leaks.tags,
             ages: leaks.ages,
             suspected_leaks: leaks.suspected_leaks,
-            why: why.map(|query| namer.why(replay, crate::leaks::WhyQuery::Text(query))),
+            why: why.map(|query| namer.why(replay, query)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::replay::replay_trace;
+    use crate::trace::TraceError;
+
+    fn run(events: &[&str]) -> Result<Replay, TraceError> {
+        let mut text = String::from(r#"{"format": "gc-sim-trace", "version": 1, "name": "t"}"#);
+        for e in events {
+            text.push('\n');
+            text.push_str(e);
+        }
+        replay_trace(text.as_bytes(), "t.ndjson", None, |h| Ok(h.heap.clone()))
+    }
+
+    const A1: &str = r#"{"op": "alloc", "id": 1, "size": 16, "slots": 1, "root": "r"}"#;
+
+    #[test]
+    fn an_object_is_reachable_through_a_slot_and_freed_when_cut() {
+        let replay = run(&[
+            A1,
+            r#"{"op": "alloc", "id": 2, "size": 32}"#,
+            r#"{"op": "write", "obj": 1, "slot": 0, "to": 2}"#,
+            r#"{"op": "gc", "kind": "minor"}"#,
+            r#"{"op": "write", "obj": 1, "slot": 0, "to": null}"#,
+            r#"{"op": "gc", "kind": "major"}"#,
+            r#"{"op": "mark", "label": "done"}"#,
+        ])
+        .unwrap();
+        assert!(replay.object(1).is_some());
+        assert!(replay.object(2).is_none(), "cut, then collected");
+        let report = Report::new(&replay, None);
+        assert_eq!((report.summary.scavenges, report.summary.mark_compacts), (1, 1));
+        assert_eq!((report.summary.live_objects, report.summary.live_bytes), (1, 16));
+        assert_eq!(report.marks[0].label, "done");
+        assert_eq!(report.marks[0].event, 6);
+        assert_eq!(report.timeline.len(), 2 * 2 + 2);
+    }
+
+    #[test]
+    fn a_run_without_collections_reports_zero_pauses_not_negative_zero() {
+        let report = Report::new(&run(&[A1]).unwrap(), None);
+        let json = serde_json::to_string(&report.summary).unwrap();
+        assert!(json.contains(r#""scavenge_pause_ms":0.0,"mark_compact_pause_ms":0.0"#), "{json}");
+    }
+
+    #[test]
+    fn out_of_memory_stops_the_replay() {
+        let mut text = String::from(
+            r#"{"format": "gc-sim-trace", "version": 1, "name": "oom", "heap": {"max_old_generation_size": 8388608}}"#,
+        );
+        text.push_str("\n{\"op\": \"alloc\", \"id\": 0, \"size\": 16, \"slots\": 1, \"root\": \"r\"}");
+        for i in 1..20_000u64 {
+            text.push_str(&format!(
+                "\n{{\"op\": \"alloc\", \"id\": {i}, \"size\": 1024, \"slots\": 1, \"pretenured\": true}}"
+            ));
+            text.push_str(&format!("\n{{\"op\": \"write\", \"obj\": {}, \"slot\": 0, \"to\": {i}}}", i - 1));
+        }
+        text.push_str("\nthis line is never read");
+        let replay = replay_trace(text.as_bytes(), "oom.ndjson", None, |h| Ok(h.heap.clone())).unwrap();
+        let report = Report::new(&replay, None);
+        let oom = report.summary.oom.expect("died");
+        assert!(oom.message.ends_with("Allocation failed - JavaScript heap out of memory"));
+        let event = oom.event.unwrap();
+        assert_eq!(event % 2, 1, "an alloc died");
+        assert_eq!(report.summary.trace_events, event + 1);
     }
 }

@@ -1,9 +1,7 @@
-//! Survival: how old the live objects are, and when each tag's objects were promoted.
-//!
-//! The collectors record every promotion of a tagged object here (an index into a vector by label, so the cost per
-//! promoted object is one branch and an addition). Ages come from the objects' headers: the number of scavenges an
-//! object survived, which V8 tracks with its age mark (copied on the first survived scavenge, promoted on the
-//! second).
+//! When each tag's objects were promoted: the collectors record every promotion of a tagged object here (an index
+//! into a vector by label, so the cost per promoted object is one branch and an addition), and
+//! [`Heap::tag_promotion`](crate::Heap::tag_promotion) reads it. (The ages of live objects are an analysis:
+//! [`analysis::ages`](crate::analysis::ages).)
 
 use serde::{Deserialize, Serialize};
 
@@ -60,19 +58,4 @@ impl TagPromotions {
     pub fn get(&self, tag: Label) -> Option<TagPromotion> {
         self.by_label.get(tag.index()).copied().flatten()
     }
-}
-
-/// Live objects that survived the same number of scavenges, by generation.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AgeBucket {
-    /// Scavenges survived (a mark-compact's promotion also counts as one).
-    pub age: u8,
-    /// Live objects of that age in the young generation.
-    pub young_objects: u64,
-    /// Their bytes.
-    pub young_bytes: u64,
-    /// Live objects of that age in the old generation.
-    pub old_objects: u64,
-    /// Their bytes.
-    pub old_bytes: u64,
 }

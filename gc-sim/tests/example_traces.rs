@@ -34,7 +34,7 @@ fn connections(replay: &Replay) -> Vec<(u64, u64)> {
     (1..=CONNECTIONS).map(|c| heap.find_label(&format!("conn-{c}")).map_or((0, 0), |tag| heap.tagged(tag))).collect()
 }
 
-fn retained_by<'r>(report: &'r Report, root: &str) -> Option<&'r gc_sim::retainers::RootRetention> {
+fn retained_by<'r>(report: &'r Report, root: &str) -> Option<&'r gc_sim::analysis::RootRetention> {
     report.retainers.iter().find(|r| r.root == root)
 }
 
@@ -44,7 +44,7 @@ fn every_example_is_small_named_and_annotated_and_listed_in_the_readme() {
     for path in [LEAK, FIXED, WRITE_BARRIER, OOM, YOUNG, FRAGMENTATION] {
         let size = std::fs::metadata(path).unwrap().len();
         assert!(size < 100 * 1024, "{path} is {size} bytes");
-        let report = replay(path).report();
+        let report = Report::new(&replay(path), None);
         assert!(!report.name.is_empty(), "{path} has no name");
         assert!(!report.marks.is_empty(), "{path} has no mark");
         let file = Path::new(path).file_name().unwrap().to_str().unwrap();
@@ -55,7 +55,7 @@ fn every_example_is_small_named_and_annotated_and_listed_in_the_readme() {
 #[test]
 fn leak_keeps_every_connection_alive_in_old_space_through_timers() {
     let replay = replay(LEAK);
-    let report = replay.report();
+    let report = Report::new(&replay, None);
     let summary = &report.summary;
     assert!(summary.oom.is_none());
     assert!(summary.scavenges >= 3, "{} scavenges", summary.scavenges);
@@ -90,8 +90,8 @@ fn leak_keeps_every_connection_alive_in_old_space_through_timers() {
 
 #[test]
 fn fixed_reclaims_every_connection() {
-    let fixed = replay(FIXED).report();
-    let leak = replay(LEAK).report();
+    let fixed = Report::new(&replay(FIXED), None);
+    let leak = Report::new(&replay(LEAK), None);
     assert_eq!(
         (fixed.summary.allocated_objects, fixed.summary.allocated_bytes),
         (leak.summary.allocated_objects, leak.summary.allocated_bytes),
@@ -151,7 +151,7 @@ fn write_barrier_keeps_a_young_object_alive_through_the_remembered_set() {
     assert_eq!(after("gc"), [0, 0, 1, 0, 1, 0]);
 
     let replay = probe.replay.unwrap();
-    let report = replay.report();
+    let report = Report::new(&replay, None);
     let e = &report.events;
     assert_eq!(e.len(), 6);
     // Scavenges 1 and 2 copy, then promote, the 512-byte cache.
@@ -177,7 +177,7 @@ fn write_barrier_keeps_a_young_object_alive_through_the_remembered_set() {
 #[test]
 fn oom_dies_of_a_growing_rooted_list() {
     let replay = replay(OOM);
-    let report = replay.report();
+    let report = Report::new(&replay, None);
     let summary = &report.summary;
     let oom = summary.oom.as_ref().expect("the program runs out of memory");
     assert_eq!(oom.location, OomLocation::ReachedHeapLimit);
@@ -203,7 +203,7 @@ fn oom_dies_of_a_growing_rooted_list() {
 #[test]
 fn leak_analysis_names_every_closed_connection_and_its_path_from_timers() {
     let leaky = replay(LEAK);
-    let report = leaky.report_with_why("4");
+    let report = Report::new(&leaky, Some(gc_sim::WhyQuery::Text("4")));
     // Every connection closed with a `mark` (`closes`) and stayed alive: 16 suspected leaks, in closing order.
     let leaks = &report.suspected_leaks;
     assert_eq!(leaks.len() as u64, CONNECTIONS);
@@ -239,10 +239,10 @@ fn leak_analysis_names_every_closed_connection_and_its_path_from_timers() {
     assert_eq!(kinds.last(), Some(&"Socket"));
     assert_eq!(why.path.last().unwrap().id, Some(4));
     assert!(why.path.windows(2).all(|w| w[0].retained_bytes >= w[1].retained_bytes), "each step dominates the next");
-    let line = gc_sim::leaks::format_path(why.root.as_deref().unwrap(), &why.path);
+    let line = gc_sim::analysis::format_path(why.root.as_deref().unwrap(), &why.path);
     assert!(line.starts_with("timers -> Timeout#") && line.ends_with("Socket#4 (conn-1)"), "{line}");
 
-    let fixed = replay(FIXED).report_with_why("conn-1");
+    let fixed = Report::new(&replay(FIXED), Some(gc_sim::WhyQuery::Text("conn-1")));
     assert!(fixed.suspected_leaks.is_empty());
     assert!(fixed.tags.is_empty(), "no connection object is alive");
     assert_eq!(fixed.why.unwrap().root, None, "nothing retains conn-1");
@@ -277,7 +277,7 @@ fn young_generation_promotes_survivors_on_their_second_scavenge() {
     const SESSION: u64 = 4096;
     const CONFIG_AND_ROUTES: u64 = 1024 + 2048;
     let replay = replay(YOUNG);
-    let report = replay.report();
+    let report = Report::new(&replay, None);
     let e = &report.events;
     assert_eq!((report.summary.scavenges, report.summary.mark_compacts), (8, 0));
     assert!(e.iter().all(|e| e.collector == Collector::Scavenge && e.reason == GcReason::AllocationFailure));
@@ -318,7 +318,7 @@ fn fragmentation_evacuates_the_mostly_empty_pages_into_the_holes_of_the_swept_on
     let file = BufReader::new(File::open(FRAGMENTATION).unwrap());
     read_trace(file, FRAGMENTATION, None, &mut probe).unwrap_or_else(|e| panic!("{e}"));
     let replay = probe.replay.unwrap();
-    let report = replay.report();
+    let report = Report::new(&replay, None);
     assert_eq!(report.events.len(), 1);
     let gc = &report.events[0];
     assert_eq!((gc.collector, gc.reason), (Collector::MarkCompact, GcReason::Testing));

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use gc_sim::replay::Replay;
 use gc_sim::trace::TraceEvent;
-use gc_sim::{Heap, HeapConfig, Labels, ObjectId, MIB};
+use gc_sim::{Heap, HeapConfig, Labels, ObjectGraph, ObjectId, Report, MIB};
 
 /// The largest exponent accepted between 2n and 4n.
 const MAX_EXPONENT: f64 = 1.3;
@@ -81,7 +81,7 @@ fn root_set_retention_is_linear_in_root_sets() {
             heap
         },
         |heap| {
-            let r = heap.root_set_retention();
+            let r = ObjectGraph::new(heap).root_set_retention();
             assert_eq!(r[0].retained_objects, 4);
         },
     );
@@ -127,7 +127,7 @@ fn suspected_leaks_are_linear_in_closed_tags() {
             replay
         },
         |replay| {
-            let report = replay.report();
+            let report = Report::new(replay, None);
             assert_eq!(report.suspected_leaks.len(), report.tags.len());
         },
     );
@@ -151,10 +151,10 @@ fn tag_retention_is_linear_in_tags_times_depth() {
                 }
                 previous = Some(o);
             }
-            // Leaked so that the snapshot, made outside the timing, can borrow it.
-            Box::leak(Box::new(heap)).snapshot()
+            // Leaked so that the graph, made outside the timing, can borrow it.
+            ObjectGraph::new(Box::leak(Box::new(heap)))
         },
-        |snapshot| assert_eq!(snapshot.tag_retention().len(), snapshot.live().objects as usize),
+        |graph| assert_eq!(graph.tag_retention().len(), graph.live().objects as usize),
     );
 }
 
@@ -181,8 +181,8 @@ fn dominators_of_a_doubly_linked_list_are_near_linear() {
             heap
         },
         |heap| {
-            let snapshot = heap.snapshot();
-            assert_eq!(snapshot.live().objects, snapshot.root_set_retained().next().unwrap().1.objects);
+            let graph = ObjectGraph::new(heap);
+            assert_eq!(graph.live().objects, graph.root_set_retained().next().unwrap().1.objects);
         },
     );
 }

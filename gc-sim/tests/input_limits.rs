@@ -182,7 +182,7 @@ fn a_tick_that_overflows_the_clock_is_an_error() {
     let r =
         replay(r#"{"format": "gc-sim-trace", "version": 1, "heap": {"max_semi_space_size": 1048576}}"#, &refs).unwrap();
     assert!(r.heap().totals().scavenges > 2 && r.heap().totals().mark_compacts >= 3);
-    assert_finite(&r.report());
+    assert_finite(&gc_sim::Report::new(&r, None));
     // The library refuses such a step with an error value and leaves the clock as it was; so it does a negative or
     // non-finite one.
     let mut heap = Heap::default();
@@ -218,7 +218,7 @@ fn a_huge_pause_coefficient_is_a_header_error() {
     let refs: Vec<&str> = events.iter().map(String::as_str).collect();
     let r = replay(&header, &refs).unwrap();
     assert!(r.heap().totals().mark_compacts >= 1);
-    assert_finite(&r.report());
+    assert_finite(&gc_sim::Report::new(&r, None));
 }
 
 /// A header with `page_size` 1 or 8 was valid, and its end-of-run heap map (always built) had a row for each of up
@@ -251,11 +251,11 @@ fn a_tiny_page_geometry_is_refused_and_heap_maps_are_built_only_when_asked_for()
     );
     // The most pages a header allows: no heap map unless asked for, and the end map has one row per page.
     let r = replay(&semi(64 * gc_sim::MIB), &[r#"{"op": "alloc", "id": 1, "size": 8}"#]).unwrap();
-    assert!(r.report().heap_maps.is_empty(), "a heap map only when asked for");
+    assert!(gc_sim::Report::new(&r, None).heap_maps.is_empty(), "a heap map only when asked for");
     let heap = Heap::new(r.heap().config().clone()).unwrap();
     let replay = Replay::new("end map", heap);
     replay.heap_maps().request(gc_sim::HeapMapMoment::End);
-    let report = replay.report();
+    let report = gc_sim::Report::new(&replay, None);
     assert_eq!(report.heap_maps.len(), 1);
     assert_eq!(report.heap_maps[0].moment, gc_sim::HeapMapMoment::End);
     assert_eq!(report.heap_maps[0].pages.len() as u64, gc_sim::MAX_SEMI_SPACE_PAGES);
@@ -319,7 +319,7 @@ fn memory_and_report_do_not_grow_with_the_number_of_collections() {
     let heap = replay.heap();
     let (count, pause_sum, max_pause, max_number) = *seen.lock().unwrap();
     assert_eq!((count, heap.collections()), (COLLECTIONS, COLLECTIONS));
-    let report = replay.report();
+    let report = gc_sim::Report::new(&replay, None);
     let s = &report.summary;
     assert_eq!(s.scavenges + s.mark_compacts, COLLECTIONS);
     assert_eq!(s.mark_compacts, COLLECTIONS / 1000);

@@ -9,7 +9,7 @@ use serde_json::Value;
 const DOC: &str = include_str!("../../docs/report-format.md");
 
 fn report(trace: &str) -> Report {
-    common::replay_file(&common::example_path(trace)).report()
+    Report::new(&common::replay_file(&common::example_path(trace)), None)
 }
 
 /// Every member name in `value`, at any depth, except inside `config` (documented with the trace's `heap`).

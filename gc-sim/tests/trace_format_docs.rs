@@ -219,7 +219,7 @@ fn the_examples_in_the_doc_are_one_trace_in_both_forms() {
     // The same report, whichever way the form is chosen.
     let report = |text: &str, name: &str, format| {
         let replay = replay(text, name, format).unwrap_or_else(|e| panic!("the doc's example fails: {e}"));
-        replay.report()
+        gc_sim::Report::new(&replay, None)
     };
     let from_json = report(&json, "example.json", Some(TraceFormat::Json));
     let from_ndjson = report(&ndjson, "example.ndjson", Some(TraceFormat::Ndjson));

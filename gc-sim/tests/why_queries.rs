@@ -3,7 +3,7 @@
 
 mod common;
 
-use gc_sim::leaks::{WhyMatch, WhyQuery};
+use gc_sim::analysis::{leaks, WhyMatch, WhyQuery};
 use gc_sim::Replay;
 
 /// Object 1 is rooted in `globals`; the tag "1" is on object 10, rooted in `timers` and closed by a mark (a leak);
@@ -30,7 +30,7 @@ fn replay() -> Replay {
 /// the suspected leak was reported as retained by `globals` (object 1's root), not `timers`.
 #[test]
 fn a_suspected_leak_whose_tag_is_a_number_reports_its_own_path() {
-    let report = replay().report();
+    let report = gc_sim::Report::new(&replay(), None);
     assert_eq!(report.suspected_leaks.len(), 1);
     let leak = &report.suspected_leaks[0];
     assert_eq!(leak.tag, "1");
@@ -42,21 +42,25 @@ fn a_suspected_leak_whose_tag_is_a_number_reports_its_own_path() {
 #[test]
 fn typed_queries_are_never_confused() {
     let r = replay();
-    let object = r.why_typed(WhyQuery::Object(1));
+    let object = leaks::why(&r, WhyQuery::Object(1));
     assert_eq!((object.matched, object.root.as_deref()), (Some(WhyMatch::Object), Some("globals")));
-    let tag = r.why_typed(WhyQuery::Tag("1"));
+    let tag = leaks::why(&r, WhyQuery::Tag("1"));
     assert_eq!((tag.matched, tag.root.as_deref()), (Some(WhyMatch::Tag), Some("timers")));
     assert_eq!(tag.path.last().unwrap().id, Some(10));
     // A text that is a live object's id is that object; `tag:` and `id:` choose.
-    assert_eq!(r.why("1").matched, Some(WhyMatch::Object));
-    assert_eq!(r.why("tag:1").path.last().unwrap().id, Some(10));
-    assert_eq!(r.why("id:1").root.as_deref(), Some("globals"));
+    assert_eq!(leaks::why(&r, WhyQuery::Text("1")).matched, Some(WhyMatch::Object));
+    assert_eq!(leaks::why(&r, WhyQuery::Text("tag:1")).path.last().unwrap().id, Some(10));
+    assert_eq!(leaks::why(&r, WhyQuery::Text("id:1")).root.as_deref(), Some("globals"));
 }
 
 #[test]
 fn a_kind_leads_to_its_object_nearest_to_the_roots() {
     let r = replay();
-    for why in [r.why("Socket"), r.why("kind:Socket"), r.why_typed(WhyQuery::Kind("Socket"))] {
+    for why in [
+        leaks::why(&r, WhyQuery::Text("Socket")),
+        leaks::why(&r, WhyQuery::Text("kind:Socket")),
+        leaks::why(&r, WhyQuery::Kind("Socket")),
+    ] {
         assert_eq!(why.matched, Some(WhyMatch::Kind));
         assert_eq!(why.root.as_deref(), Some("timers"));
         let ids: Vec<Option<u64>> = why.path.iter().map(|s| s.id).collect();
@@ -67,14 +71,14 @@ fn a_kind_leads_to_its_object_nearest_to_the_roots() {
 #[test]
 fn matched_but_not_alive_is_told_from_matched_nothing() {
     let r = replay();
-    let freed = r.why("20");
+    let freed = leaks::why(&r, WhyQuery::Text("20"));
     assert_eq!((freed.matched, freed.root.as_deref()), (Some(WhyMatch::Object), None));
-    let dead_tag = r.why("gone");
+    let dead_tag = leaks::why(&r, WhyQuery::Text("gone"));
     assert_eq!((dead_tag.matched, dead_tag.root.as_deref()), (Some(WhyMatch::Label), None));
-    let dead_kind = r.why("kind:Garbage");
+    let dead_kind = leaks::why(&r, WhyQuery::Text("kind:Garbage"));
     assert_eq!((dead_kind.matched, dead_kind.root.as_deref()), (Some(WhyMatch::Label), None));
     for nothing in ["99", "Nope", "tag:Nope", "kind:Nope", "id:x"] {
-        let why = r.why(nothing);
+        let why = leaks::why(&r, WhyQuery::Text(nothing));
         assert_eq!((why.matched, why.root.as_deref()), (None, None), "{nothing}");
         assert!(why.path.is_empty());
     }

@@ -24,7 +24,7 @@
 //! use visualizer::{render_heap, render_heap_map, render_pauses, HeapChartOptions, HeapMapOptions};
 //!
 //! let trace = std::fs::read("leak.ndjson")?;
-//! let report = replay_trace(&trace[..], "leak.ndjson", None, |h| Ok(h.heap.clone()))?.report();
+//! let report = gc_sim::Report::new(&replay_trace(&trace[..], "leak.ndjson", None, |h| Ok(h.heap.clone()))?, None);
 //! render_heap(&report, "heap.png", &HeapChartOptions::default())?;
 //! render_pauses(&report, "pauses.svg")?;
 //! render_heap_map(&report, "heap-map.png", &HeapMapOptions::default())?; // the report's end map

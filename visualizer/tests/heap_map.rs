@@ -68,7 +68,7 @@ fn replay_example(file: &str, moments: &[HeapMapMoment]) -> Report {
     let bytes = std::fs::read(trace_path(file)).unwrap();
     let mut visitor = Requesting { moments, replay: None };
     read_trace(&bytes[..], file, None, &mut visitor).unwrap_or_else(|e| panic!("{file} replays: {e}"));
-    visitor.replay.expect("a header").report()
+    Report::new(&visitor.replay.expect("a header"), None)
 }
 
 /// The replay of an example with the end map only.

@@ -1,7 +1,7 @@
 //! Reading real Node.js GC logs: `--trace-gc`, `--trace-gc-nvp`, `--trace-gc-verbose` and the out-of-memory
 //! text on stderr, of Node 6 to 24 (V8 5.x to 13.x). docs/gc-log.md describes the formats.
 //!
-//! [`LogReader`] streams over any [`BufRead`] in constant memory (one line buffer, a bounded list of warnings
+//! [`LogReader`] streams over any [`BufRead`](std::io::BufRead) in constant memory (one line buffer, a bounded list of warnings
 //! and of JS stack lines) and yields one [`Record`] per collection, verbose space line, ring-buffer entry or
 //! death; [`LogSummary`] folds those records into the figures `gc-sim log` prints.
 //!

@@ -590,19 +590,14 @@ impl Heap {
         &self.objects
     }
 
-    /// Every object's reference slots.
-    pub(crate) fn slot_arena(&self) -> &SlotArena {
-        &self.slots
+    /// The reference slots of an object's header.
+    pub(crate) fn slots_of(&self, o: &HeapObject) -> &[Option<ObjectId>] {
+        self.slots.run(o.slot_start, o.slot_count)
     }
 
-    /// The root sets.
-    pub(crate) fn root_set_table(&self) -> &RootSets {
-        &self.roots
-    }
-
-    /// The open handle scopes.
-    pub(crate) fn handle_scopes(&self) -> &HandleScopes {
-        &self.scopes
+    /// The objects held by the open handle scopes, outermost first.
+    pub(crate) fn scope_handles(&self) -> &[ObjectId] {
+        self.scopes.handles()
     }
 
     /// New space.

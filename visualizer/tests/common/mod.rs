@@ -48,7 +48,7 @@ impl Trace {
         let replay = replay_trace(self.text.as_bytes(), "test.ndjson", None, |h| Ok(h.heap.clone()))
             .unwrap_or_else(|e| panic!("the test trace is valid: {e}"));
         replay.heap_maps().request(gc_sim::HeapMapMoment::End);
-        replay.report()
+        Report::new(&replay, None)
     }
 }
 

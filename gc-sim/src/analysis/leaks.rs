@@ -8,10 +8,10 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use slotmap::SecondaryMap;
 
-use crate::heap_snapshot::{HeapSnapshot, RetainingPath, TagRetention};
+use crate::analysis::ages::AgeBucket;
+use crate::analysis::object_graph::{ObjectGraph, RetainingPath, TagRetention};
 use crate::object::{ObjectId, Space};
 use crate::replay::{Mark, Replay};
-use crate::survival::AgeBucket;
 
 /// A tag's retention, promotions and closing.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -150,53 +150,77 @@ pub struct LeakAnalysis {
     pub suspected_leaks: Vec<SuspectedLeak>,
 }
 
-/// Names the objects of a snapshot with the trace's ids.
+/// Why what `query` names is alive in `replay`'s heap: its shortest retaining path, and what the query matched.
+/// Takes an [`ObjectGraph`] of the heap (one walk of the live graph and its dominator tree).
+///
+/// ```
+/// use gc_sim::analysis::{leaks, WhyMatch, WhyQuery};
+/// use gc_sim::replay::replay_trace;
+///
+/// let trace = r#"{"format": "gc-sim-trace", "version": 1, "name": "tiny", "events": [
+///     {"op": "alloc", "id": 1, "size": 64, "slots": 1, "kind": "Timeout", "root": "timers"},
+///     {"op": "alloc", "id": 2, "size": 32, "tag": "conn-1"},
+///     {"op": "write", "obj": 1, "slot": 0, "to": 2}
+/// ]}"#;
+/// let replay = replay_trace(trace.as_bytes(), "tiny.json", None, |header| Ok(header.heap.clone()))?;
+/// let why = leaks::why(&replay, WhyQuery::Tag("conn-1"));
+/// assert_eq!(why.matched, Some(WhyMatch::Tag));
+/// assert_eq!(leaks::format_path(why.root.as_deref().unwrap(), &why.path), "timers -> Timeout#1 -> [0] object#2 (conn-1)");
+/// # Ok::<(), gc_sim::trace::TraceError>(())
+/// ```
+pub fn why(replay: &Replay, query: WhyQuery<'_>) -> Why {
+    let graph = ObjectGraph::new(replay.heap());
+    Namer::new(replay, &graph).why(replay, query)
+}
+
+/// Names the objects of a graph with the trace's ids.
 pub(crate) struct Namer<'a> {
-    snapshot: &'a HeapSnapshot<'a>,
+    graph: &'a ObjectGraph<'a>,
     trace_ids: SecondaryMap<ObjectId, u64>,
 }
 
 impl<'a> Namer<'a> {
-    pub fn new(replay: &Replay, snapshot: &'a HeapSnapshot<'a>) -> Namer<'a> {
+    pub fn new(replay: &Replay, graph: &'a ObjectGraph<'a>) -> Namer<'a> {
         let mut trace_ids = SecondaryMap::new();
         for (trace_id, object) in replay.trace_ids() {
             if replay.heap().is_alive(object) {
                 trace_ids.insert(object, trace_id);
             }
         }
-        Namer { snapshot, trace_ids }
+        Namer { graph, trace_ids }
     }
 
     fn steps(&self, path: &RetainingPath) -> Vec<PathStep> {
-        let heap = self.snapshot.heap();
+        let heap = self.graph.heap();
         path.steps
             .iter()
-            .map(|&(slot, id)| {
-                let o = heap.object(id).expect("a path holds live objects");
-                PathStep {
+            // A path holds live objects only: `object` never fails here.
+            .filter_map(|&(slot, id)| {
+                let o = heap.object(id).ok()?;
+                Some(PathStep {
                     slot,
                     id: self.trace_ids.get(id).copied(),
                     kind: o.labels.kind.map(|l| heap.label_name_at(l.index()).to_owned()),
                     tag: o.labels.tag.map(|l| heap.label_name_at(l.index()).to_owned()),
                     space: o.space,
                     size: o.size,
-                    retained_bytes: self.snapshot.retained(id).map_or(0, |t| t.bytes),
-                }
+                    retained_bytes: self.graph.retained(id).map_or(0, |t| t.bytes),
+                })
             })
             .collect()
     }
 
     /// Why what `query` names is alive: its shortest retaining path, and what the query matched.
     pub fn why(&self, replay: &Replay, query: WhyQuery<'_>) -> Why {
-        let heap = self.snapshot.heap();
+        let heap = self.graph.heap();
         let object = |id: u64| replay.object(id).map(|o| (WhyMatch::Object, Some(o)));
         let tag = |name: &str| {
             let label = heap.find_label(name)?;
-            self.snapshot.nearest_tagged(label).map(|o| (WhyMatch::Tag, Some(o)))
+            self.graph.nearest_tagged(label).map(|o| (WhyMatch::Tag, Some(o)))
         };
         let kind = |name: &str| {
             let label = heap.find_label(name)?;
-            self.snapshot.nearest_of_kind(label).map(|o| (WhyMatch::Kind, Some(o)))
+            self.graph.nearest_of_kind(label).map(|o| (WhyMatch::Kind, Some(o)))
         };
         // Named, but with nothing alive: an id once allocated, or a label the trace used.
         let dead_object = |id: u64| replay.was_allocated(id).then_some((WhyMatch::Object, None));
@@ -224,7 +248,7 @@ impl<'a> Namer<'a> {
             }
         };
         let matched = found.map(|(matched, _)| matched);
-        match found.and_then(|(_, target)| target).and_then(|t| self.snapshot.retaining_path(t)) {
+        match found.and_then(|(_, target)| target).and_then(|t| self.graph.retaining_path(t)) {
             Some(path) => Why { query: text, matched, path: self.steps(&path), root: Some(path.root) },
             None => Why { query: text, matched, root: None, path: Vec::new() },
         }
@@ -232,8 +256,8 @@ impl<'a> Namer<'a> {
 }
 
 impl LeakAnalysis {
-    /// Analyses `replay` through `snapshot` (a snapshot of the replay's heap).
-    pub(crate) fn new(replay: &Replay, snapshot: &HeapSnapshot<'_>, namer: &Namer<'_>) -> LeakAnalysis {
+    /// Analyses `replay` through `graph` (the object graph of the replay's heap).
+    pub(crate) fn new(replay: &Replay, graph: &ObjectGraph<'_>, namer: &Namer<'_>) -> LeakAnalysis {
         let heap = replay.heap();
         // The first mark that closes each tag, and each tag's summary by name: lookups, not scans, per tag.
         let mut first_close: FxHashMap<&str, &Mark> = FxHashMap::default();
@@ -243,7 +267,7 @@ impl LeakAnalysis {
             }
         }
         let closed = |tag: &str| first_close.get(tag).copied();
-        let tags: Vec<TagSummary> = snapshot
+        let tags: Vec<TagSummary> = graph
             .tag_retention()
             .into_iter()
             .map(|retention| {
@@ -282,7 +306,7 @@ impl LeakAnalysis {
                 path: why.path,
             });
         }
-        LeakAnalysis { tags, ages: snapshot.ages(), suspected_leaks }
+        LeakAnalysis { tags, ages: graph.ages(), suspected_leaks }
     }
 }
 

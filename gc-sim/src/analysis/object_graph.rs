@@ -1,11 +1,14 @@
-//! A heap snapshot: the live object graph, frozen for leak analysis the way DevTools' heap snapshots present it
-//! (V8's `heap-snapshot-generator`): retained sizes from the dominator tree, shortest retaining paths from the
-//! roots, retention per tag and the ages of live objects.
+//! The live object graph, frozen for leak analysis the way DevTools' heap snapshots present it (V8's
+//! `heap-snapshot-generator`): retained sizes from the dominator tree, shortest retaining paths from the roots,
+//! retention per tag and per root set (in [`retainers`](crate::analysis::retainers)), the ages of live objects
+//! (in [`ages`](crate::analysis::ages)).
 //!
 //! The graph has a synthetic root, `(GC roots)`, whose children are the root sets (and the open handle scopes, as
 //! [`HANDLE_SCOPES`]), whose children are the objects they hold. An object's **retained size** is the size of
 //! every object it dominates: those that become unreachable without it. A root set's retained size is therefore
 //! what only it keeps alive.
+//!
+//! [`HANDLE_SCOPES`]: crate::analysis::HANDLE_SCOPES
 //!
 //! Node numbers follow a breadth-first walk from the synthetic root, so the first path found to any object is a
 //! shortest one, and every object's immediate dominator has a smaller number than the object (a dominator lies on
@@ -16,32 +19,37 @@ use std::cell::OnceCell;
 use serde::{Deserialize, Serialize};
 use slotmap::SecondaryMap;
 
-use crate::dominators::immediate_dominators;
+use crate::analysis::dominators::immediate_dominators;
+use crate::analysis::walk::ObjectTally;
+use crate::analysis::walk::{self, Walk};
 use crate::heap::Heap;
-use crate::object::{Label, ObjectId};
-use crate::retainers::{ObjectTally, HANDLE_SCOPES};
-use crate::survival::AgeBucket;
+use crate::object::{HeapObject, Label, ObjectId};
 
 /// Marks a path edge from a root set (not from an object's slot).
 const NO_SLOT: u32 = u32::MAX;
 /// No object.
 const NO_NODE: u32 = u32::MAX;
 
-/// The live heap at one moment, with its dominator tree. Made by [`Heap::snapshot`].
-pub struct HeapSnapshot<'h> {
+/// The live heap at one moment, with its dominator tree: one walk of the live graph, from which every analysis
+/// of a report is read.
+pub struct ObjectGraph<'h> {
     heap: &'h Heap,
-    /// Names of the root-set nodes `1..=roots.len()`.
-    roots: Vec<String>,
-    /// The object of every node after the root-set nodes.
-    objects: Vec<ObjectId>,
-    /// Node number of every live object.
-    node: SecondaryMap<ObjectId, u32>,
+    /// Name and handle count of the root-set nodes `1..=roots.len()`.
+    roots: Vec<(&'h str, u64)>,
+    /// The object of every node after the root-set nodes, with its header.
+    objects: Vec<(ObjectId, &'h HeapObject)>,
+    /// Index in `objects` of every live object.
+    index: SecondaryMap<ObjectId, u32>,
     /// Breadth-first parent of every node and the slot of the parent that holds it ([`NO_SLOT`] from a root set).
     parent: Vec<(u32, u32)>,
     /// Immediate dominator of every node (the synthetic root's is itself).
     idom: Vec<u32>,
     /// Retained objects and bytes of every node.
     retained: Vec<ObjectTally>,
+    /// The references into objects that several root sets reach, as edges between subtrees of the dominator tree
+    /// (see [`shared_edges`]): those from node `n` are `shared[shared_start[n]..shared_start[n + 1]]`.
+    shared: Vec<u32>,
+    shared_start: Vec<u32>,
     /// Index in `objects` of the first object of every tag (by label number), [`NO_NODE`] for none; made on first
     /// use.
     nearest: OnceCell<Vec<u32>>,
@@ -72,102 +80,85 @@ pub struct TagRetention {
 /// A shortest chain of references from a root set to an object, as DevTools' retainers show it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetainingPath {
-    /// The root set the path starts from ([`HANDLE_SCOPES`] for the open handle scopes).
+    /// The root set the path starts from ([`HANDLE_SCOPES`](crate::analysis::HANDLE_SCOPES) for the open handle
+    /// scopes).
     pub root: String,
     /// The objects along the path, from the one the root set holds to the target, with the slot of the previous
     /// object that holds each (`None` for the first, held by the root set).
     pub steps: Vec<(Option<u32>, ObjectId)>,
 }
 
-impl Heap {
-    /// Freezes the live heap for analysis: a walk of the live graph plus the dominator tree (Lengauer and Tarjan's
-    /// algorithm, O(m log n) for n live objects and m references). Meant for reports and tests, not for every
-    /// collection.
+impl<'h> ObjectGraph<'h> {
+    /// Freezes the live heap for analysis: one walk of the live graph plus the dominator tree (Lengauer and
+    /// Tarjan's algorithm, O(m log n) for n live objects and m references). Meant for reports and tests, not for
+    /// every collection.
     ///
     /// ```
-    /// use gc_sim::{Heap, Labels};
+    /// use gc_sim::{Heap, Labels, ObjectGraph};
     /// let mut heap = Heap::default();
     /// let conn = heap.label("conn-1");
     /// let timer = heap.alloc(104, 1, Labels { tag: Some(conn), ..Labels::NONE })?;
     /// let socket = heap.alloc(2000, 0, Labels { tag: Some(conn), ..Labels::NONE })?;
     /// heap.write(timer, 0, Some(socket))?;
     /// heap.add_root("timers", timer)?;
-    /// let snapshot = heap.snapshot();
-    /// assert_eq!(snapshot.retained(timer).unwrap().bytes, 2104);
-    /// let path = snapshot.retaining_path(socket).unwrap();
+    /// let graph = ObjectGraph::new(&heap);
+    /// assert_eq!(graph.retained(timer).unwrap().bytes, 2104);
+    /// let path = graph.retaining_path(socket).unwrap();
     /// assert_eq!((path.root.as_str(), path.steps.len()), ("timers", 2));
-    /// assert_eq!(snapshot.tag_retention()[0].retained_bytes, 2104);
+    /// assert_eq!(graph.tag_retention()[0].retained_bytes, 2104);
     /// # Ok::<(), gc_sim::HeapError>(())
     /// ```
-    pub fn snapshot(&self) -> HeapSnapshot<'_> {
-        HeapSnapshot::new(self)
-    }
-}
-
-impl<'h> HeapSnapshot<'h> {
-    fn new(heap: &'h Heap) -> HeapSnapshot<'h> {
-        let mut sets: Vec<(String, Vec<ObjectId>)> = heap
-            .root_set_table()
-            .sets()
-            .iter()
-            .filter(|s| !s.handles.is_empty())
-            .map(|s| (s.name.clone(), s.handles.keys().copied().collect()))
-            .collect();
-        if !heap.handle_scopes().handles().is_empty() {
-            sets.push((HANDLE_SCOPES.to_owned(), heap.handle_scopes().handles().to_vec()));
-        }
-        let first_object = sets.len() as u32 + 1;
+    pub fn new(heap: &'h Heap) -> ObjectGraph<'h> {
+        let sets = walk::root_sets(heap);
+        let first = sets.len() as u32 + 1;
 
         // Breadth-first numbering, parents and the edges of the graph.
-        let mut walk = Walk {
-            heap,
-            first_object,
-            objects: Vec::new(),
-            node: SecondaryMap::new(),
-            parent: vec![(0, NO_SLOT); first_object as usize],
-            edges: (1..first_object).map(|r| (0, r)).collect(),
-        };
-        for (root, (_, handles)) in sets.iter().enumerate() {
-            for &id in handles {
-                walk.reach(id, root as u32 + 1, NO_SLOT);
-            }
-        }
-        // `objects` grows while it is scanned: the breadth-first queue is the node list itself.
-        let mut next = 0;
-        while next < walk.objects.len() {
-            let o = &heap.headers()[walk.objects[next]];
-            let from = first_object + next as u32;
-            for (slot, index) in (o.slot_start..o.slot_start + o.slot_count).enumerate() {
-                if let Some(target) = heap.slot_arena().get(index) {
-                    walk.reach(target, from, slot as u32);
+        let mut walk = Walk::new(heap);
+        let mut parent: Vec<(u32, u32)> = vec![(0, NO_SLOT); first as usize];
+        let mut edges: Vec<(u32, u32)> = (1..first).map(|r| (0, r)).collect();
+        for (r, set) in sets.iter().enumerate() {
+            let from = r as u32 + 1;
+            for &id in &set.objects {
+                if let Some(reached) = walk.reach(id) {
+                    if reached.first {
+                        parent.push((from, NO_SLOT));
+                    }
+                    edges.push((from, first + reached.number));
                 }
             }
-            next += 1;
         }
-        let Walk { objects, node, parent, edges, .. } = walk;
+        walk.run(|from, slot, to| {
+            if to.first {
+                parent.push((first + from, slot));
+            }
+            edges.push((first + from, first + to.number));
+        });
+        let Walk { objects, number: index, .. } = walk;
 
-        let nodes = first_object as usize + objects.len();
+        let nodes = first as usize + objects.len();
         let idom = immediate_dominators(nodes, &edges, 0);
+        let (shared_start, shared) = shared_edges(&edges, &idom);
         drop(edges);
 
         let mut retained = vec![ObjectTally::default(); nodes];
-        for (i, &id) in objects.iter().enumerate() {
-            let o = &heap.headers()[id];
-            retained[first_object as usize + i].add(o.size, o.space());
+        for (i, &(_, o)) in objects.iter().enumerate() {
+            retained[first as usize + i].add(o.size, o.space());
         }
         for n in (1..nodes).rev() {
             debug_assert!(idom[n] < n as u32, "a dominator is found before what it dominates");
             let tally = retained[n];
             retained[idom[n] as usize].merge(&tally);
         }
-        HeapSnapshot {
+        ObjectGraph {
             heap,
-            roots: sets.into_iter().map(|(name, _)| name).collect(),
+            roots: sets.into_iter().map(|set| (set.name, set.handles)).collect(),
             objects,
-            node,
+            index,
             parent,
             idom,
             retained,
+            shared,
+            shared_start,
             nearest: OnceCell::new(),
         }
     }
@@ -176,62 +167,86 @@ impl<'h> HeapSnapshot<'h> {
         self.roots.len() + 1
     }
 
-    /// Number of nodes: the synthetic root, the root sets and the live objects.
-    pub(crate) fn node_count(&self) -> usize {
-        self.idom.len()
-    }
-
     /// The node number of a live object.
-    pub(crate) fn node_of(&self, object: ObjectId) -> Option<u32> {
-        self.node.get(object).copied()
+    fn node_of(&self, object: ObjectId) -> Option<usize> {
+        self.index.get(object).map(|&i| self.first_object() + i as usize)
     }
 
-    /// Objects, bytes and old bytes reachable from the roots (the whole snapshot).
+    /// The headers of the live objects, in breadth-first order.
+    pub(crate) fn headers(&self) -> impl Iterator<Item = &'h HeapObject> + '_ {
+        self.objects.iter().map(|&(_, o)| o)
+    }
+
+    /// Objects, bytes and old bytes reachable from the roots (the whole graph): what a full collection would keep.
+    ///
+    /// Unlike [`Heap::usage`], which counts every object the spaces hold (dead young objects wait for the next
+    /// scavenge), this is the live set.
     pub fn live(&self) -> ObjectTally {
         self.retained[0]
     }
 
     /// What `object` retains (itself included), or `None` if it is not live.
     pub fn retained(&self, object: ObjectId) -> Option<ObjectTally> {
-        self.node.get(object).map(|&n| self.retained[n as usize])
+        self.node_of(object).map(|n| self.retained[n])
     }
 
-    /// What each root set retains, by name, in the order of the snapshot's root sets.
+    /// What each root set retains, by name, in the order of the graph's root sets.
     pub fn root_set_retained(&self) -> impl Iterator<Item = (&str, ObjectTally)> + '_ {
-        self.roots.iter().enumerate().map(|(i, name)| (name.as_str(), self.retained[i + 1]))
+        self.roots.iter().enumerate().map(|(i, &(name, _))| (name, self.retained[i + 1]))
+    }
+
+    /// The root sets as nodes: number, name and handle count.
+    pub(crate) fn root_nodes(&self) -> impl Iterator<Item = (usize, &'h str, u64)> + '_ {
+        self.roots.iter().enumerate().map(|(i, &(name, handles))| (i + 1, name, handles))
+    }
+
+    /// Number of nodes: the synthetic root, the root sets and the live objects.
+    pub(crate) fn node_count(&self) -> usize {
+        self.idom.len()
+    }
+
+    /// What node `n` retains.
+    pub(crate) fn retained_by_node(&self, n: usize) -> ObjectTally {
+        self.retained[n]
+    }
+
+    /// The nodes that the references of the subtree of the dominator tree under node `n` (a child of the synthetic
+    /// root) lead to, outside that subtree: each one a child of the synthetic root (see [`shared_edges`]).
+    pub(crate) fn shared_successors(&self, n: usize) -> impl Iterator<Item = usize> + '_ {
+        let range = self.shared_start[n] as usize..self.shared_start[n + 1] as usize;
+        self.shared[range].iter().map(|&to| to as usize)
     }
 
     /// The immediate dominator of `object`: the object every path to it passes through last, or `None` when only
     /// a root set (or several) dominates it.
     pub fn immediate_dominator(&self, object: ObjectId) -> Option<ObjectId> {
-        let n = *self.node.get(object)? as usize;
-        let d = self.idom[n] as usize;
-        d.checked_sub(self.first_object()).map(|i| self.objects[i])
+        let d = self.idom[self.node_of(object)?] as usize;
+        d.checked_sub(self.first_object()).map(|i| self.objects[i].0)
     }
 
     /// A shortest retaining path to `object`, or `None` if it is not live.
     pub fn retaining_path(&self, object: ObjectId) -> Option<RetainingPath> {
-        let mut n = *self.node.get(object)? as usize;
+        let mut n = self.node_of(object)?;
         let first = self.first_object();
         let mut steps = Vec::new();
         while n >= first {
             let (from, slot) = self.parent[n];
-            steps.push(((slot != NO_SLOT).then_some(slot), self.objects[n - first]));
+            steps.push(((slot != NO_SLOT).then_some(slot), self.objects[n - first].0));
             n = from as usize;
         }
         steps.reverse();
-        Some(RetainingPath { root: self.roots[n - 1].clone(), steps })
+        Some(RetainingPath { root: self.roots[n - 1].0.to_owned(), steps })
     }
 
     /// The live object with tag `tag` closest to the roots (the first in breadth-first order), if any; `None` also
     /// for a label of another heap.
     ///
-    /// The first call finds the nearest object of every tag in one pass over the snapshot; later calls look it up.
+    /// The first call finds the nearest object of every tag in one pass over the graph; later calls look it up.
     pub fn nearest_tagged(&self, tag: Label) -> Option<ObjectId> {
         let nearest = self.nearest.get_or_init(|| {
             let mut nearest = vec![NO_NODE; self.heap.label_count()];
-            for (i, &id) in self.objects.iter().enumerate() {
-                if let Some(t) = self.heap.labels_of(&self.heap.headers()[id]).tag {
+            for (i, &(_, o)) in self.objects.iter().enumerate() {
+                if let Some(t) = self.heap.labels_of(o).tag {
                     let n = &mut nearest[t.index()];
                     if *n == NO_NODE {
                         *n = i as u32;
@@ -241,14 +256,14 @@ impl<'h> HeapSnapshot<'h> {
             nearest
         });
         let &i = nearest.get(self.heap.label_index(tag)?)?;
-        (i != NO_NODE).then(|| self.objects[i as usize])
+        (i != NO_NODE).then(|| self.objects[i as usize].0)
     }
 
     /// The live object of kind `kind` closest to the roots (the first in breadth-first order), if any; `None` also
-    /// for a label of another heap. One pass over the snapshot's objects.
+    /// for a label of another heap. One pass over the graph's objects.
     pub fn nearest_of_kind(&self, kind: Label) -> Option<ObjectId> {
         self.heap.label_index(kind)?;
-        self.objects.iter().copied().find(|&id| self.heap.labels_of(&self.heap.headers()[id]).kind == Some(kind))
+        self.objects.iter().find(|&&(_, o)| self.heap.labels_of(o).kind == Some(kind)).map(|&(id, _)| id)
     }
 
     /// Retention of every tag with live objects, largest retained bytes first (ties in the order the tags were first
@@ -261,10 +276,7 @@ impl<'h> HeapSnapshot<'h> {
         let first = self.first_object();
         let nodes = self.idom.len();
         let label_count = self.heap.label_count();
-        let tag_of = |n: usize| -> Option<usize> {
-            let id = *self.objects.get(n.checked_sub(first)?)?;
-            self.heap.labels_of(&self.heap.headers()[id]).tag.map(Label::index)
-        };
+        let object = |n: usize| -> Option<&HeapObject> { Some(self.objects.get(n.checked_sub(first)?)?.1) };
 
         // Children lists of the dominator tree, as one array.
         let mut start = vec![0u32; nodes + 1];
@@ -294,15 +306,14 @@ impl<'h> HeapSnapshot<'h> {
         let mut stack: Vec<(u32, bool)> = vec![(0, true)];
         while let Some((n, entering)) = stack.pop() {
             let n = n as usize;
-            let tag = tag_of(n);
+            let tagged = object(n).and_then(|o| Some((o, self.heap.labels_of(o).tag?.index())));
             if !entering {
-                if let Some(t) = tag {
+                if let Some((_, t)) = tagged {
                     open[t] -= 1;
                 }
                 continue;
             }
-            if let Some(t) = tag {
-                let o = &self.heap.headers()[self.objects[n - first]];
+            if let Some((o, t)) = tagged {
                 let a = &mut acc[t];
                 a.own.add(o.size, o.space());
                 if open[t] == 0 {
@@ -336,7 +347,7 @@ impl<'h> HeapSnapshot<'h> {
                     retained_objects: a.retained.objects,
                     retained_bytes: a.retained.bytes,
                     retained_old_bytes: a.retained.old_bytes,
-                    root: self.roots[n - 1].clone(),
+                    root: self.roots[n - 1].0.to_owned(),
                 })
             })
             .collect();
@@ -345,66 +356,48 @@ impl<'h> HeapSnapshot<'h> {
         result
     }
 
-    /// Live objects by age (scavenges survived) and generation, youngest first.
-    pub fn ages(&self) -> Vec<AgeBucket> {
-        let mut buckets: Vec<AgeBucket> = Vec::new();
-        for &id in &self.objects {
-            let o = &self.heap.headers()[id];
-            let age = usize::from(o.age());
-            if age >= buckets.len() {
-                buckets.resize_with(age + 1, AgeBucket::default);
-            }
-            let b = &mut buckets[age];
-            if o.space().is_young() {
-                b.young_objects += 1;
-                b.young_bytes += u64::from(o.size);
-            } else {
-                b.old_objects += 1;
-                b.old_bytes += u64::from(o.size);
-            }
-        }
-        for (age, b) in buckets.iter_mut().enumerate() {
-            b.age = age as u8;
-        }
-        buckets.retain(|b| b.young_objects + b.old_objects > 0);
-        buckets
-    }
-
-    /// The heap the snapshot was taken of.
-    pub fn heap(&self) -> &Heap {
+    /// The heap the graph was taken of.
+    pub fn heap(&self) -> &'h Heap {
         self.heap
     }
 }
 
-/// The breadth-first walk that numbers the snapshot's nodes.
-struct Walk<'h> {
-    heap: &'h Heap,
-    first_object: u32,
-    objects: Vec<ObjectId>,
-    node: SecondaryMap<ObjectId, u32>,
-    parent: Vec<(u32, u32)>,
-    edges: Vec<(u32, u32)>,
-}
-
-impl Walk<'_> {
-    /// Records the reference `from.slot -> id`, numbering `id` if it is seen for the first time.
-    fn reach(&mut self, id: ObjectId, from: u32, slot: u32) {
-        let Some(o) = self.heap.headers().get(id) else { return };
-        if !self.heap.is_live_header(o) {
-            return;
+/// The references between the subtrees of the synthetic root's children in the dominator tree, from each child to
+/// the children it refers to, without repeats, as adjacency lists in one array: those of node `n` are
+/// `targets[start[n]..start[n + 1]]`; returns `(start, targets)`.
+///
+/// Every node lies in the subtree of one child of the synthetic root: a root set, or an object that several root
+/// sets reach (its immediate dominator is the synthetic root). A reference that leaves such a subtree can only
+/// lead to another such child: were it to lead to a node `v` inside the subtree of `t` but not to `t`, the path
+/// from the synthetic root to the referrer (which avoids `t`, as `t` does not dominate the referrer) and the
+/// reference would reach `v` without `t`. So a root set reaches an object exactly when it reaches the child whose
+/// subtree holds the object, through these edges alone: what each root set reaches is read from this small graph
+/// instead of walking the object graph once per root set.
+fn shared_edges(edges: &[(u32, u32)], idom: &[u32]) -> (Vec<u32>, Vec<u32>) {
+    let nodes = idom.len();
+    // `top[n]`: the child of the synthetic root whose subtree holds node `n` (a dominator is numbered first).
+    let mut top: Vec<u32> = (0..nodes as u32).collect();
+    for n in 1..nodes {
+        let d = idom[n] as usize;
+        if d != 0 {
+            top[n] = top[d];
         }
-        let target = match self.node.get(id) {
-            Some(&n) => n,
-            None => {
-                let n = self.first_object + self.objects.len() as u32;
-                self.node.insert(id, n);
-                self.objects.push(id);
-                self.parent.push((from, slot));
-                n
-            }
-        };
-        self.edges.push((from, target));
     }
+    let mut shared: Vec<(u32, u32)> = edges
+        .iter()
+        .filter(|&&(from, to)| from != 0 && idom[to as usize] == 0 && top[from as usize] != to)
+        .map(|&(from, to)| (top[from as usize], to))
+        .collect();
+    shared.sort_unstable();
+    shared.dedup();
+    let mut start = vec![0u32; nodes + 1];
+    for &(from, _) in &shared {
+        start[from as usize + 1] += 1;
+    }
+    for n in 0..nodes {
+        start[n + 1] += start[n];
+    }
+    (start, shared.into_iter().map(|(_, to)| to).collect())
 }
 
 impl ObjectTally {
@@ -417,62 +410,90 @@ impl ObjectTally {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use super::*;
+    use crate::analysis::retainers::RootRetention;
+    use crate::analysis::walk::HANDLE_SCOPES;
     use crate::{Collection, Labels};
 
-    /// Objects that become unreachable when `removed` (and every reference to it) is gone: the definition of what
-    /// `removed` retains, computed the slow way.
-    fn freed_without(heap: &Heap, removed: &[ObjectId]) -> ObjectTally {
-        let mut with = SecondaryMap::new();
-        heap.walk(heap.all_root_handles(None), &mut with, |_, _, _| {});
-        // Walk again, never entering the removed objects.
-        let mut without = SecondaryMap::new();
-        for &r in removed {
-            without.insert(r, ());
+    /// The handles of every root set named `Some(name)` and of the handle scopes (`None`), except `except`.
+    fn handles_except(heap: &Heap, except: Option<Option<&str>>) -> Vec<ObjectId> {
+        let mut handles: Vec<ObjectId> = heap
+            .root_sets()
+            .filter(|&(name, _)| except != Some(Some(name)))
+            .flat_map(|(_, held)| held.map(|(id, _)| id))
+            .collect();
+        if except != Some(None) {
+            handles.extend_from_slice(heap.scope_handles());
         }
-        heap.walk(heap.all_root_handles(None), &mut without, |_, _, _| {});
-        let mut tally = ObjectTally::default();
-        for (id, ()) in with {
-            if !without.contains_key(id) || removed.contains(&id) {
-                let o = &heap.headers()[id];
-                tally.add(o.size, o.space());
+        handles
+    }
+
+    /// Objects reachable from `roots` without entering `removed`: a naive depth-first search over the public API,
+    /// independent of the walker under test.
+    fn reachable(heap: &Heap, roots: &[ObjectId], removed: &[ObjectId]) -> HashSet<ObjectId> {
+        let mut seen = HashSet::new();
+        let mut stack = Vec::new();
+        let mut reach = |id: ObjectId, stack: &mut Vec<ObjectId>| {
+            if heap.is_alive(id) && !removed.contains(&id) && seen.insert(id) {
+                stack.push(id);
             }
+        };
+        for &id in roots {
+            reach(id, &mut stack);
+        }
+        while let Some(id) = stack.pop() {
+            for target in heap.slots(id).unwrap().iter().flatten() {
+                reach(*target, &mut stack);
+            }
+        }
+        seen
+    }
+
+    fn tally(heap: &Heap, objects: impl IntoIterator<Item = ObjectId>) -> ObjectTally {
+        let mut tally = ObjectTally::default();
+        for id in objects {
+            let o = heap.object(id).unwrap();
+            tally.add(o.size, o.space);
         }
         tally
     }
 
-    /// What each root set reaches and retains, the slow way (as `root_set_retention` did before it used the
-    /// dominator tree): for each root set, a walk of the graph from every other root set, then a walk from it.
-    fn root_sets_by_walking(heap: &Heap) -> Vec<crate::retainers::RootRetention> {
+    /// Objects that become unreachable when `removed` (and every reference to it) is gone: the definition of what
+    /// `removed` retains, computed the slow way.
+    fn freed_without(heap: &Heap, removed: &[ObjectId]) -> ObjectTally {
+        let roots = handles_except(heap, None);
+        let with = reachable(heap, &roots, &[]);
+        let without = reachable(heap, &roots, removed);
+        tally(heap, with.into_iter().filter(|id| !without.contains(id)))
+    }
+
+    /// What each root set reaches and retains, the slow way: for each root set, a walk of the graph from every
+    /// other root set, then a walk from it.
+    fn root_sets_by_walking(heap: &Heap) -> Vec<RootRetention> {
         let mut sets: Vec<(Option<&str>, u64)> = heap
-            .root_set_table()
-            .sets()
-            .iter()
-            .filter(|s| !s.handles.is_empty())
-            .map(|s| (Some(s.name.as_str()), s.handles.values().map(|&n| u64::from(n)).sum()))
+            .root_sets()
+            .map(|(name, held)| (Some(name), held.map(|(_, n)| u64::from(n)).sum()))
+            .filter(|&(_, handles)| handles > 0)
             .collect();
-        if !heap.handle_scopes().handles().is_empty() {
-            sets.push((None, heap.handle_scopes().handles().len() as u64));
+        if !heap.scope_handles().is_empty() {
+            sets.push((None, heap.scope_handles().len() as u64));
         }
         let mut result: Vec<_> = sets
             .into_iter()
             .map(|(name, handles)| {
-                let mut others = SecondaryMap::new();
-                heap.walk(heap.all_root_handles(Some(name)), &mut others, |_, _, _| {});
+                let others = reachable(heap, &handles_except(heap, Some(name)), &[]);
                 let own: Vec<ObjectId> = match name {
                     Some(name) => {
                         heap.root_sets().filter(|(n, _)| *n == name).flat_map(|(_, h)| h.map(|(id, _)| id)).collect()
                     }
-                    None => heap.handle_scopes().handles().to_vec(),
+                    None => heap.scope_handles().to_vec(),
                 };
-                let (mut reachable, mut retained) = (ObjectTally::default(), ObjectTally::default());
-                heap.walk(own.into_iter(), &mut SecondaryMap::new(), |id, size, space| {
-                    reachable.add(size, space);
-                    if !others.contains_key(id) {
-                        retained.add(size, space);
-                    }
-                });
-                crate::retainers::RootRetention {
+                let own = reachable(heap, &own, &[]);
+                let reachable = tally(heap, own.iter().copied());
+                let retained = tally(heap, own.into_iter().filter(|id| !others.contains(id)));
+                RootRetention {
                     root: name.unwrap_or(HANDLE_SCOPES).to_owned(),
                     handles,
                     reachable_objects: reachable.objects,
@@ -503,7 +524,7 @@ mod tests {
         heap.add_root("timers", a).unwrap();
         heap.add_root("globals", c).unwrap();
         heap.collect(Collection::Major).unwrap();
-        let s = heap.snapshot();
+        let s = ObjectGraph::new(&heap);
         for &id in &ids {
             let oracle = freed_without(&heap, &[id]);
             assert_eq!(s.retained(id).unwrap(), oracle, "retained size of {id:?}");
@@ -514,9 +535,14 @@ mod tests {
         assert_eq!(s.immediate_dominator(d), None, "a and c both reach d, and c has its own root");
         let by_root: Vec<_> = s.root_set_retained().map(|(r, t)| (r.to_owned(), t.bytes)).collect();
         assert_eq!(by_root, [("timers".to_owned(), 48), ("globals".to_owned(), 0)], "both roots reach c");
-        let walked: Vec<_> = heap.root_set_retention().into_iter().map(|r| (r.root, r.retained_bytes)).collect();
+        let walked: Vec<_> =
+            ObjectGraph::new(&heap).root_set_retention().into_iter().map(|r| (r.root, r.retained_bytes)).collect();
         assert_eq!(walked, by_root);
-        assert_eq!(heap.root_set_retention(), root_sets_by_walking(&heap), "the same as removing each root set");
+        assert_eq!(
+            ObjectGraph::new(&heap).root_set_retention(),
+            root_sets_by_walking(&heap),
+            "the same as removing each root set"
+        );
         let path = s.retaining_path(e).unwrap();
         assert_eq!(path.root, "globals", "globals -> c -> d -> e is shorter than timers -> a -> c -> d -> e");
         assert_eq!(path.steps, [(None, c), (Some(0), d), (Some(0), e)]);
@@ -539,7 +565,7 @@ mod tests {
         heap.write(second, 0, Some(shared)).unwrap();
         heap.add_root("timers", timer).unwrap();
         heap.add_root("timers", second).unwrap();
-        let tags = heap.snapshot().tag_retention();
+        let tags = ObjectGraph::new(&heap).tag_retention();
         assert_eq!(tags.len(), 2);
         let t = &tags[0];
         assert_eq!((t.tag.as_str(), t.objects, t.bytes), ("conn-1", 2, 168));
@@ -556,7 +582,7 @@ mod tests {
         fn retained_sizes_and_paths_agree_with_the_graph(
             sizes in proptest::collection::vec(32u32..200, 1..40),
             edges in proptest::collection::vec((0usize..40, 0u32..3, 0usize..40), 0..80),
-            roots in proptest::collection::vec((0usize..40, 0usize..3), 1..6),
+            roots in proptest::collection::vec((0usize..40, 0usize..6), 1..10),
             major in proptest::bool::ANY,
         ) {
             let mut heap = Heap::default();
@@ -565,12 +591,12 @@ mod tests {
                 heap.write(ids[from % ids.len()], slot, Some(ids[to % ids.len()])).unwrap();
             }
             for &(id, set) in &roots {
-                heap.add_root(["timers", "globals", "handles"][set], ids[id % ids.len()]).unwrap();
+                heap.add_root(["timers", "globals", "handles", "a", "b", "c"][set], ids[id % ids.len()]).unwrap();
             }
             if major {
                 heap.collect(Collection::Major).unwrap();
             }
-            let s = heap.snapshot();
+            let s = ObjectGraph::new(&heap);
             for &id in &ids {
                 match s.retained(id) {
                     Some(retained) => {
@@ -587,13 +613,13 @@ mod tests {
                 }
             }
             proptest::prop_assert_eq!(s.root_set_retention(), root_sets_by_walking(&heap));
-            proptest::prop_assert_eq!(s.live(), heap.live_set());
+            proptest::prop_assert_eq!(s.live(), tally(&heap, reachable(&heap, &handles_except(&heap, None), &[])));
             drop(s);
             // An open handle scope holding an object that points into the graph is one more root set.
             heap.enter_scope();
             let holder = heap.alloc(16, 1, Labels::NONE).unwrap();
             let _ = heap.write(holder, 0, Some(ids[roots[0].0 % ids.len()])); // the target may have been freed
-            proptest::prop_assert_eq!(heap.root_set_retention(), root_sets_by_walking(&heap));
+            proptest::prop_assert_eq!(ObjectGraph::new(&heap).root_set_retention(), root_sets_by_walking(&heap));
         }
     }
 
@@ -608,25 +634,9 @@ mod tests {
             heap.write(tail, 0, Some(next)).unwrap();
             tail = next;
         }
-        let s = heap.snapshot();
+        let s = ObjectGraph::new(&heap);
         assert_eq!(s.retained(head).unwrap().objects, 1_000_001);
         assert_eq!(s.retaining_path(tail).unwrap().steps.len(), 1_000_001);
         assert_eq!(s.tag_retention(), []);
-    }
-
-    #[test]
-    fn ages_count_scavenges_survived() {
-        let mut heap = Heap::default();
-        let old = heap.alloc(64, 0, Labels::NONE).unwrap();
-        heap.add_root("globals", old).unwrap();
-        heap.collect(Collection::Minor).unwrap();
-        let once = heap.alloc(32, 0, Labels::NONE).unwrap();
-        heap.add_root("globals", once).unwrap();
-        heap.collect(Collection::Minor).unwrap();
-        let fresh = heap.alloc(8, 0, Labels::NONE).unwrap();
-        heap.add_root("globals", fresh).unwrap();
-        let ages = heap.snapshot().ages();
-        let young: Vec<_> = ages.iter().map(|b| (b.age, b.young_bytes, b.old_bytes)).collect();
-        assert_eq!(young, [(0, 8, 0), (1, 32, 0), (2, 0, 64)]);
     }
 }
