@@ -23,7 +23,6 @@ use std::str::FromStr;
 
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
-use slotmap::SecondaryMap;
 
 use crate::gc_tracer::Collector;
 use crate::heap::Heap;
@@ -351,8 +350,7 @@ fn take_requested(state: &RefCell<Recorded>, heap: &Heap, moment: HeapMapMoment,
 }
 
 fn heap_map_at(heap: &Heap, moment: HeapMapMoment, collector: Option<Collector>) -> HeapMap {
-    let mut reachable = SecondaryMap::new();
-    heap.walk(heap.all_root_handles(None), &mut reachable, |_, _, _| {});
+    let reachable = crate::analysis::walk::reachable(heap);
     let fill = |id: ObjectId| {
         if reachable.contains_key(id) {
             let labels = heap.labels_of(&heap.headers()[id]);

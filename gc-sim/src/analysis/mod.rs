@@ -21,7 +21,7 @@ mod dominators;
 pub mod leaks;
 pub mod object_graph;
 pub mod retainers;
-mod walk;
+pub(crate) mod walk;
 
 pub use ages::AgeBucket;
 pub use leaks::{format_path, Why, WhyMatch, WhyQuery};

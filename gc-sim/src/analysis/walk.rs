@@ -123,38 +123,14 @@ impl<'h> Walk<'h> {
     }
 }
 
-impl Heap {
-    /// The handles of every root set and the handle scopes, except the one named by `except` (`Some(None)`: the
-    /// handle scopes).
-    pub(crate) fn all_root_handles<'a>(
-        &'a self,
-        except: Option<Option<&'a str>>,
-    ) -> impl Iterator<Item = ObjectId> + 'a {
-        let sets = self.root_sets().filter(move |&(name, _)| except != Some(Some(name)));
-        let scopes = if except == Some(None) { &[][..] } else { self.scope_handles() };
-        sets.flat_map(|(_, held)| held.map(|(id, _)| id)).chain(scopes.iter().copied())
+/// Every live object reachable from the root sets and the open handle scopes (for heap maps, which need the set,
+/// not the graph).
+pub(crate) fn reachable(heap: &Heap) -> SecondaryMap<ObjectId, ()> {
+    let mut walk = Walk::new(heap);
+    let roots = heap.root_sets().flat_map(|(_, held)| held.map(|(id, _)| id));
+    for id in roots.chain(heap.scope_handles().iter().copied()) {
+        walk.reach(id);
     }
-
-    /// Walks the live graph from `roots` (with [`Walk`]), never entering an object already in `visited`, and calls
-    /// `visit` once per newly reached object, which it adds to `visited`.
-    pub(crate) fn walk(
-        &self,
-        roots: impl Iterator<Item = ObjectId>,
-        visited: &mut SecondaryMap<ObjectId, ()>,
-        mut visit: impl FnMut(ObjectId, u32, Space),
-    ) {
-        let mut walk = Walk::new(self);
-        // Objects already visited are numbered first and never scanned: the walk starts after them.
-        for (id, ()) in visited.iter() {
-            walk.number.insert(id, u32::MAX);
-        }
-        for id in roots {
-            walk.reach(id);
-        }
-        walk.run(|_, _, _| {});
-        for &(id, o) in &walk.objects {
-            visited.insert(id, ());
-            visit(id, o.size, o.space());
-        }
-    }
+    walk.run(|_, _, _| {});
+    walk.objects.iter().map(|&(id, _)| (id, ())).collect()
 }
