@@ -7,22 +7,24 @@
 //! clock, so a run is deterministic.
 //!
 //! ## Map of the crate (folders by layer, modules named after V8's `src/heap/`)
+//! Each layer uses only those above it in this table; `tests/module_layering.rs` fails on any module cycle.
+//!
 //! | module | V8 | what it holds |
 //! |---|---|---|
-//! | [`object`] | `heap-object.h` | [`ObjectId`] handles, [`Space`], [`Address`], [`Labels`] |
-//! | `config` | `heap.cc` `ConfigureHeap` | [`HeapConfig`], page geometry, the [`PauseModel`] |
-//! | `space/` | `new-spaces.h`, `paged-spaces.h`, `free-list.h`, `large-spaces.h`, `remembered-set.h` | the spaces: semi-spaces and the age mark, pages and free lists, large objects, OLD_TO_NEW slots |
-//! | `collector/` | `scavenger.cc`, `mark-compact.cc` | the two collectors, on split borrows of the heap's parts |
-//! | `controller/` | `heap.cc`, `heap-controller.cc` | every policy decision (when to collect, limits, resizing, the OOM checks) and V8's sizing formulas |
-//! | `gc_tracer/` | `gc-tracer.h` | the current [`GcEvent`], the kept events, mutator utilization and speeds |
-//! | `heap/` | `heap.h`, `heap-verifier.h` | the [`Heap`] facade: mutator API, allocation, the collection driver, roots and handle scopes, [`Heap::verify`] |
-//! | [`gc_log`] | `gc-tracer.cc` | reading real Node GC logs: `--trace-gc`, `--trace-gc-nvp`, the OOM text |
-//! | [`heap_map`] | GCspy | [`HeapMap`]: every page as a row of live / dead / free / waste cells |
+//! | [`object`], `label_table`, `slots`, `roots` | `heap-object.h`, `roots.h`, `handles.h` | [`ObjectId`] handles, headers, [`Space`], [`Address`], [`Labels`] and their table, the slot arena, root sets and handle scopes |
+//! | `config`, `error` | `heap.cc` `ConfigureHeap` | [`HeapConfig`], page geometry, the [`PauseModel`]; [`HeapError`], [`OutOfMemory`] |
 //! | [`survival`] | — | when each tag's objects were promoted (recorded by the collectors) |
+//! | `space/` | `new-spaces.h`, `paged-spaces.h`, `free-list.h`, `large-spaces.h`, `remembered-set.h` | the spaces: semi-spaces and the age mark, pages and free lists, large objects, OLD_TO_NEW slots |
+//! | `gc_tracer/` | `gc-tracer.h` | the running collection's [`GcEvent`], the kept events, [`GcTotals`], the clock, mutator utilization and speeds |
+//! | `controller/` | `heap.cc`, `heap-controller.cc` | the heap controller: every policy decision (when to collect, limits, resizing, the OOM checks), and V8's sizing formulas as pure functions |
+//! | `collector/` | `scavenger.cc`, `mark-compact.cc` | the two collectors, on split borrows of the heap's parts, returning their counts |
+//! | `heap/` | `heap.h`, `heap-allocator.h`, `heap-verifier.h` | the [`Heap`] facade (its fields private to it): mutator API, allocation paths, the collection driver, GC prologue/epilogue callbacks, the dead-young-header backlog, [`Heap::verify`] |
 //! | [`analysis`] | `heap-snapshot-generator.h` | [`ObjectGraph`]: one walk of the live graph and its dominator tree; what each root set and tag retains, retaining paths, ages, suspected leaks, `why` |
+//! | [`heap_map`] | GCspy | [`HeapMap`]: every page as a row of live / dead / free / waste cells; [`HeapMapRecorder`] takes them around collections |
 //! | [`trace`] | — | trace format v1, in layers: the events, positioned errors, the visitor interface, the JSON/NDJSON readers, the decoder |
 //! | [`replay`] | — | [`Replay`]: a trace applied to a heap, trace ids to handles |
 //! | [`report`] | — | [`Report`]: a [`Replay`]'s summary, analysis, GC events and timeline, serializable |
+//! | [`gc_log`] | `gc-tracer.cc` | reading real Node GC logs: `--trace-gc`, `--trace-gc-nvp`, the OOM text |
 //!
 //! ## Using it in a test
 //! ```
