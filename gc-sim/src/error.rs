@@ -78,6 +78,17 @@ pub enum HeapError {
         /// Slot indices handed out so far (live objects' slots, and free runs kept for reuse).
         in_use: u64,
     },
+    /// A [`HeapImport`](crate::HeapImport) refers to an object it does not have (`object` is the referring
+    /// object's index, or `u32::MAX` for a root).
+    #[error("the import's object {object} refers to object {reference}, but the import has {objects} objects")]
+    ImportReference {
+        /// The index of the referring object (`u32::MAX`: a root).
+        object: u32,
+        /// The index referred to.
+        reference: u32,
+        /// Objects in the import.
+        objects: u32,
+    },
     /// The simulated program ran out of memory. The heap stays as it was at that moment, for inspection; every
     /// later mutator call returns this error again.
     #[error("{0}")]

@@ -79,6 +79,7 @@ pub use gc_tracer::{
     Collector, CollectorReason, GcEvent, GcReason, GcStart, GcTotals, HeapUsage, SpaceUsage, MAX_KEPT_EVENTS,
     RECENT_EVENTS,
 };
+pub use heap::import::HeapImport;
 pub use heap::verifier::{VerifyReport, Violation};
 pub use heap::{Collection, Footprint, GcEpilogueCallback, GcPrologueCallback, Heap};
 pub use heap_map::{HeapMap, HeapMapMoment, HeapMapRecorder};

@@ -62,6 +62,11 @@ impl SlotArena {
         start + u64::from(count) <= self.limit
     }
 
+    /// Whether any sequence of allocations of `total` slots in all would succeed (they fit after the arena's end).
+    pub fn can_allocate_total(&self, total: u32) -> bool {
+        self.slots.len() as u64 + u64::from(total) <= self.limit
+    }
+
     /// Where a new long run at the end of the arena starts: at the free run that ends the arena, if any.
     fn trailing_free_start(&self) -> u64 {
         match self.large_by_start.last_key_value() {

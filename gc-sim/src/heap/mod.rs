@@ -3,6 +3,7 @@
 mod allocation;
 mod collection;
 mod dead_young_headers;
+pub(crate) mod import;
 pub(crate) mod verifier;
 
 use std::sync::atomic::{AtomicU32, Ordering};
