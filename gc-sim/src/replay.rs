@@ -575,4 +575,32 @@ mod tests {
         let kept: Vec<u64> = replay.trace_ids().filter(|&(_, o)| replay.heap().is_alive(o)).map(|(id, _)| id).collect();
         assert_eq!(kept.len() as u64, (count - 1) / 1_000 + 2, "{kept:?}");
     }
+
+    /// `from_header` is where every header becomes a heap: the header's configuration, then `configure`'s changes;
+    /// a refusal of either is a header problem, worded by whoever refused.
+    #[test]
+    fn from_header_configures_the_heap_or_names_the_refusal() {
+        let header = TraceHeader::new("h", HeapConfig { max_semi_space_size: 2 * crate::MIB, ..HeapConfig::default() });
+        let replay = Replay::from_header(&header, |config| {
+            assert_eq!(config.max_semi_space_size, 2 * crate::MIB, "the header's configuration comes first");
+            config.max_old_generation_size = 64 * crate::MIB;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(replay.name(), "h");
+        assert_eq!(replay.heap().config().max_semi_space_size, 2 * crate::MIB);
+        assert_eq!(replay.heap().config().max_old_generation_size, 64 * crate::MIB);
+        assert_eq!(replay.events(), 0);
+
+        let refused = Replay::from_header(&header, |_| Err("--flag: no".to_owned())).err().unwrap();
+        assert_eq!(refused, Problem::new(ProblemKind::Header, "--flag: no"));
+        let invalid = Replay::from_header(&header, |config| {
+            config.page.page_size = 3000;
+            Ok(())
+        })
+        .err()
+        .unwrap();
+        assert_eq!(invalid.kind, ProblemKind::Header);
+        assert!(invalid.message.starts_with("heap: invalid heap configuration: page.page_size"), "{invalid}");
+    }
 }

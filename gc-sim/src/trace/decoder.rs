@@ -69,6 +69,21 @@ impl Op {
         OPS[self as usize].2
     }
 
+    /// [`fields`](Self::fields) as a set, made from the table at compile time (a set made per event cost about 12
+    /// instructions an event, 1 % of reading NDJSON).
+    fn allowed(self) -> FieldSet {
+        const ALLOWED: [FieldSet; OPS.len()] = {
+            let mut sets = [FieldSet(0); OPS.len()];
+            let mut i = 0;
+            while i < OPS.len() {
+                sets[i] = FieldSet::of(OPS[i].2);
+                i += 1;
+            }
+            sets
+        };
+        ALLOWED[self as usize]
+    }
+
     fn name(self) -> &'static str {
         OPS[self as usize].1
     }
@@ -127,7 +142,7 @@ impl Field {
     }
 
     /// The field's bit in a [`FieldSet`].
-    fn bit(self) -> u16 {
+    const fn bit(self) -> u16 {
         1 << self as u16
     }
 }
@@ -137,8 +152,14 @@ impl Field {
 struct FieldSet(u16);
 
 impl FieldSet {
-    fn of(fields: &[Field]) -> FieldSet {
-        FieldSet(fields.iter().fold(0, |bits, field| bits | field.bit()))
+    const fn of(fields: &[Field]) -> FieldSet {
+        let mut bits = 0;
+        let mut i = 0;
+        while i < fields.len() {
+            bits |= fields[i].bit();
+            i += 1;
+        }
+        FieldSet(bits)
     }
 
     fn contains(self, field: Field) -> bool {
@@ -293,8 +314,8 @@ struct EventFields<'a> {
 
 impl<'a> EventFields<'a> {
     fn into_event(self, op: Op) -> Result<TraceEvent<'a>, Problem> {
-        let allowed = op.fields();
-        if self.given.0 & !FieldSet::of(allowed).0 != 0 {
+        if self.given.0 & !op.allowed().0 != 0 {
+            let allowed = op.fields();
             let field = Field::operands().find(|&f| self.given.contains(f) && !allowed.contains(&f));
             let field = field.map_or("?", Field::name);
             let names: Vec<&str> = allowed.iter().map(|f| f.name()).collect();
