@@ -467,12 +467,13 @@ fn freed(id: u64) -> Problem {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::heap::Collection;
     use crate::trace::ProblemKind;
 
-    fn run(events: &[&str]) -> Result<Replay, TraceError> {
+    /// Replays an NDJSON trace of `events` after a default header (for the tests of this crate).
+    pub(crate) fn run(events: &[&str]) -> Result<Replay, TraceError> {
         let mut text = String::from(r#"{"format": "gc-sim-trace", "version": 1, "name": "t"}"#);
         for e in events {
             text.push('\n');

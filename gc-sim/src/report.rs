@@ -232,16 +232,7 @@ impl Report {
 mod tests {
     use super::*;
     use crate::replay::replay_trace;
-    use crate::trace::TraceError;
-
-    fn run(events: &[&str]) -> Result<Replay, TraceError> {
-        let mut text = String::from(r#"{"format": "gc-sim-trace", "version": 1, "name": "t"}"#);
-        for e in events {
-            text.push('\n');
-            text.push_str(e);
-        }
-        replay_trace(text.as_bytes(), "t.ndjson", None, |h| Ok(h.heap.clone()))
-    }
+    use crate::replay::tests::run;
 
     const A1: &str = r#"{"op": "alloc", "id": 1, "size": 16, "slots": 1, "root": "r"}"#;
 
