@@ -276,7 +276,7 @@ fn evacuation(c: &mut Criterion) {
 }
 
 /// Leak analysis of a leaky server's heap: 2,000 connections of 100 tagged objects each (a Timeout in `timers`
-/// holding a chain and a fan of objects), all promoted. Measures the heap snapshot (dominator tree), the per-tag
+/// holding a chain and a fan of objects), all promoted. Measures the object graph (dominator tree), the per-tag
 /// retention on top of it, and a heap map.
 fn leak_analysis_200k(c: &mut Criterion) {
     const CONNECTIONS: u64 = 2_000;

@@ -87,6 +87,37 @@ fn root_set_retention_is_linear_in_root_sets() {
     );
 }
 
+/// `n` root sets that each hold one object of one list of `10 n` objects (held by `globals`): each reaches the list
+/// from its object on, and what all of them reach is read off the dominator tree once, not walked per root set
+/// (which is quadratic: the suffixes add up to `5 n^2` objects).
+#[test]
+fn root_sets_sharing_one_list_are_linear_in_root_sets() {
+    assert_near_linear(
+        "root sets sharing a list",
+        4_000,
+        |n| {
+            let mut heap = big_heap();
+            let mut tail = heap.alloc(16, 1, Labels::NONE).unwrap();
+            heap.add_root("globals", tail).unwrap();
+            for i in 0..10 * n {
+                if i > 0 {
+                    let next = heap.alloc(16, 1, Labels::NONE).unwrap();
+                    heap.write(tail, 0, Some(next)).unwrap();
+                    tail = next;
+                }
+                if i % 10 == 0 {
+                    heap.add_root(&format!("set-{}", i / 10), tail).unwrap();
+                }
+            }
+            heap
+        },
+        |heap| {
+            let r = ObjectGraph::new(heap).root_set_retention();
+            assert_eq!(r.iter().map(|r| r.reachable_objects).max(), Some((r.len() as u64 - 1) * 10), "globals");
+        },
+    );
+}
+
 /// The report of `n` closed connections, one tag each, all still held by `timers`: every one is a suspected leak.
 #[test]
 fn suspected_leaks_are_linear_in_closed_tags() {

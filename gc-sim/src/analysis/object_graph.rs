@@ -163,7 +163,8 @@ impl<'h> ObjectGraph<'h> {
         }
     }
 
-    fn first_object(&self) -> usize {
+    /// The node number of the first object (after the synthetic root and the root sets).
+    pub(crate) fn first_object(&self) -> usize {
         self.roots.len() + 1
     }
 
@@ -212,9 +213,8 @@ impl<'h> ObjectGraph<'h> {
 
     /// The nodes that the references of the subtree of the dominator tree under node `n` (a child of the synthetic
     /// root) lead to, outside that subtree: each one a child of the synthetic root (see [`shared_edges`]).
-    pub(crate) fn shared_successors(&self, n: usize) -> impl Iterator<Item = usize> + '_ {
-        let range = self.shared_start[n] as usize..self.shared_start[n + 1] as usize;
-        self.shared[range].iter().map(|&to| to as usize)
+    pub(crate) fn shared_successors(&self, n: usize) -> &[u32] {
+        &self.shared[self.shared_start[n] as usize..self.shared_start[n + 1] as usize]
     }
 
     /// The immediate dominator of `object`: the object every path to it passes through last, or `None` when only
@@ -546,6 +546,35 @@ mod tests {
         let path = s.retaining_path(e).unwrap();
         assert_eq!(path.root, "globals", "globals -> c -> d -> e is shorter than timers -> a -> c -> d -> e");
         assert_eq!(path.steps, [(None, c), (Some(0), d), (Some(0), e)]);
+    }
+
+    /// Objects that several root sets reach, arranged as a chain, a diamond and a cycle (so both ways of counting
+    /// what a root set reaches, by subtree sums and by walking, are used), against walking the graph per root set.
+    #[test]
+    fn root_sets_sharing_a_chain_a_diamond_and_a_cycle_reach_what_walking_finds() {
+        let mut heap = Heap::default();
+        let ids: Vec<ObjectId> = (0..10).map(|i| heap.alloc(24 + 8 * i, 2, Labels::NONE).unwrap()).collect();
+        let [a, b, c, d, e, f, g, h, i, j] = ids[..] else { unreachable!() };
+        for (from, slot, to) in [(a, 0, b), (b, 0, c), (c, 1, d), (b, 1, d), (d, 0, g), (e, 0, f), (f, 0, e), (f, 1, h)]
+        {
+            heap.write(from, slot, Some(to)).unwrap();
+        }
+        heap.write(c, 0, Some(i)).unwrap();
+        heap.write(i, 0, Some(j)).unwrap();
+        for (root, object) in
+            [("globals", a), ("s1", b), ("s2", c), ("s3", d), ("s4", e), ("s5", f), ("globals", e), ("s6", j)]
+        {
+            heap.add_root(root, object).unwrap();
+        }
+        let r = ObjectGraph::new(&heap).root_set_retention();
+        assert_eq!(r, root_sets_by_walking(&heap));
+        let reach = |name: &str| r.iter().find(|r| r.root == name).unwrap().reachable_objects;
+        assert_eq!(reach("globals"), 10, "a, b, c, d, g, i, j, and e, f, h");
+        assert_eq!(
+            (reach("s1"), reach("s2"), reach("s3"), reach("s5")),
+            (6, 5, 2, 3),
+            "b c d g i j; c d g i j; d g; f e h"
+        );
     }
 
     #[test]
