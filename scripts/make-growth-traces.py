@@ -28,9 +28,9 @@ with open(out, "w") as f:
             f.write(f'{{"op":"mark","label":"conn-{i} closes","closes":"conn-{i}"}}\n')
     elif kind == "ring":  # doubly linked ring of n objects held by timers
         header(f, f"ring of {n}")
-        f.write('{"op":"alloc","id":0,"size":16,"slots":2,"root":"timers"}\n')
+        f.write('{"op":"alloc","id":0,"size":24,"slots":2,"root":"timers"}\n')
         for i in range(1, n):
-            f.write(f'{{"op":"alloc","id":{i},"size":16,"slots":2}}\n')
+            f.write(f'{{"op":"alloc","id":{i},"size":24,"slots":2}}\n')
             f.write(f'{{"op":"write","obj":{i-1},"slot":0,"to":{i}}}\n')
             f.write(f'{{"op":"write","obj":{i},"slot":1,"to":{i-1}}}\n')
         f.write(f'{{"op":"write","obj":{n-1},"slot":0,"to":0}}\n')
