@@ -25,6 +25,7 @@
 //! | [`heap_snapshot`] | `heap-snapshot-generator.h` | [`HeapSnapshot`]: dominator tree, retained sizes, retaining paths |
 //! | [`leaks`] | — | leak analysis in the trace's terms: tags, suspected leaks, `why` paths |
 //! | [`survival`] | — | ages of live objects, when each tag was promoted |
+//! | [`snapshot`] | `heap-snapshot-generator.cc`, DevTools `HeapSnapshot.ts` | real `.heapsnapshot` files: reader, dominators, summary, leak diff |
 //! | [`retainers`] | `heap-snapshot-generator.h` | the live set and what each root set retains |
 //! | [`trace`] | — | trace format v1: streaming JSON/NDJSON reader, [`trace::TraceEvent`], positioned errors |
 //! | [`replay`] | — | [`Replay`]: a trace applied to a heap, trace ids to handles |
@@ -77,6 +78,7 @@ pub mod retainers;
 mod roots;
 mod scavenger;
 mod slots;
+pub mod snapshot;
 pub mod survival;
 pub mod trace;
 pub mod tracer;
