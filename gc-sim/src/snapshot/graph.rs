@@ -331,6 +331,12 @@ impl HeapGraph {
         (p != NONE).then_some(p)
     }
 
+    /// The edge into `n` on its shortest retaining path (`None` for the root and unreached nodes).
+    pub fn path_edge(&self, n: u32) -> Option<u32> {
+        let e = self.path_edge[n as usize];
+        (e != NONE).then_some(e)
+    }
+
     /// Nodes reached by retaining edges, each after the node before it on its shortest path.
     pub fn path_order(&self) -> &[u32] {
         &self.path_order

@@ -125,7 +125,7 @@ pub fn top_retainers(graph: &HeapGraph, top: usize) -> Vec<TopRetainer> {
         .collect()
 }
 
-/// What `--why` names: `@ID` a node by snapshot id, otherwise a class name or a node name.
+/// What `--why` names: `@ID` a node by snapshot id, otherwise a class (constructor) name, or else a node name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WhyTarget<'a> {
     /// A snapshot id.
@@ -177,9 +177,16 @@ pub struct PathStep {
 /// Answers `--why QUERY`.
 pub fn why(graph: &HeapGraph, query: &str) -> WhyAnswer {
     let target = WhyTarget::parse(query);
+    // A constructor (class) first: `Socket` means the Socket objects, not the `Socket` function; a node name
+    // (a function, a string) when no class has that name.
+    let by_class = match target {
+        WhyTarget::Name(name) => (0..graph.node_count() as u32).any(|n| graph.class_name(n) == name),
+        WhyTarget::Id(_) => false,
+    };
     let matches = |n: u32| match target {
         WhyTarget::Id(id) => graph.id(n) == id,
-        WhyTarget::Name(name) => graph.class_name(n) == name || graph.name(n) == name,
+        WhyTarget::Name(name) if by_class => graph.class_name(n) == name,
+        WhyTarget::Name(name) => graph.name(n) == name,
     };
     let matched = (0..graph.node_count() as u32).filter(|&n| matches(n)).count() as u64;
     let reached = graph.path_order().iter().copied().find(|&n| matches(n));
@@ -201,4 +208,72 @@ pub fn why(graph: &HeapGraph, query: &str) -> WhyAnswer {
         }
     }
     answer
+}
+
+/// `summary` of a snapshot report.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReportSummary {
+    /// Nodes of the snapshot.
+    pub nodes: u64,
+    /// Edges.
+    pub edges: u64,
+    /// Self sizes of the V8 heap nodes (what `heapUsed` counts).
+    pub heap_bytes: u64,
+    /// Self sizes of the embedder's nodes (native memory).
+    pub native_bytes: u64,
+    /// V8 heap nodes.
+    pub heap_nodes: u64,
+    /// Nodes no retaining edge reaches.
+    pub unreachable_nodes: u64,
+}
+
+/// The JSON report of `gc-sim snapshot` (docs/report-format.md, "Heap snapshot reports").
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SnapshotReport {
+    /// Always [`SNAPSHOT_REPORT_SOURCE`].
+    pub source: String,
+    /// The snapshot files, in the order given; the summary is of the last.
+    pub files: Vec<String>,
+    /// Totals of the last snapshot.
+    pub summary: ReportSummary,
+    /// Every class, most retained bytes first.
+    pub constructors: Vec<ClassSummary>,
+    /// The nodes that retain most.
+    pub top_retainers: Vec<TopRetainer>,
+    /// The answer to `--why`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<WhyAnswer>,
+    /// With two or three snapshots: the diff.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<super::diff::SnapshotDiff>,
+    /// With two or three snapshots: the structures suspected to leak, most bytes first.
+    #[serde(default)]
+    pub suspected_leaks: Vec<super::diff::SuspectedLeak>,
+}
+
+/// The `source` of a snapshot report.
+pub const SNAPSHOT_REPORT_SOURCE: &str = "v8-heap-snapshot";
+
+impl SnapshotReport {
+    /// The report of `graph` (read from the last of `files`) with `top` top retainers, no `why` and no diff.
+    pub fn new(files: Vec<String>, graph: &HeapGraph, top: usize) -> SnapshotReport {
+        let t = graph.totals();
+        SnapshotReport {
+            source: SNAPSHOT_REPORT_SOURCE.to_owned(),
+            files,
+            summary: ReportSummary {
+                nodes: t.nodes,
+                edges: t.edges,
+                heap_bytes: t.heap_bytes,
+                native_bytes: t.native_bytes,
+                heap_nodes: t.heap_nodes,
+                unreachable_nodes: t.unreachable_nodes,
+            },
+            constructors: classes(graph),
+            top_retainers: top_retainers(graph, top),
+            why: None,
+            diff: None,
+            suspected_leaks: Vec::new(),
+        }
+    }
 }
