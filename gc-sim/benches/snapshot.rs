@@ -16,30 +16,30 @@ fn generate() -> Vec<u8> {
         id += 2;
         id
     };
-    let root = b.node("synthetic", "", 1, 0);
-    let gc_roots = b.node("synthetic", "(GC roots)", next_id(), 0);
-    let global = b.node("object", "global", next_id(), 48);
-    let map = b.node("object", "Map", next_id(), 32);
-    let table = b.node("array", "(object elements)", next_id(), 16 + 16 * u64::from(RECORDS / 10));
-    b.edge(root, "element", "1", gc_roots);
-    b.edge(root, "shortcut", "global", global);
-    b.edge(gc_roots, "element", "0", global);
-    b.edge(global, "property", "byId", map);
-    b.edge(map, "internal", "table", table);
+    let root = b.node("synthetic", "", 1, 0).unwrap();
+    let gc_roots = b.node("synthetic", "(GC roots)", next_id(), 0).unwrap();
+    let global = b.node("object", "global", next_id(), 48).unwrap();
+    let map = b.node("object", "Map", next_id(), 32).unwrap();
+    let table = b.node("array", "(object elements)", next_id(), 16 + 16 * u64::from(RECORDS / 10)).unwrap();
+    b.edge(root, "element", "1", gc_roots).unwrap();
+    b.edge(root, "shortcut", "global", global).unwrap();
+    b.edge(gc_roots, "element", "0", global).unwrap();
+    b.edge(global, "property", "byId", map).unwrap();
+    b.edge(map, "internal", "table", table).unwrap();
     let mut prev = global;
     for i in 0..RECORDS {
-        let rec = b.node("object", "Rec", next_id(), 40);
-        let s = b.node("string", "rec-", next_id(), 24);
-        let vals = b.node("object", "Array", next_id(), 32);
-        let store = b.node("array", "(object elements)", next_id(), 32);
-        b.edge(prev, "property", if prev == global { "head" } else { "prev" }, rec);
-        b.edge(rec, "property", "id", s);
-        b.edge(rec, "property", "vals", vals);
-        b.edge(rec, "internal", "map", global);
-        b.edge(vals, "internal", "elements", store);
-        b.edge(vals, "weak", "map", global);
+        let rec = b.node("object", "Rec", next_id(), 40).unwrap();
+        let s = b.node("string", "rec-", next_id(), 24).unwrap();
+        let vals = b.node("object", "Array", next_id(), 32).unwrap();
+        let store = b.node("array", "(object elements)", next_id(), 32).unwrap();
+        b.edge(prev, "property", if prev == global { "head" } else { "prev" }, rec).unwrap();
+        b.edge(rec, "property", "id", s).unwrap();
+        b.edge(rec, "property", "vals", vals).unwrap();
+        b.edge(rec, "internal", "map", global).unwrap();
+        b.edge(vals, "internal", "elements", store).unwrap();
+        b.edge(vals, "weak", "map", global).unwrap();
         if i % 10 == 0 {
-            b.edge(table, "element", &(i / 10).to_string(), rec);
+            b.edge(table, "element", &(i / 10).to_string(), rec).unwrap();
         }
         prev = rec;
     }

@@ -13,29 +13,29 @@ use proptest::prelude::*;
 /// H .a -> A (from outside the global's graph: ignored for dominators);  H .x -> X:Foo(60)
 fn hand_made() -> (HeapGraph, [u32; 11]) {
     let mut b = SnapshotBuilder::new();
-    let root = b.node("synthetic", "", 1, 0);
-    let gc_roots = b.node("synthetic", "(GC roots)", 3, 0);
-    let strong = b.node("synthetic", "(Strong roots)", 5, 0);
-    let h = b.node("object", "Handle", 7, 5);
-    let global = b.node("object", "global", 9, 8);
-    let a = b.node("object", "Foo", 11, 10);
-    let bb = b.node("object", "Foo", 13, 20);
-    let c = b.node("object", "Bar", 15, 30);
-    let d = b.node("object", "Weakly", 17, 40);
-    let e = b.node("object", "Shortcut", 19, 50);
-    let x = b.node("object", "Foo", 21, 60);
-    b.edge(root, "element", "1", gc_roots);
-    b.edge(root, "shortcut", "global", global);
-    b.edge(gc_roots, "element", "0", strong);
-    b.edge(strong, "element", "0", h);
-    b.edge(global, "property", "a", a);
-    b.edge(a, "property", "b", bb);
-    b.edge(global, "property", "c", c);
-    b.edge(c, "property", "b", bb);
-    b.edge(a, "weak", "w", d);
-    b.edge(a, "shortcut", "e", e);
-    b.edge(h, "property", "a", a);
-    b.edge(h, "property", "x", x);
+    let root = b.node("synthetic", "", 1, 0).unwrap();
+    let gc_roots = b.node("synthetic", "(GC roots)", 3, 0).unwrap();
+    let strong = b.node("synthetic", "(Strong roots)", 5, 0).unwrap();
+    let h = b.node("object", "Handle", 7, 5).unwrap();
+    let global = b.node("object", "global", 9, 8).unwrap();
+    let a = b.node("object", "Foo", 11, 10).unwrap();
+    let bb = b.node("object", "Foo", 13, 20).unwrap();
+    let c = b.node("object", "Bar", 15, 30).unwrap();
+    let d = b.node("object", "Weakly", 17, 40).unwrap();
+    let e = b.node("object", "Shortcut", 19, 50).unwrap();
+    let x = b.node("object", "Foo", 21, 60).unwrap();
+    b.edge(root, "element", "1", gc_roots).unwrap();
+    b.edge(root, "shortcut", "global", global).unwrap();
+    b.edge(gc_roots, "element", "0", strong).unwrap();
+    b.edge(strong, "element", "0", h).unwrap();
+    b.edge(global, "property", "a", a).unwrap();
+    b.edge(a, "property", "b", bb).unwrap();
+    b.edge(global, "property", "c", c).unwrap();
+    b.edge(c, "property", "b", bb).unwrap();
+    b.edge(a, "weak", "w", d).unwrap();
+    b.edge(a, "shortcut", "e", e).unwrap();
+    b.edge(h, "property", "a", a).unwrap();
+    b.edge(h, "property", "x", x).unwrap();
     (HeapGraph::new(b.build()), [root, gc_roots, strong, h, global, a, bb, c, d, e, x])
 }
 
@@ -83,14 +83,14 @@ fn a_hand_made_snapshot_has_devtools_retained_sizes() {
 fn a_million_long_list_is_analysed() {
     let n = 1_000_000u32;
     let mut b = SnapshotBuilder::new();
-    let root = b.node("synthetic", "", 1, 0);
-    let global = b.node("object", "global", 3, 16);
-    b.edge(root, "shortcut", "global", global);
+    let root = b.node("synthetic", "", 1, 0).unwrap();
+    let global = b.node("object", "global", 3, 16).unwrap();
+    b.edge(root, "shortcut", "global", global).unwrap();
     let mut prev = global;
     for i in 0..n {
-        let node = b.node("object", "Link", 5 + 2 * i, 32);
-        b.edge(prev, "property", "next", node);
-        b.edge(node, "property", "prev", prev);
+        let node = b.node("object", "Link", 5 + 2 * i, 32).unwrap();
+        b.edge(prev, "property", "next", node).unwrap();
+        b.edge(node, "property", "prev", prev).unwrap();
         prev = node;
     }
     let g = HeapGraph::new(b.build());
@@ -175,11 +175,11 @@ proptest! {
         let mut b = SnapshotBuilder::new();
         for v in 0..nodes {
             let t = if v == 0 || synthetic[v] { "synthetic" } else { "object" };
-            b.node(t, &format!("N{}", v % 3), 2 * v as u32 + 1, if t == "synthetic" { 0 } else { sizes[v] });
+            b.node(t, &format!("N{}", v % 3), 2 * v as u32 + 1, if t == "synthetic" { 0 } else { sizes[v] }).unwrap();
         }
         for (f, t, ty) in edges {
             let ty = types[ty];
-            b.edge((f % nodes) as u32, ty, if ty == "element" { "0" } else { "p" }, (t % nodes) as u32);
+            b.edge((f % nodes) as u32, ty, if ty == "element" { "0" } else { "p" }, (t % nodes) as u32).unwrap();
         }
         let snap = b.build();
         let expected = oracle(&snap);

@@ -95,17 +95,17 @@ fn the_empty_process_heap_adds_up_to_heap_used() {
 
 fn small() -> gc_sim::snapshot::RawSnapshot {
     let mut b = SnapshotBuilder::new();
-    let root = b.node("synthetic", "", 1, 0);
-    let gc_roots = b.node("synthetic", "(GC roots)", 3, 0);
-    let global = b.node("object", "global", 5, 40);
-    let obj = b.node("object", "Socket", 7, 100);
-    let s = b.node("string", "hello \"world\" \u{e9} \u{1F600}", 9, 24);
-    b.edge(root, "element", "1", gc_roots);
-    b.edge(root, "shortcut", "global", global);
-    b.edge(gc_roots, "element", "0", global);
-    b.edge(global, "property", "socket", obj);
-    b.edge(obj, "internal", "name", s);
-    b.edge(obj, "weak", "back", global);
+    let root = b.node("synthetic", "", 1, 0).unwrap();
+    let gc_roots = b.node("synthetic", "(GC roots)", 3, 0).unwrap();
+    let global = b.node("object", "global", 5, 40).unwrap();
+    let obj = b.node("object", "Socket", 7, 100).unwrap();
+    let s = b.node("string", "hello \"world\" \u{e9} \u{1F600}", 9, 24).unwrap();
+    b.edge(root, "element", "1", gc_roots).unwrap();
+    b.edge(root, "shortcut", "global", global).unwrap();
+    b.edge(gc_roots, "element", "0", global).unwrap();
+    b.edge(global, "property", "socket", obj).unwrap();
+    b.edge(obj, "internal", "name", s).unwrap();
+    b.edge(obj, "weak", "back", global).unwrap();
     b.build()
 }
 
@@ -176,7 +176,8 @@ fn a_truncated_snapshot_is_an_error_at_every_cut() {
     gz.write_all(&bytes).unwrap();
     let gz = gz.finish().unwrap();
     for cut in (2..gz.len() - 8).step_by(7) {
-        let _ = error_of(&gz[..cut]);
+        let e = error_of(&gz[..cut]).to_string();
+        assert!(e.contains("(of the decompressed text)"), "gzip cut at {cut}: {e}");
     }
 }
 
@@ -263,4 +264,17 @@ fn a_deep_trace_tree_is_read_without_recursion() {
         }
         Err(e) => assert!(e.to_string().contains("nested deeper"), "{e}"),
     }
+}
+
+/// Misuse of the builder is an error value, never a panic.
+#[test]
+fn builder_misuse_is_an_error() {
+    let mut b = SnapshotBuilder::new();
+    assert!(b.node("objekt", "A", 1, 8).is_err());
+    let a = b.node("object", "A", 1, 8).unwrap();
+    assert!(b.edge(a, "strong", "x", a).is_err());
+    assert!(b.edge(a, "element", "first", a).is_err());
+    assert!(b.edge(a, "property", "x", 7).is_err());
+    b.edge(a, "property", "self", a).unwrap();
+    assert_eq!(b.build().edge_count(), 1);
 }

@@ -294,6 +294,13 @@ impl HeapGraph {
         self.raw.edge_to[e as usize]
     }
 
+    /// The retaining edges of node `n` (see [`is_retaining`](Self::is_retaining)) as (edge, target) pairs: with
+    /// [`id`](Self::id), [`self_size`](Self::self_size), [`name`](Self::name), [`type_name`](Self::type_name)
+    /// and [`space`](Self::space), what a simulation needs to rebuild the V8 heap's objects and references.
+    pub fn retaining_edges(&self, n: u32) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.edges(n).filter(move |&e| self.is_retaining(n, e)).map(|e| (e, self.edge_target(e)))
+    }
+
     /// Whether edge `e` from node `from` retains its target in DevTools' rules (`isEssentialEdge`): weak edges never
     /// do, shortcut edges only from the root (where V8 uses them to mark the global objects).
     pub fn is_retaining(&self, from: u32, e: u32) -> bool {

@@ -348,6 +348,8 @@ impl<R: Read> Parser<R> {
                     return Ok(true);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // A gzip stream cut short or corrupt: say where in the text it stopped.
+                Err(e) if self.gzip => return self.error(format!("the gzip stream is cut short or corrupt: {e}")),
                 Err(e) => return Err(SnapshotError::Io(e)),
             }
         }
@@ -1118,6 +1120,9 @@ impl<R: Read> Parser<R> {
         if nodes == 0 {
             return inconsistent("\"nodes\" is empty: a snapshot has at least its root node".to_owned());
         }
+        if nodes as u64 >= u64::from(u32::MAX) || edges as u64 >= u64::from(u32::MAX) {
+            return inconsistent(format!("{nodes} nodes and {edges} edges: gc-sim reads up to 2^32 - 2 of each"));
+        }
         let root = header.root_index.unwrap_or(0);
         if root % per_node != 0 || root / per_node >= nodes as u64 {
             return inconsistent(format!(
@@ -1247,7 +1252,8 @@ pub fn write_snapshot(snap: &RawSnapshot, out: &mut dyn io::Write) -> io::Result
 #[derive(Clone, Debug)]
 pub struct SnapshotBuilder {
     snap: RawSnapshot,
-    /// Edges per node, in insertion order: (from, type, name, to).
+    strings: rustc_hash::FxHashMap<String, u32>,
+    /// Edges in insertion order: (from, type, name, to).
     edges: Vec<(u32, u8, u32, u32)>,
 }
 
@@ -1267,44 +1273,63 @@ impl SnapshotBuilder {
         snap.meta.node_types = NODE_TYPES.map(String::from).to_vec();
         snap.meta.edge_fields = ["type", "name_or_index", "to_node"].map(String::from).to_vec();
         snap.meta.edge_types = EDGE_TYPES.map(String::from).to_vec();
-        SnapshotBuilder { snap, edges: Vec::new() }
+        SnapshotBuilder { snap, strings: rustc_hash::FxHashMap::default(), edges: Vec::new() }
     }
 
-    /// A string's index (added when new; a linear search, for small tests).
+    /// A string's index (added when new).
     pub fn string(&mut self, s: &str) -> u32 {
-        let strings = &self.snap.strings;
-        (0..strings.len() as u32).find(|&i| strings.get(i) == s).unwrap_or_else(|| self.snap.strings.push(s))
+        if let Some(&i) = self.strings.get(s) {
+            return i;
+        }
+        let i = self.snap.strings.push(s);
+        self.strings.insert(s.to_owned(), i);
+        i
     }
 
     /// Adds a node of type `node_type` (a name of [`NODE_TYPES`]); returns its ordinal.
     ///
-    /// # Panics
-    /// On a type name that is not one of [`NODE_TYPES`] (a test's mistake).
-    pub fn node(&mut self, node_type: &str, name: &str, id: u32, self_size: u64) -> u32 {
-        let t = NODE_TYPES.iter().position(|&t| t == node_type).expect("a V8 node type") as u8;
+    /// # Errors
+    /// [`SnapshotError::Inconsistent`] for a type name that is not one of [`NODE_TYPES`].
+    pub fn node(&mut self, node_type: &str, name: &str, id: u32, self_size: u64) -> Result<u32, SnapshotError> {
+        let t = NODE_TYPES
+            .iter()
+            .position(|&t| t == node_type)
+            .ok_or_else(|| SnapshotError::Inconsistent(format!("\"{node_type}\" is not a V8 node type")))?;
         let name = self.string(name);
-        self.snap.node_type.push(t);
+        self.snap.node_type.push(t as u8);
         self.snap.node_name.push(name);
         self.snap.node_id.push(id);
         self.snap.node_self_size.push(self_size);
         self.snap.node_edge_count.push(0);
         self.snap.node_trace_node_id.push(0);
-        (self.snap.node_type.len() - 1) as u32
+        Ok((self.snap.node_type.len() - 1) as u32)
     }
 
     /// Adds an edge of type `edge_type` (a name of [`EDGE_TYPES`]) named `name` (an index for element and hidden
-    /// edges).
+    /// edges) between two nodes added before.
     ///
-    /// # Panics
-    /// On a type name that is not one of [`EDGE_TYPES`], or a non-numeric name of an element or hidden edge.
-    pub fn edge(&mut self, from: u32, edge_type: &str, name: &str, to: u32) {
-        let t = EDGE_TYPES.iter().position(|&t| t == edge_type).expect("a V8 edge type") as u8;
+    /// # Errors
+    /// [`SnapshotError::Inconsistent`] for a type name that is not one of [`EDGE_TYPES`], a name of an element or
+    /// hidden edge that is not an index, or a node that was not added.
+    pub fn edge(&mut self, from: u32, edge_type: &str, name: &str, to: u32) -> Result<(), SnapshotError> {
+        let bad = |m: String| Err(SnapshotError::Inconsistent(m));
+        let Some(t) = EDGE_TYPES.iter().position(|&t| t == edge_type) else {
+            return bad(format!("\"{edge_type}\" is not a V8 edge type"));
+        };
+        let nodes = self.snap.node_type.len() as u32;
+        if from >= nodes || to >= nodes {
+            return bad(format!("an edge from node {from} to node {to}, but there are {nodes} nodes"));
+        }
         let name = if edge_type == "element" || edge_type == "hidden" {
-            name.parse().expect("an index")
+            match name.parse() {
+                Ok(i) => i,
+                Err(_) => return bad(format!("an {edge_type} edge is named by an index, not \"{name}\"")),
+            }
         } else {
             self.string(name)
         };
-        self.edges.push((from, t, name, to));
+        self.edges.push((from, t as u8, name, to));
+        Ok(())
     }
 
     /// The snapshot: edges grouped by their source node, in insertion order.
