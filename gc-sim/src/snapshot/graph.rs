@@ -6,7 +6,7 @@
 //! linked list neither overflows the stack nor allocates per node.
 
 use super::reader::RawSnapshot;
-use crate::dominators::{immediate_dominators, NONE};
+use crate::dominators::NONE;
 
 /// Where a node's bytes live.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -428,29 +428,27 @@ impl HeapGraph {
         let root = self.raw.root;
         let page = self.page_owned();
         let mut has_retainer = vec![false; n];
-        let mut edges: Vec<(u32, u32)> = Vec::with_capacity(self.raw.edge_count());
         for from in 0..n as u32 {
             for e in self.edges(from) {
-                if !self.is_retaining(from, e) {
-                    continue;
+                if self.is_retaining(from, e) {
+                    has_retainer[self.edge_target(e) as usize] = true;
                 }
-                let to = self.edge_target(e);
-                has_retainer[to as usize] = true;
-                if from != root && page[to as usize] && !page[from as usize] {
-                    continue;
-                }
-                edges.push((from, to));
             }
         }
-        drop(page);
-        for (v, &retained) in has_retainer.iter().enumerate() {
-            if !retained && v as u32 != root {
-                edges.push((root, v as u32));
-            }
-        }
+        let orphans: Vec<u32> = (0..n as u32).filter(|&v| !has_retainer[v as usize] && v != root).collect();
         drop(has_retainer);
-        let mut idom = immediate_dominators(n, &edges, root);
-        drop(edges);
+        let successors = super::dominators::Successors {
+            first_edge: &self.first_edge,
+            target: |e: u32| self.raw.edge_to[e as usize],
+            keep: |from: u32, e: u32| {
+                let to = self.raw.edge_to[e as usize] as usize;
+                self.is_retaining(from, e) && (from == root || !page[to] || page[from as usize])
+            },
+            root,
+            extra_root: &orphans,
+        };
+        let mut idom = super::dominators::immediate_dominators(n, &successors);
+        drop(page);
         for d in &mut idom {
             if *d == NONE {
                 *d = root;

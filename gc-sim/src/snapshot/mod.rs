@@ -19,6 +19,7 @@
 //! ```
 
 pub mod diff;
+mod dominators;
 pub mod graph;
 pub mod reader;
 pub mod summary;

@@ -228,6 +228,26 @@ impl RawSnapshot {
         self.edge_type.len()
     }
 
+    /// Gives back the room the vectors grew into while reading (up to half of each).
+    fn shrink_to_fit(&mut self) {
+        self.node_type.shrink_to_fit();
+        self.node_name.shrink_to_fit();
+        self.node_id.shrink_to_fit();
+        self.node_self_size.shrink_to_fit();
+        self.node_edge_count.shrink_to_fit();
+        self.node_trace_node_id.shrink_to_fit();
+        self.node_detachedness.shrink_to_fit();
+        self.edge_type.shrink_to_fit();
+        self.edge_name.shrink_to_fit();
+        self.edge_to.shrink_to_fit();
+        self.strings.text.shrink_to_fit();
+        self.strings.ends.shrink_to_fit();
+        self.trace_function_infos.shrink_to_fit();
+        self.trace_tree.shrink_to_fit();
+        self.samples.shrink_to_fit();
+        self.locations.shrink_to_fit();
+    }
+
     /// Bytes held by the columns and strings (capacity, so what the reader allocated).
     pub fn heap_bytes(&self) -> usize {
         fn cap<T>(v: &Vec<T>) -> usize {
@@ -485,6 +505,7 @@ impl<R: Read> Parser<R> {
             }
         }
         self.check(&mut snap, &header, header_offset, &array_offsets)?;
+        snap.shrink_to_fit();
         Ok(snap)
     }
 
