@@ -59,7 +59,6 @@ fn every_real_snapshot_imports_and_matches_a_generic_json_reading() {
         }
         for (i, s) in strings.iter().enumerate() {
             let s = s.as_str().unwrap();
-            // Lone surrogates have no UTF-8 form: serde_json and the reader both write U+FFFD for them.
             assert_eq!(snap.strings.get(i as u32), s, "{rel} string {i}");
         }
         let tf = doc["trace_function_infos"].as_array().unwrap().len();
@@ -277,4 +276,14 @@ fn builder_misuse_is_an_error() {
     assert!(b.edge(a, "property", "x", 7).is_err());
     b.edge(a, "property", "self", a).unwrap();
     assert_eq!(b.build().edge_count(), 1);
+}
+
+/// V8 writes a lone surrogate of a JS string as `\uD800`; it has no UTF-8 form and becomes U+FFFD (as DevTools
+/// would show a replacement), a surrogate pair becomes its character.
+#[test]
+fn lone_surrogates_become_replacement_characters() {
+    let good = String::from_utf8(text(&small())).unwrap();
+    let doc = good.replace("\"strings\":[\"\"", "\"strings\":[\"a\\ud800b\\ud83d\\ude00c\\udc00\"");
+    let snap = read_snapshot(doc.as_bytes()).unwrap();
+    assert_eq!(snap.strings.get(0), "a\u{fffd}b\u{1F600}c\u{fffd}");
 }
