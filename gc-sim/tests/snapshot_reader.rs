@@ -287,3 +287,29 @@ fn lone_surrogates_become_replacement_characters() {
     let snap = read_snapshot(doc.as_bytes()).unwrap();
     assert_eq!(snap.strings.get(0), "a\u{fffd}b\u{1F600}c\u{fffd}");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+    /// Any byte changed, inserted or removed: an error or a snapshot, and a snapshot that reads is analysed
+    /// without a panic (the graph, the Summary, a path).
+    #[test]
+    fn mutated_snapshots_never_panic(
+        edits in proptest::collection::vec((0usize..100_000, 0u8..=255, 0u8..3), 1..4),
+    ) {
+        let mut t = text(&small());
+        for (pos, byte, kind) in edits {
+            let i = pos % t.len();
+            match kind {
+                0 => t[i] = byte,
+                1 => t.insert(i, byte),
+                _ => { t.remove(i); }
+            }
+        }
+        if let Ok(snap) = read_snapshot(&t[..]) {
+            let g = HeapGraph::new(snap);
+            let _ = gc_sim::snapshot::summary::classes(&g);
+            let _ = gc_sim::snapshot::summary::why(&g, "Socket");
+            let _ = g.totals();
+        }
+    }
+}
