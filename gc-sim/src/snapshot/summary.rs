@@ -178,14 +178,21 @@ pub struct PathStep {
 pub fn why(graph: &HeapGraph, query: &str) -> WhyAnswer {
     let target = WhyTarget::parse(query);
     // A constructor (class) first: `Socket` means the Socket objects, not the `Socket` function; a node name
-    // (a function, a string) when no class has that name.
-    let by_class = match target {
-        WhyTarget::Name(name) => (0..graph.node_count() as u32).any(|n| graph.class_name(n) == name),
-        WhyTarget::Id(_) => false,
-    };
+    // (a function, a string) when no class has that name. Classes are compared once per class key, not per node.
+    let mut class_matches: Vec<u8> = vec![0; graph.class_key_count()]; // 0 unknown, 1 no, 2 yes
+    let mut by_class = false;
+    if let WhyTarget::Name(name) = target {
+        for n in 0..graph.node_count() as u32 {
+            let k = graph.class_key(n) as usize;
+            if class_matches[k] == 0 {
+                class_matches[k] = if graph.class_name(n) == name { 2 } else { 1 };
+            }
+            by_class |= class_matches[k] == 2;
+        }
+    }
     let matches = |n: u32| match target {
         WhyTarget::Id(id) => graph.id(n) == id,
-        WhyTarget::Name(name) if by_class => graph.class_name(n) == name,
+        WhyTarget::Name(_) if by_class => class_matches[graph.class_key(n) as usize] == 2,
         WhyTarget::Name(name) => graph.name(n) == name,
     };
     let matched = (0..graph.node_count() as u32).filter(|&n| matches(n)).count() as u64;
