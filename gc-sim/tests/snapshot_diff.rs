@@ -84,3 +84,78 @@ fn the_emitter_leak_names_the_listener_array_and_keeps_growing() {
     let (_, two) = diff(&[&a, &b], DEFAULT_MIN_OBJECTS);
     assert_eq!(two[0].holder_id, leak.holder_id);
 }
+
+/// Hand-made baselines and targets: the structure is named from the shape of the new objects under the holder.
+mod shapes {
+    use gc_sim::snapshot::diff::diff;
+    use gc_sim::snapshot::{HeapGraph, SnapshotBuilder};
+
+    /// root -> global -> holder (ids 1, 3, 5, the same in both snapshots), and `grow` adds the new objects.
+    fn pair(grow: impl Fn(&mut SnapshotBuilder, u32)) -> (HeapGraph, HeapGraph) {
+        let make = |with: bool| {
+            let mut b = SnapshotBuilder::new();
+            let root = b.node("synthetic", "", 1, 0).unwrap();
+            let global = b.node("object", "global", 3, 16).unwrap();
+            let holder = b.node("object", "Holder", 5, 32).unwrap();
+            b.edge(root, "shortcut", "global", global).unwrap();
+            b.edge(global, "property", "holder", holder).unwrap();
+            if with {
+                grow(&mut b, holder);
+            }
+            HeapGraph::new(b.build())
+        };
+        (make(false), make(true))
+    }
+
+    #[test]
+    fn a_linked_list_an_array_a_map_and_plain_objects() {
+        let (a, b) = pair(|b, holder| {
+            let mut prev = holder;
+            for i in 0..150 {
+                let node = b.node("object", "Node", 101 + 2 * i, 40).unwrap();
+                b.edge(prev, "property", if prev == holder { "head" } else { "next" }, node).unwrap();
+                prev = node;
+            }
+        });
+        let (_, leaks) = diff(&[&a, &b], 100);
+        assert_eq!(leaks.len(), 1);
+        assert_eq!(leaks[0].structure, "linked list", "{leaks:?}");
+        assert!(leaks[0].description.contains("of Node through .next from Holder@5"), "{}", leaks[0].description);
+        assert_eq!((leaks[0].count, leaks[0].bytes), (150, 6000));
+
+        let (a, b) = pair(|b, holder| {
+            let array = b.node("object", "Array", 99, 32).unwrap();
+            b.edge(holder, "property", "items", array).unwrap();
+            for i in 0..150 {
+                let item = b.node("closure", "onEvent", 101 + 2 * i, 56).unwrap();
+                b.edge(array, "element", &i.to_string(), item).unwrap();
+            }
+        });
+        let (_, leaks) = diff(&[&a, &b], 100);
+        assert_eq!(leaks[0].structure, "array", "{leaks:?}");
+        assert!(leaks[0].description.contains("Array@99 (in Holder@5) holds 150"), "{}", leaks[0].description);
+
+        let (a, b) = pair(|b, holder| {
+            let table = b.node("array", "(object elements)", 99, 1024).unwrap();
+            b.edge(holder, "internal", "table", table).unwrap();
+            for i in 0..150 {
+                let value = b.node("object", "Entry", 101 + 2 * i, 24).unwrap();
+                b.edge(table, "internal", &i.to_string(), value).unwrap();
+            }
+        });
+        let (_, leaks) = diff(&[&a, &b], 100);
+        assert_eq!(leaks[0].structure, "map", "{leaks:?}");
+        assert!(leaks[0].description.contains("a Holder: Holder@5 holds 150 of them as entries"), "{leaks:?}");
+
+        let (a, b) = pair(|b, holder| {
+            for i in 0..150 {
+                let value = b.node("object", "Thing", 101 + 2 * i, 24).unwrap();
+                b.edge(holder, "property", &format!("p{i}"), value).unwrap();
+            }
+        });
+        let (_, leaks) = diff(&[&a, &b], 100);
+        assert_eq!(leaks[0].structure, "objects", "{leaks:?}");
+        // Below the threshold: nothing suspected.
+        assert!(diff(&[&a, &b], 151).1.is_empty());
+    }
+}

@@ -10,8 +10,9 @@
 //! object that is not new: the **holder**, something that existed before and keeps the growth alive (a timer list,
 //! an emitter's `_events`, a cache's `Map`). New objects with the same holder form one group, however the new
 //! objects link to each other below it; a linked list (Node's `TimersList` of `Timeout`s, linked through
-//! `_idleNext`/`_idlePrev`) is one group, named after its repeated link, and an array (an emitter's listeners) one
-//! group, named after the array that holds its elements. This is what memlab's check for growing collections misses:
+//! `_idleNext`/`_idlePrev`) is one group, named after its repeated link; a `Map` cache one group, named after the
+//! map whose table holds the entries; an array (an emitter's listeners) one group, named after the array that holds
+//! its elements. This is what memlab's check for growing collections misses:
 //! a linked list is not a collection, and an array's growth shows in its elements store, not in the array object.
 //!
 //! **Suspected leaks** are the groups of at least `min_objects` objects holding at least [`MIN_SHARE`] of the new
@@ -74,7 +75,7 @@ pub struct SuspectedLeak {
     pub holder_id: u32,
     /// Its shortest retaining path in the target snapshot, `global@5 -> ... -> TimersList@123`.
     pub holder_path: String,
-    /// What the new objects form under the holder: `linked list`, `array` or `objects`.
+    /// What the new objects form under the holder: `linked list`, `map`, `array` or `objects`.
     pub structure: String,
     /// The structure in words: `a linked list of Timeout through ._idleNext (200 links)`.
     pub description: String,
@@ -147,21 +148,27 @@ fn by_class(graph: &HeapGraph, nodes: impl Iterator<Item = u32>) -> Vec<ClassGro
     out
 }
 
-/// Names what `members` form under `holder`: the longest chain of new objects of one class linked through one edge
-/// name (a linked list), else the node that holds most of them through element edges (an array).
+/// Names what `members` form under `holder`: the longest chain of new JS objects of one class linked through one
+/// edge name (a linked list), else the node that holds most of them through element edges (an array).
 fn structure(graph: &HeapGraph, holder: u32, members: &[u32], is_member: &[bool]) -> (String, String) {
     // chain[v]: how many links of the same class and edge name lead to v along its path (members come in path
     // order, so a parent's chain is known before its children's).
     let mut chain: FxHashMap<u32, u32> = FxHashMap::default();
     // Per (class, edge name): links, and the longest chain with its last node.
     let mut links: FxHashMap<(u32, u32), (u64, u32, u32)> = FxHashMap::default();
-    let mut elements: FxHashMap<u32, u64> = FxHashMap::default();
+    // Per parent on the paths: (members it holds directly, of which through element edges).
+    let mut fan_out: FxHashMap<u32, (u64, u64)> = FxHashMap::default();
     for &v in members {
         let (Some(p), Some(e)) = (graph.path_parent(v), graph.path_edge(v)) else { continue };
+        let f = fan_out.entry(p).or_default();
+        f.0 += 1;
         if graph.is_element_edge(e) {
-            *elements.entry(p).or_default() += 1;
+            f.1 += 1;
         }
-        if !(is_member[p as usize] && graph.class_key(p) == graph.class_key(v)) || graph.edge_name(e).is_none() {
+        // Links between JS objects only: a concatenated string's `first`/`second` or a map's `back_pointer` are
+        // V8's own structure, not the program's.
+        let linked = is_member[p as usize] && graph.class_key(p) == graph.class_key(v) && graph.is_object(v);
+        if !linked || graph.edge_name(e).is_none() {
             continue;
         }
         let name = graph.raw().edge_name[e as usize];
@@ -178,10 +185,10 @@ fn structure(graph: &HeapGraph, holder: u32, members: &[u32], is_member: &[bool]
         }
     }
     let best_link = links.into_iter().max_by(|a, b| a.1 .1.cmp(&b.1 .1).then(a.1 .0.cmp(&b.1 .0)).then(b.0.cmp(&a.0)));
-    let best_array = elements.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(graph.id(b.0).cmp(&graph.id(a.0))));
+    let best_parent = fan_out.into_iter().max_by(|a, b| a.1 .0.cmp(&b.1 .0).then(graph.id(b.0).cmp(&graph.id(a.0))));
     let longest = best_link.as_ref().map_or(0, |l| u64::from(l.1 .1));
-    let element_count = best_array.map_or(0, |a| a.1);
-    if longest >= 3 && longest * 4 >= element_count {
+    let fan = best_parent.map_or(0, |p| p.1 .0);
+    if longest >= 3 && longest * 4 >= fan {
         let ((_, name), (count, length, last)) = best_link.expect("counted");
         let edge = graph.raw().strings.get(name);
         // Up the chain to its head: the node whose edge starts it (the list object, e.g. a TimersList).
@@ -200,17 +207,30 @@ fn structure(graph: &HeapGraph, holder: u32, members: &[u32], is_member: &[bool]
             ),
         );
     }
-    if let Some((array, count)) = best_array.filter(|a| a.1 >= 2) {
-        // The elements store (`(array)`) is usually held by its JS array through `{elements}`: name both.
-        let owner = graph
-            .path_parent(array)
-            .filter(|&o| o != graph.root())
-            .map(|o| format!(" (in {})", graph.label(o)))
-            .unwrap_or_default();
-        return (
-            "array".to_owned(),
-            format!("an array: {}{owner} holds {count} of them as elements", graph.label(array)),
-        );
+    if let Some((parent, (count, elements))) = best_parent.filter(|p| p.1 .0 >= 2) {
+        // A collection's backing store is held by the collection through `{table}` (Map, Set) or `{elements}`
+        // (an array): name the collection.
+        let owner = graph.path_parent(parent).filter(|&o| o != graph.root());
+        let via = graph.path_edge(parent).and_then(|e| graph.edge_name(e));
+        if let (Some(owner), Some("table")) = (owner, via) {
+            return (
+                "map".to_owned(),
+                format!(
+                    "a {}: {} holds {count} of them as entries of its table {}",
+                    graph.class_name(owner),
+                    graph.label(owner),
+                    graph.label(parent)
+                ),
+            );
+        }
+        if elements * 2 >= count {
+            let owner = owner.map(|o| format!(" (in {})", graph.label(o))).unwrap_or_default();
+            return (
+                "array".to_owned(),
+                format!("an array: {}{owner} holds {elements} of them as elements", graph.label(parent)),
+            );
+        }
+        return ("objects".to_owned(), format!("{} holds {count} of them directly", graph.label(parent)));
     }
     ("objects".to_owned(), format!("{} objects held by {}", members.len(), graph.label(holder)))
 }

@@ -191,6 +191,11 @@ impl HeapGraph {
         Some(self.raw.node_type[n as usize]) == self.types.node_native
     }
 
+    /// Whether node `n` is a JS `object` (not a closure, string, array, code or hidden node).
+    pub fn is_object(&self, n: u32) -> bool {
+        Some(self.raw.node_type[n as usize]) == self.types.node_object
+    }
+
     /// Whether node `n` is a `synthetic` node.
     pub fn is_synthetic(&self, n: u32) -> bool {
         Some(self.raw.node_type[n as usize]) == self.types.node_synthetic
