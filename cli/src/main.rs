@@ -6,6 +6,7 @@
 //! gc-sim log FILE... [--max-old-space-size MB] [--report FILE.json] [--plot FILE.png] [--plot-pauses FILE.png]
 //! gc-sim plot REPORT.json [REPORT2.json ...] -o FILE.png [--chart heap|pauses|comparison|heapmap]
 //!               [--moment MOMENT ...] [--color-by state|kind|tag]
+//! gc-sim snapshot FILE [TARGET [FINAL]] [--report FILE.json] [--why NAME_OR_@ID] [--plot FILE.png] [--top N]
 //! gc-sim completions bash|elvish|fish|powershell|zsh
 //! ```
 //!
@@ -21,6 +22,7 @@ mod log;
 mod output;
 mod plot;
 mod run;
+mod snapshot;
 mod summary;
 
 use std::path::PathBuf;
@@ -53,6 +55,8 @@ enum Command {
     Plot(plot::PlotArgs),
     /// Summarise real Node GC logs (`--trace-gc`, `--trace-gc-nvp`, the OOM text on stderr).
     Log(log::LogArgs),
+    /// Analyse real V8 heap snapshots: the heap by constructor, retainers, `--why`, and the leak diff of 2-3 files.
+    Snapshot(snapshot::SnapshotArgs),
     /// Print the completion script of a shell (see the README's install section).
     Completions {
         /// The shell.
@@ -111,6 +115,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Plot(args) => plot::plot(args),
         Command::Log(args) => log::log(args),
+        Command::Snapshot(args) => snapshot::snapshot(args),
         Command::Completions { shell } => completions(shell),
     }
 }

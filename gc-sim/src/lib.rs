@@ -25,6 +25,7 @@
 //! | [`replay`] | — | [`Replay`]: a trace applied to a heap, trace ids to handles |
 //! | [`report`] | — | [`Report`]: a [`Replay`]'s summary, analysis, GC events and timeline, serializable |
 //! | [`gc_log`] | `gc-tracer.cc` | reading real Node GC logs: `--trace-gc`, `--trace-gc-nvp`, the OOM text |
+//! | [`snapshot`] | `heap-snapshot-generator.cc`, DevTools `HeapSnapshot.ts` | real `.heapsnapshot` files: reader, DevTools' graph semantics, dominators, summary, leak diff |
 //!
 //! ## Using it in a test
 //! ```
@@ -65,6 +66,7 @@ pub mod replay;
 pub mod report;
 mod roots;
 mod slots;
+pub mod snapshot;
 mod space;
 pub mod survival;
 pub mod trace;

@@ -10,6 +10,7 @@
 //! | real heap | [`log_heap_chart`] | the heap of a real run, before and after each collection as a Node GC log prints it (`gc_sim::gc_log`), collections and the death marked |
 //! | real pauses | [`log_pause_chart`] | the pauses of a real run by collector, as the log printed them |
 //! | real beside simulated | [`log_comparison_chart`] | the heap of a real run and of a simulated one on the same axes |
+//! | snapshot classes | [`snapshot_chart`] | a real heap snapshot's constructors as bars of retained bytes, self bytes over them (`gc-sim snapshot --plot`) |
 //! | heap map | [`render_heap_map`] | every page of the heap as a row of 64 cells, as GCspy draws a heap, each cell filled with its shares of live, dead, waste and free bytes (or its live bytes by kind or tag); several moments side by side, e.g. before and after a mark-compact |
 //!
 //! The format follows the path: a path ending in `.svg` (any case) gives SVG, anything else PNG. The
@@ -59,6 +60,7 @@ mod log_chart;
 mod output;
 pub mod palette;
 mod pause_chart;
+mod snapshot_chart;
 mod text;
 pub mod units;
 
@@ -309,4 +311,25 @@ pub fn log_comparison_chart(
     size: ChartSize,
 ) -> Result<Vec<u8>, VisualizerError> {
     output::render(&log_chart::LogHeapChart::new(log, Some(simulated), size)?, format)
+}
+
+/// The constructors of a real heap snapshot (`gc_sim::snapshot::summary::classes`, in their order) as horizontal
+/// bars of retained bytes (light), each with its self bytes over it (dark), as many as fit the height, as PNG or
+/// SVG bytes. `title` and `subtitle` head the chart (the file, the totals).
+///
+/// # Errors
+/// [`VisualizerError::EmptyReport`] if `classes` is empty, [`VisualizerError::InvalidSize`],
+/// [`VisualizerError::Drawing`] or [`VisualizerError::Encoding`].
+pub fn snapshot_chart(
+    classes: &[gc_sim::snapshot::summary::ClassSummary],
+    title: &str,
+    subtitle: &str,
+    format: ImageFormat,
+    size: ChartSize,
+) -> Result<Vec<u8>, VisualizerError> {
+    if classes.is_empty() {
+        return Err(VisualizerError::EmptyReport { name: title.to_owned(), reason: "the snapshot has no class" });
+    }
+    let chart = snapshot_chart::SnapshotChart { classes, title: title.to_owned(), subtitle: subtitle.to_owned(), size };
+    output::render(&chart, format)
 }

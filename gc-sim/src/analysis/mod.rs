@@ -17,7 +17,7 @@
 //! [`Replay`](crate::Replay)'s; neither depends on this module.
 
 pub mod ages;
-mod dominators;
+pub(crate) mod dominators;
 pub mod leaks;
 pub mod object_graph;
 pub mod retainers;

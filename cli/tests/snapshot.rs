@@ -1,0 +1,137 @@
+//! `gc-sim snapshot`: the summary, `--why`, the leak diff, the report's fields (each documented in
+//! docs/report-format.md), the chart, determinism, and errors and exit codes as `gc-sim run` and `gc-sim log` have
+//! them (output paths checked before the snapshots are read: 2; an unreadable snapshot: 1, naming the file and the
+//! byte).
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_gc-sim");
+const DOC: &str = include_str!("../../docs/report-format.md");
+
+fn data(n: u32) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../gc-sim/tests/data/emitter-leak-{n}.heapsnapshot.gz"))
+}
+
+fn shared(rel: &str) -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/real-inputs").join(rel);
+    assert!(p.exists(), "{} is missing (../shared must be beside the clone)", p.display());
+    p
+}
+
+fn run(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(BIN).arg("snapshot").args(args).output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+/// Every member name at any depth.
+fn field_names(value: &serde_json::Value, names: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (name, inner) in map {
+                names.push(name.clone());
+                field_names(inner, names);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|i| field_names(i, names)),
+        _ => {}
+    }
+}
+
+#[test]
+fn a_leak_diff_report_has_every_field_documented_and_is_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r1, r2, png) = (dir.path().join("r1.json"), dir.path().join("r2.json"), dir.path().join("c.png"));
+    let files = [data(50), data(250), data(450)];
+    let mut args: Vec<&std::ffi::OsStr> = files.iter().map(|f| f.as_os_str()).collect();
+    args.extend(["--why".as_ref(), "RequestContext".as_ref(), "--report".as_ref(), r1.as_os_str()]);
+    args.extend(["--plot".as_ref(), png.as_os_str()]);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("suspected leak 1: 2,200 objects"), "{text}");
+    assert!(text.contains("structure    an array: Array@"), "{text}");
+    assert!(text.contains("why RequestContext (@"), "{text}");
+    assert!(text.contains("->bus ConfigBus@"), "{text}");
+    let png_bytes = std::fs::read(&png).unwrap();
+    assert!(png_bytes.starts_with(b"\x89PNG"));
+
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&r1).unwrap()).unwrap();
+    assert_eq!(report["source"], "v8-heap-snapshot");
+    for field in ["nodes", "edges", "heap_bytes", "native_bytes"] {
+        assert!(report["summary"][field].as_u64().unwrap() > 0, "summary.{field}");
+    }
+    for field in ["name", "count", "self_bytes", "retained_bytes"] {
+        assert!(!report["constructors"][0][field].is_null(), "constructors[].{field}");
+    }
+    for field in ["name", "id", "self_bytes", "retained_bytes"] {
+        assert!(!report["top_retainers"][0][field].is_null(), "top_retainers[].{field}");
+    }
+    assert_eq!(report["suspected_leaks"].as_array().unwrap().len(), 1);
+    assert_eq!(report["suspected_leaks"][0]["structure"], "array");
+    let section = DOC.split("## Heap snapshot reports").nth(1).expect("the section");
+    let mut names = Vec::new();
+    field_names(&report, &mut names);
+    names.sort();
+    names.dedup();
+    for name in names {
+        assert!(section.contains(&format!("| `{name}` |")), "docs/report-format.md: no row for `{name}`");
+    }
+
+    // The same input gives the same bytes.
+    args.truncate(args.len() - 4);
+    args.extend(["--report".as_ref(), r2.as_os_str()]);
+    assert!(run(&args).status.success());
+    assert_eq!(std::fs::read(&r1).unwrap(), std::fs::read(&r2).unwrap());
+}
+
+#[test]
+fn one_real_snapshot_summary_and_why() {
+    let f = shared("ticker/leaky/ticker-leaky-200.heapsnapshot.gz");
+    let o = run(&[f.as_os_str(), "--why".as_ref(), "WebSocket".as_ref(), "--top".as_ref(), "5".as_ref()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("97,947 (463,508 edges)"), "{text}");
+    assert!(text.contains("TimersList"), "{text}");
+    assert!(text.contains("why WebSocket (@"), "{text}");
+    // The path from the global object to a leaked WebSocket goes through the timer list.
+    assert!(text.contains("->timerListMap Object@69477 -> [1000] TimersList@"), "{text}");
+    let o = run(&[f.as_os_str(), "--why".as_ref(), "@999999999".as_ref()]);
+    assert!(stdout(&o).contains("no node has that id"), "{}", stdout(&o));
+}
+
+#[test]
+fn errors_and_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = data(50);
+    // Output paths are checked before anything is read (the snapshot does not exist: still 2).
+    let missing = dir.path().join("missing.heapsnapshot");
+    let o = run(&[missing.as_os_str(), "--report".as_ref(), dir.path().as_os_str()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is a directory"), "{}", stderr(&o));
+    let o = run(&[good.as_os_str(), "--plot".as_ref(), dir.path().join("c.jpg").as_os_str()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = run(&[good.as_os_str(), "--report".as_ref(), good.as_os_str()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is a snapshot being read"), "{}", stderr(&o));
+    let four = [good.as_os_str(); 4];
+    assert_eq!(run(&four).status.code(), Some(2), "at most three snapshots");
+
+    let o = run(&[missing.as_os_str()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("missing.heapsnapshot"), "{}", stderr(&o));
+    let bad = dir.path().join("bad.heapsnapshot");
+    std::fs::write(&bad, "{\"snapshot\":{\"meta\":{\"node_fields\":[\"type\"],").unwrap();
+    let o = run(&[bad.as_os_str()]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("bad.heapsnapshot: byte ") && e.contains("truncated"), "{e}");
+    assert!(o.stdout.is_empty());
+}
