@@ -10,14 +10,36 @@
 /// No node: the dominator of an unreachable node, the end of a bucket list and the ancestor of a tree root.
 pub(crate) const NONE: u32 = u32::MAX;
 
+/// A graph as the dominator computation reads it: node `n`'s edges are numbered by the cursors `cursors(n)`, and
+/// `successor(n, c)` is the target of edge `c` if that edge counts. Nothing else is asked of it, so a caller can hand
+/// its own edge arrays over without copying them into an edge list (the heap-snapshot analysis does).
+pub(crate) trait DominatorGraph {
+    /// The cursors of node `n`'s edges.
+    fn cursors(&self, n: u32) -> std::ops::Range<u32>;
+    /// The target of node `n`'s edge `c`, or `None` if the edge does not count.
+    fn successor(&self, n: u32, c: u32) -> Option<u32>;
+}
+
+/// Calls `f` with every successor of `n`.
+fn each_successor(graph: &impl DominatorGraph, n: u32, mut f: impl FnMut(u32)) {
+    for c in graph.cursors(n) {
+        if let Some(to) = graph.successor(n, c) {
+            f(to);
+        }
+    }
+}
+
 /// The immediate dominator of every node of the graph with `nodes` nodes and `edges` (from, to), from `root`: the
 /// root's is itself, an unreachable node's is [`NONE`]. Repeated edges and self-loops are allowed.
 pub(crate) fn immediate_dominators(nodes: usize, edges: &[(u32, u32)], root: u32) -> Vec<u32> {
-    let successors = Csr::new(nodes, edges.iter().map(|&(from, to)| (from, to)));
-    let predecessors = Csr::new(nodes, edges.iter().map(|&(from, to)| (to, from)));
+    dominators_of(nodes, root, &Csr::new(nodes, edges.iter().copied()))
+}
 
-    // Depth-first preorder from the root: `vertex[i]` is the i-th node reached, `pre[node]` its number,
-    // `parent[i]` the number of its depth-first parent. From here on, nodes are named by their numbers.
+/// The immediate dominator of each of `nodes` nodes of `graph` from `root` (the root's is itself, an unreached
+/// node's [`NONE`]). Only the predecessor lists of the reached nodes are built, numbered in depth-first preorder: a
+/// few words per node and one per edge.
+pub(crate) fn dominators_of(nodes: usize, root: u32, graph: &impl DominatorGraph) -> Vec<u32> {
+    // Depth-first preorder from the root, iterative: a stack of (node, cursor).
     let mut pre = vec![NONE; nodes];
     let mut vertex: Vec<u32> = Vec::with_capacity(nodes);
     let mut parent: Vec<u32> = Vec::with_capacity(nodes);
@@ -25,36 +47,58 @@ pub(crate) fn immediate_dominators(nodes: usize, edges: &[(u32, u32)], root: u32
     pre[root as usize] = 0;
     vertex.push(root);
     parent.push(NONE);
-    stack.push((root, successors.start[root as usize]));
+    stack.push((root, graph.cursors(root).start));
     while let Some(top) = stack.last_mut() {
-        let (node, next) = *top;
-        if next == successors.start[node as usize + 1] {
+        let (n, c) = *top;
+        if c == graph.cursors(n).end {
             stack.pop();
             continue;
         }
         top.1 += 1;
-        let to = successors.targets[next as usize];
+        let Some(to) = graph.successor(n, c) else { continue };
         if pre[to as usize] == NONE {
             pre[to as usize] = vertex.len() as u32;
-            parent.push(pre[node as usize]);
+            parent.push(pre[n as usize]);
             vertex.push(to);
-            stack.push((to, successors.start[to as usize]));
+            stack.push((to, graph.cursors(to).start));
         }
     }
     drop(stack);
     let reached = vertex.len();
 
+    // Predecessors of the reached nodes, by preorder number, as one array.
+    let mut start = vec![0u32; reached + 1];
+    for &v in &vertex {
+        each_successor(graph, v, |to| {
+            let w = pre[to as usize];
+            if w != NONE {
+                start[w as usize + 1] += 1;
+            }
+        });
+    }
+    for i in 0..reached {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut preds = vec![0u32; start[reached] as usize];
+    for (i, &v) in vertex.iter().enumerate() {
+        each_successor(graph, v, |to| {
+            let w = pre[to as usize];
+            if w != NONE {
+                preds[fill[w as usize] as usize] = i as u32;
+                fill[w as usize] += 1;
+            }
+        });
+    }
+    drop(fill);
+
     let mut semi: Vec<u32> = (0..reached as u32).collect();
     let mut label: Vec<u32> = (0..reached as u32).collect();
     let mut ancestor = vec![NONE; reached];
     let mut idom = vec![NONE; reached];
-    // Buckets as linked lists: the nodes whose semidominator is `i`, from `bucket[i]` through `next_in_bucket`.
     let mut bucket = vec![NONE; reached];
     let mut next_in_bucket = vec![NONE; reached];
     let mut path: Vec<u32> = Vec::new();
-
-    // The node of smallest semidominator on the forest path from `v` up to (not including) its forest root, with
-    // path compression.
     let mut eval = |v: u32, semi: &[u32], label: &mut [u32], ancestor: &mut [u32]| -> u32 {
         if ancestor[v as usize] == NONE {
             return v;
@@ -73,13 +117,8 @@ pub(crate) fn immediate_dominators(nodes: usize, edges: &[(u32, u32)], root: u32
         }
         label[v as usize]
     };
-
     for w in (1..reached).rev() {
-        for &from in predecessors.of(vertex[w]) {
-            let v = pre[from as usize];
-            if v == NONE {
-                continue; // an edge from an unreachable node
-            }
+        for &v in &preds[start[w] as usize..start[w + 1] as usize] {
             let u = eval(v, &semi, &mut label, &mut ancestor);
             if semi[u as usize] < semi[w] {
                 semi[w] = semi[u as usize];
@@ -90,7 +129,6 @@ pub(crate) fn immediate_dominators(nodes: usize, edges: &[(u32, u32)], root: u32
         bucket[s] = w as u32;
         let p = parent[w];
         ancestor[w] = p;
-        // Every node whose semidominator is `p` now has its path from `p` in the forest.
         let mut v = std::mem::replace(&mut bucket[p as usize], NONE);
         while v != NONE {
             let u = eval(v, &semi, &mut label, &mut ancestor);
@@ -103,7 +141,6 @@ pub(crate) fn immediate_dominators(nodes: usize, edges: &[(u32, u32)], root: u32
             idom[w] = idom[idom[w] as usize];
         }
     }
-
     let mut result = vec![NONE; nodes];
     result[root as usize] = root;
     for w in 1..reached {
@@ -135,9 +172,15 @@ impl Csr {
         }
         Csr { start, targets }
     }
+}
 
-    fn of(&self, node: u32) -> &[u32] {
-        &self.targets[self.start[node as usize] as usize..self.start[node as usize + 1] as usize]
+impl DominatorGraph for Csr {
+    fn cursors(&self, n: u32) -> std::ops::Range<u32> {
+        self.start[n as usize]..self.start[n as usize + 1]
+    }
+
+    fn successor(&self, _: u32, c: u32) -> Option<u32> {
+        Some(self.targets[c as usize])
     }
 }
 

@@ -452,7 +452,7 @@ impl HeapGraph {
             root,
             extra_root: &orphans,
         };
-        let mut idom = super::dominators::immediate_dominators(n, &successors);
+        let mut idom = crate::analysis::dominators::dominators_of(n, successors.root, &successors);
         drop(page);
         for d in &mut idom {
             if *d == NONE {
