@@ -89,41 +89,43 @@ struct MarkCompactCollector<'h> {
 impl MarkCompactCollector<'_> {
     /// Phase 1: marks everything reachable from the roots and handle scopes; returns marked objects and bytes.
     fn mark(&mut self, scratch: &Bump) -> (u64, u64) {
-        let mut worklist: ScratchVec<'_, ObjectId> = ScratchVec::new_in(scratch);
-        let (mut objects, mut bytes) = (0u64, 0u64);
-        let mut mark = |id: ObjectId, worklist: &mut ScratchVec<'_, ObjectId>, heap: &mut MarkCompactCollector<'_>| {
-            if let Some(o) = heap.heap.objects.get_mut(id) {
+        // The worklist holds the slot runs of marked objects still to scan (8 bytes, as a handle would be), so that
+        // scanning does not read the header a second time.
+        let mut worklist: ScratchVec<'_, (u32, u32)> = ScratchVec::new_in(scratch);
+        let (mut marked_objects, mut bytes) = (0u64, 0u64);
+        // The parts the marking loop touches, borrowed apart: the headers (written), the slots (read).
+        let objects = &mut *self.heap.objects;
+        let slots = &*self.heap.slots;
+        let mut mark = |id: ObjectId, worklist: &mut ScratchVec<'_, (u32, u32)>| {
+            if let Some(o) = objects.get_mut(id) {
                 if !o.is_marked() {
                     o.set_marked(true);
-                    objects += 1;
+                    marked_objects += 1;
                     bytes += u64::from(o.size);
-                    worklist.push(id);
+                    if o.slot_count > 0 {
+                        worklist.push((o.slot_start, o.slot_count));
+                    }
                 }
             }
         };
-        for i in 0..self.heap.roots.sets().len() {
-            // Roots are few; walking them by index leaves `self` free for marking.
-            let ids: ScratchVec<'_, ObjectId> =
-                ScratchVec::from_iter_in(self.heap.roots.sets()[i].handles.keys().copied(), scratch);
-            for id in ids {
-                mark(id, &mut worklist, self);
+        for set in self.heap.roots.sets() {
+            for &id in set.handles.keys() {
+                mark(id, &mut worklist);
             }
         }
-        for i in 0..self.heap.scopes.handles().len() {
-            let id = self.heap.scopes.handles()[i];
-            mark(id, &mut worklist, self);
+        for &id in self.heap.scopes.handles() {
+            mark(id, &mut worklist);
         }
-        while let Some(id) = worklist.pop() {
-            let (start, count) = (self.heap.objects[id].slot_start, self.heap.objects[id].slot_count);
+        while let Some((start, count)) = worklist.pop() {
             for index in start..start + count {
-                if let Some(target) = self.heap.slots.get(index) {
-                    mark(target, &mut worklist, self);
+                if let Some(target) = slots.get(index) {
+                    mark(target, &mut worklist);
                 }
             }
         }
         // The worklist still holds its largest capacity.
         self.scratch_used = scratch_in_use(scratch);
-        (objects, bytes)
+        (marked_objects, bytes)
     }
 
     /// Phase 2a: frees every unmarked object. Returns the dead count and bytes (of objects that were alive) and the
