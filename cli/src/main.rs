@@ -105,6 +105,11 @@ struct RunArgs {
     /// With `--compare-log`: exit 4 when any compared figure is more than PCT percent from the real run's.
     #[arg(long, value_name = "PCT", requires = "compare_log")]
     max_deviation: Option<f64>,
+    /// Start from the V8 heap of a heap snapshot (`.heapsnapshot`, gzipped or not): its objects in the old generation,
+    /// its roots as root sets, before the trace's events; the trace names them by their snapshot ids
+    /// (docs/heap-snapshots.md)
+    #[arg(long, value_name = "FILE.heapsnapshot")]
+    initial_heap: Option<PathBuf>,
     #[command(flatten)]
     heap: HeapFlags,
 }

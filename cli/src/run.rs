@@ -3,12 +3,15 @@
 use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 use std::rc::Rc;
 
 use gc_sim::gc_log::LogReport;
-use gc_sim::trace::{read_trace, Flow, Problem, TraceEvent, TraceFormat, TraceHeader, TraceVisitor};
-use gc_sim::{Replay, Report, WhyQuery};
+use gc_sim::snapshot::import::heap_import;
+use gc_sim::snapshot::HeapGraph;
+use gc_sim::trace::{read_trace, Flow, Problem, ProblemKind, TraceEvent, TraceFormat, TraceHeader, TraceVisitor};
+use gc_sim::{HeapError, Replay, Report, WhyQuery};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use visualizer::ImageFormat;
 
@@ -133,7 +136,14 @@ pub fn run(args: RunArgs) -> ExitCode {
         eprintln!("gc-sim: the trace and a --compare-log log cannot both be standard input");
         return ExitCode::from(EXIT_USAGE);
     }
-    // The real run is read first: a log that cannot be read fails before a long replay.
+    // The initial heap and the real run are read first: a file that cannot be read fails before a long replay.
+    let initial = match read_initial_heap(&args) {
+        Ok(initial) => initial,
+        Err(message) => {
+            eprintln!("gc-sim: {message}");
+            return ExitCode::from(EXIT_INVALID);
+        }
+    };
     let real = match read_real_run(&args) {
         Ok(real) => real,
         Err(message) => {
@@ -141,7 +151,7 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(EXIT_INVALID);
         }
     };
-    match replay(&args, &outputs, real.as_ref()) {
+    match replay(&args, &outputs, real.as_ref(), initial.as_ref()) {
         Ok(code) => code,
         Err(Failure::Invalid(message)) => {
             eprintln!("gc-sim: {message}");
@@ -162,6 +172,14 @@ enum Failure {
     Usage(String),
 }
 
+/// The heap snapshot of `--initial-heap`, if given, read and analysed.
+fn read_initial_heap(args: &RunArgs) -> Result<Option<HeapGraph>, String> {
+    let Some(path) = &args.initial_heap else { return Ok(None) };
+    let raw =
+        gc_sim::snapshot::read_snapshot_file(path).map_err(|e| format!("--initial-heap {}: {e}", path.display()))?;
+    Ok(Some(HeapGraph::new(raw)))
+}
+
 /// The real run of `--compare-log`, if given; its collections are kept for `--plot`.
 fn read_real_run(args: &RunArgs) -> Result<Option<LogReport>, String> {
     if args.compare_log.is_empty() {
@@ -177,7 +195,12 @@ fn read_real_run(args: &RunArgs) -> Result<Option<LogReport>, String> {
     Ok(Some(LogReport::new(&summary, events.unwrap_or_default(), None)))
 }
 
-fn replay(args: &RunArgs, outputs: &Outputs, real: Option<&LogReport>) -> Result<ExitCode, Failure> {
+fn replay(
+    args: &RunArgs,
+    outputs: &Outputs,
+    real: Option<&LogReport>,
+    initial: Option<&HeapGraph>,
+) -> Result<ExitCode, Failure> {
     let stdin = args.trace.as_os_str() == "-";
     let source_name = if stdin { "<stdin>".to_owned() } else { args.trace.display().to_string() };
     let (input, length): (Box<dyn io::Read>, Option<u64>) = if stdin {
@@ -208,11 +231,16 @@ fn replay(args: &RunArgs, outputs: &Outputs, real: Option<&LogReport>) -> Result
         replay: None,
         stdout_error: None,
         flag_error: None,
+        initial: initial.map(|graph| (graph, args.initial_heap.as_deref().unwrap_or(Path::new("")))),
+        import_error: None,
     };
     let read = read_trace(input, &source_name, format, &mut visitor);
     progress.finish_and_clear();
     visitor.print_new_collections();
-    let CliVisitor { replay, mut out, mut stdout_error, flag_error, .. } = visitor;
+    let CliVisitor { replay, mut out, mut stdout_error, flag_error, import_error, .. } = visitor;
+    if let Some(message) = import_error {
+        return Err(Failure::Invalid(message));
+    }
     if let Some(message) = flag_error {
         return Err(Failure::Usage(message));
     }
@@ -328,6 +356,10 @@ struct CliVisitor<'a, W: Write> {
     stdout_error: Option<io::Error>,
     /// A flag that conflicts with the trace's header.
     flag_error: Option<String>,
+    /// The heap snapshot to start from (`--initial-heap`) and its path.
+    initial: Option<(&'a HeapGraph, &'a Path)>,
+    /// Why the snapshot could not be imported (an object the simulator cannot hold).
+    import_error: Option<String>,
 }
 
 impl<W: Write> CliVisitor<'_, W> {
@@ -368,6 +400,19 @@ impl<W: Write> TraceVisitor for CliVisitor<'_, W> {
             replay
                 .heap_mut()
                 .add_gc_epilogue_callback(move |_, event| pending.borrow_mut().push(event.trace_gc_line()));
+        }
+        if let Some((graph, path)) = self.initial {
+            let snapshot = heap_import(graph, replay.heap_mut());
+            match replay.import(&snapshot.import, &snapshot.ids) {
+                // The snapshot's heap does not fit the maximum old generation: the program is dead from the start,
+                // which the run reports like any death.
+                Ok(()) | Err(HeapError::OutOfMemory(_)) => {}
+                Err(e) => {
+                    let message = format!("--initial-heap {}: {e}", path.display());
+                    self.import_error = Some(message.clone());
+                    return Err(Problem::new(ProblemKind::Header, message));
+                }
+            }
         }
         for &moment in self.heap_maps {
             replay.heap_maps().request(moment);
@@ -485,6 +530,8 @@ mod tests {
             replay: None,
             stdout_error: None,
             flag_error: None,
+            initial: None,
+            import_error: None,
         };
         read_trace(trace.as_bytes(), "t.ndjson", None, &mut visitor).unwrap();
         let log = screen.0.lock().unwrap().clone();

@@ -172,6 +172,16 @@ impl Cli {
         let stats = simulation::simulate(&self.workload(), &mut trace)?;
         Ok((trace.into_replay(), stats))
     }
+
+    /// As [`simulate`](Self::simulate), on a replay already started: on a heap imported from a snapshot, say.
+    ///
+    /// # Errors
+    /// An event the replay rejects (a bug of the generator).
+    pub fn simulate_on(&self, replay: Replay) -> io::Result<(Replay, Stats)> {
+        let mut trace = TraceWriter::replaying_on(replay);
+        let stats = simulation::simulate(&self.workload(), &mut trace)?;
+        Ok((trace.into_replay(), stats))
+    }
 }
 
 fn main() -> ExitCode {

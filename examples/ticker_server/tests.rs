@@ -319,3 +319,47 @@ fn simulate_exits_3_with_v8s_fatal_error_when_the_program_runs_out_of_memory() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(!err.contains("FATAL"), "{err}");
 }
+
+/// The leaky server started from the real leaky server's heap after 200 connections (`--initial-heap`,
+/// `../shared/real-inputs/ticker/leaky/ticker-leaky-200.heapsnapshot.gz`) dies under the same small heap limit
+/// earlier than from an empty heap: by about the snapshot's live size, in leaked connections.
+#[test]
+fn an_initial_heap_from_a_snapshot_brings_the_death_forward_by_its_live_size() {
+    use gc_sim::snapshot::{import::heap_import, read_snapshot_file, HeapGraph};
+    use gc_sim::trace::TraceHeader;
+
+    let path =
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/real-inputs/ticker/leaky/ticker-leaky-200.heapsnapshot.gz");
+    let raw = read_snapshot_file(path.as_ref())
+        .unwrap_or_else(|e| panic!("this test reads the real snapshot {path} (../shared beside the repository): {e}"));
+    let graph = HeapGraph::new(raw);
+    let args = "--clients 2500 --wave-size 100 --wave-interval-ms 1000 --hold-ms 500 --tick-ms 100 \
+                --max-old-space-mib 12";
+    let c = cli("--leaky", args);
+    let heap = c.heap().unwrap();
+    let closed_at_death = |replay: &Replay| {
+        assert!(replay.heap().out_of_memory().is_some(), "the run dies under 12 MiB");
+        replay.marks().iter().filter(|m| m.closes.is_some()).count() as f64
+    };
+    let (plain, _) = c.simulate(&heap).unwrap();
+    let mut start = Replay::from_header(&TraceHeader::new(c.name(), heap.config()), |_| Ok(())).unwrap();
+    let snapshot = heap_import(&graph, start.heap_mut());
+    start.import(&snapshot.import, &snapshot.ids).unwrap();
+    let imported_bytes = start.heap().old_generation_size();
+    // The snapshot's live size: what its first full collection keeps.
+    let mut settled = Replay::from_header(&TraceHeader::new(c.name(), heap.config()), |_| Ok(())).unwrap();
+    let again = heap_import(&graph, settled.heap_mut());
+    settled.import(&again.import, &again.ids).unwrap();
+    settled.heap_mut().collect(gc_sim::Collection::Major).unwrap();
+    let live = settled.heap().old_generation_size() as f64;
+    let (from_snapshot, _) = c.simulate_on(start).unwrap();
+
+    let (plain_closed, snapshot_closed) = (closed_at_death(&plain), closed_at_death(&from_snapshot));
+    let fewer = (plain_closed - snapshot_closed) * MEASURED_BYTES_PER_LEAKED_CONNECTION;
+    eprintln!(
+        "imported {imported_bytes} B, live {live} B; closed at death: {plain_closed} from empty, {snapshot_closed} from the \
+         snapshot: {fewer} B fewer leaked"
+    );
+    assert!(snapshot_closed < plain_closed, "the snapshot's heap brings the death forward");
+    assert!(within(fewer, live, 0.25), "{fewer} B fewer leaked against a live snapshot of {live} B");
+}

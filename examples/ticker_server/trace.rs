@@ -289,6 +289,11 @@ impl TraceWriter<ReplaySink> {
         Ok(TraceWriter { sink: ReplaySink { replay, text: String::new() }, events: 0, next_id: 1 })
     }
 
+    /// Replays the events on `replay`, a replay already started (on an imported heap, say).
+    pub fn replaying_on(replay: Replay) -> Self {
+        TraceWriter { sink: ReplaySink { replay, text: String::new() }, events: 0, next_id: 1 }
+    }
+
     /// The replay of every event.
     pub fn into_replay(self) -> Replay {
         self.sink.replay

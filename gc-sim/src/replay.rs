@@ -226,6 +226,25 @@ impl Replay {
         &self.heap_maps
     }
 
+    /// Imports a heap before the trace's events ([`Heap::import`]), naming its objects by `ids` (a snapshot's
+    /// node ids, in the import's order): the trace can use them in `write`, `root` and `unroot`, and an `alloc` of
+    /// one of these ids gives the name to the trace's new object from then on (the imported object stays, unnamed).
+    ///
+    /// # Errors
+    /// As [`Heap::import`], and [`HeapError::ImportReference`] when `ids` and the import differ in length.
+    pub fn import(&mut self, import: &crate::heap::import::HeapImport, ids: &[u64]) -> Result<(), HeapError> {
+        if ids.len() != import.len() {
+            return Err(HeapError::ImportReference {
+                object: u32::MAX,
+                reference: ids.len() as u32,
+                objects: import.len() as u32,
+            });
+        }
+        let handles = self.heap.import(import)?;
+        self.ids.imported.extend(ids.iter().copied().zip(handles));
+        Ok(())
+    }
+
     /// The trace's name.
     pub fn name(&self) -> &str {
         &self.name
@@ -355,6 +374,9 @@ struct IdTable {
     recent: VecDeque<ObjectId>,
     recent_start: u64,
     older: FxHashMap<u64, ObjectId>,
+    /// Objects of an imported heap (`--initial-heap`), by their snapshot ids. A trace's `alloc` of the same id
+    /// names its own object from then on: ids the trace allocated come first.
+    imported: FxHashMap<u64, ObjectId>,
     used: RangeInclusiveSet<u64>,
     /// The run of consecutive ids being allocated, not yet merged into `used`.
     run: Option<(u64, u64)>,
@@ -419,13 +441,18 @@ impl IdTable {
     fn get(&self, id: u64) -> Option<ObjectId> {
         match id.checked_sub(self.recent_start) {
             Some(offset) if offset < self.recent.len() as u64 => Some(self.recent[offset as usize]),
-            _ => self.older.get(&id).copied(),
+            _ => match self.older.get(&id) {
+                Some(&object) => Some(object),
+                None if self.imported.is_empty() || self.was_used(id) => None,
+                None => self.imported.get(&id).copied(),
+            },
         }
     }
 
     fn iter(&self) -> impl Iterator<Item = (u64, ObjectId)> + '_ {
         let recent = self.recent.iter().enumerate().map(|(i, &object)| (self.recent_start + i as u64, object));
-        recent.chain(self.older.iter().map(|(&id, &object)| (id, object)))
+        let imported = self.imported.iter().filter(|&(&id, _)| !self.was_used(id));
+        recent.chain(self.older.iter().map(|(&id, &object)| (id, object))).chain(imported.map(|(&id, &o)| (id, o)))
     }
 
     fn resolve(&self, heap: &Heap, id: u64) -> Result<ObjectId, Problem> {
@@ -446,6 +473,7 @@ impl IdTable {
             return;
         }
         self.older.retain(|_, object| heap.is_alive(*object));
+        self.imported.retain(|_, object| heap.is_alive(*object));
         self.pruned_at = collections;
         self.older_after_prune = self.older.len();
     }

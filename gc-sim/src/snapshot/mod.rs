@@ -7,6 +7,7 @@
 //!   nodes, the dominator tree, retained sizes, shortest retaining paths.
 //! - [`summary`]: the heap by constructor (DevTools' Summary), top retainers, `--why` answers.
 //! - [`diff`]: what was allocated between snapshots and is still alive, grouped by the structure holding it.
+//! - [`import`]: the snapshot's V8 heap as the starting heap of a simulation (`gc-sim run --initial-heap`).
 //!
 //! ```no_run
 //! use gc_sim::snapshot::{read_snapshot_file, summary, HeapGraph};
@@ -21,6 +22,7 @@
 pub mod diff;
 mod dominators;
 pub mod graph;
+pub mod import;
 pub mod reader;
 pub mod summary;
 
