@@ -135,3 +135,56 @@ fn errors_and_exit_codes() {
     assert!(e.contains("bad.heapsnapshot: byte ") && e.contains("truncated"), "{e}");
     assert!(o.stdout.is_empty());
 }
+
+/// `gc-sim run --initial-heap`: the snapshot's heap is the run's starting old generation, its objects are named by
+/// snapshot id in `--why`, a heap that does not fit dies at the start (exit 3, reported as V8 does), and an
+/// unreadable snapshot fails before the replay (exit 1, naming the flag, the file and the byte).
+#[test]
+fn run_starts_from_an_initial_heap() {
+    let trace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/traces/leak.json");
+    let snapshot = data(50);
+    let run_trace = |extra: &[&str]| {
+        Command::new(BIN)
+            .arg("run")
+            .arg(&trace)
+            .arg("--initial-heap")
+            .arg(&snapshot)
+            .args(["--report", "/dev/stdout", "-q"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = run_trace(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let live = report["summary"]["live_bytes"].as_u64().unwrap();
+    let plain = Command::new(BIN).arg("run").arg(&trace).args(["--report", "/dev/stdout", "-q"]).output().unwrap();
+    let plain: serde_json::Value = serde_json::from_str(&stdout(&plain)).unwrap();
+    let plain_live = plain["summary"]["live_bytes"].as_u64().unwrap();
+    assert!(live > plain_live + 2_000_000, "the snapshot's ~2.9 MB heap is live too: {live} against {plain_live}");
+    let roots: Vec<&str> =
+        report["retainers"].as_array().unwrap().iter().map(|r| r["root"].as_str().unwrap()).collect();
+    assert!(roots.contains(&"timers") && roots.iter().any(|r| r.starts_with('(')), "{roots:?}");
+
+    // A 1 MiB old generation cannot hold the snapshot's heap: the program is dead from the start.
+    let o = run_trace(&["--max-old-space-size", "1"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(report["summary"]["oom"]["location"], "reached_heap_limit");
+    assert_eq!(report["summary"]["trace_events"], 0, "no event ran");
+
+    let dir = std::env::temp_dir().join(format!("gc-sim-initial-heap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cut = dir.join("cut.heapsnapshot");
+    std::fs::write(&cut, b"{\"snapshot\":{\"meta\":{\"node_fields\":[\"type\"").unwrap();
+    let o = Command::new(BIN).arg("run").arg(&trace).arg("--initial-heap").arg(&cut).output().unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(o.status.code(), Some(1));
+    let message = stderr(&o);
+    assert!(
+        message.starts_with("gc-sim: --initial-heap ")
+            && message.contains("cut.heapsnapshot")
+            && message.contains("byte"),
+        "{message}"
+    );
+}
