@@ -48,6 +48,7 @@ impl LabelTable {
     }
 
     /// The index of `label` in this table, or `None` for a label of another heap.
+    #[inline]
     pub fn index(&self, label: Label) -> Option<usize> {
         (label.heap == self.heap && label.index() < self.names.len()).then(|| label.index())
     }
@@ -68,6 +69,7 @@ impl LabelTable {
     }
 
     /// The index of a label combination, interned on first use.
+    #[inline]
     pub fn set_of(&mut self, labels: Labels) -> LabelSet {
         if labels == Labels::NONE {
             return LabelSet::NONE;

@@ -50,6 +50,7 @@ impl Default for SlotArena {
 
 impl SlotArena {
     /// Whether [`allocate`](Self::allocate) of `count` slots would succeed.
+    #[inline]
     pub fn can_allocate(&self, count: u32) -> bool {
         let n = count as usize;
         if count == 0 || (n < SMALL_RUN_LIMIT && self.small_free.get(n).is_some_and(|free| !free.is_empty())) {

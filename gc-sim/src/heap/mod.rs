@@ -611,6 +611,7 @@ impl Heap {
         &self.old_space
     }
 
+    #[inline]
     fn check_not_dead(&self) -> Result<(), HeapError> {
         match &self.oom {
             Some(oom) => Err(HeapError::OutOfMemory(oom.clone())),
