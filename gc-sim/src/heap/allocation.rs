@@ -8,6 +8,7 @@ use crate::gc_tracer::GcReason;
 use crate::object::{align_object_size, max_slots, Address, HeapObject, Labels, ObjectId, Space, MAX_OBJECT_SIZE};
 
 impl Heap {
+    #[inline]
     pub(super) fn allocate_object(
         &mut self,
         size: u32,
