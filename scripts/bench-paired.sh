@@ -26,7 +26,7 @@ run() {
             if (unit == "ps") return value / 1000; if (unit == "ns") return value; if (unit == "µs" || unit == "us") return value * 1e3
             if (unit == "ms") return value * 1e6; return value * 1e9
         }
-        /^[^ ].*time:/ { name = $1; sub(/time:.*/, "") }
+        /^[^ ].*time:/ { name = $1 }
         /^[a-zA-Z_].*\// && !/time:/ && !/^Benchmarking/ { name = $1 }
         /time:/ {
             line = $0; sub(/.*time: *\[/, "", line); split(line, f, " ")

@@ -75,3 +75,42 @@ fn every_example_trace_gives_the_committed_outputs() {
     std::fs::remove_dir_all(&dir).ok();
     assert!(differences.is_empty(), "outputs changed (GC_SIM_BLESS=1 regenerates them):\n{}", differences.join("\n"));
 }
+
+/// The example traces compressed with gzip and with zstd (named `.ndjson.gz`, `.json.zst`, ...) replay to the same
+/// report, byte for byte, as the plain ones: they are decompressed as they are read.
+#[test]
+fn compressed_example_traces_give_the_same_reports() {
+    let dir = std::env::temp_dir().join(format!("gc-sim-compressed-examples-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let expected_dir = traces().join("expected");
+    for (name, why) in EXAMPLES {
+        let stem = name.rsplit_once('.').unwrap().0;
+        let text = std::fs::read(traces().join(name)).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gz, &text).unwrap();
+        let gz = gz.finish().unwrap();
+        let zst = ruzstd::encoding::compress_to_vec(&text[..], ruzstd::encoding::CompressionLevel::Fastest);
+        for (suffix, bytes) in [("gz", gz), ("zst", zst)] {
+            let compressed = dir.join(format!("{name}.{suffix}"));
+            std::fs::write(&compressed, &bytes).unwrap();
+            let report = dir.join(format!("{stem}.{suffix}.report.json"));
+            let mut command = Command::new(BIN);
+            command.arg("run").arg(&compressed).arg("-q").arg("--report").arg(&report);
+            if let Some(why) = why {
+                command.args(["--why", why]);
+            }
+            let output = command.output().unwrap();
+            assert!(
+                matches!(output.status.code(), Some(0 | 3)),
+                "{name}.{suffix}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let expected = std::fs::read(expected_dir.join(format!("{stem}.report.json"))).unwrap();
+            assert!(
+                std::fs::read(&report).unwrap() == expected,
+                "{name}.{suffix}: the report differs from the plain trace's"
+            );
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

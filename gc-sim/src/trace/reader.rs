@@ -22,9 +22,14 @@ pub enum TraceFormat {
 }
 
 impl TraceFormat {
-    /// The form a file name's extension implies: `.ndjson` and `.jsonl` are NDJSON, `.json` is JSON; `None` for
-    /// anything else (the form is then detected from the content).
+    /// The form a file name's extension implies: `.ndjson` and `.jsonl` are NDJSON, `.json` is JSON, also under
+    /// `.gz` or `.zst` (`trace.ndjson.gz`); `None` for anything else (the form is then detected from the content).
     pub fn from_path(path: &std::path::Path) -> Option<TraceFormat> {
+        // `trace.ndjson.gz`, `trace.json.zst`: the form is the extension under the compression's.
+        let path = match path.extension()?.to_str()? {
+            "gz" | "zst" => std::path::Path::new(path.file_stem()?),
+            _ => path,
+        };
         match path.extension()?.to_str()? {
             "ndjson" | "jsonl" => Some(TraceFormat::Ndjson),
             "json" => Some(TraceFormat::Json),
@@ -35,11 +40,57 @@ impl TraceFormat {
 
 /// Reads a trace from `input` and feeds it to `visitor`, streaming. `source_name` is used in error messages.
 /// `format` is the trace's form, or `None` to detect it: a first line that is a complete JSON object without
-/// `events` starts an NDJSON trace.
+/// `events` starts an NDJSON trace. A gzip- or zstd-compressed trace (recognised by its first bytes, whatever its
+/// name) is decompressed as it is read; positions are then those of the decompressed text.
 ///
 /// # Errors
-/// The first problem met, from the input or from the visitor, with its position.
+/// The first problem met, from the input or from the visitor, with its position; a corrupt or cut compressed
+/// stream is an I/O problem at the line it reached.
 pub fn read_trace(
+    mut input: impl BufRead,
+    source_name: &str,
+    format: Option<TraceFormat>,
+    visitor: &mut impl TraceVisitor,
+) -> Result<ReadSummary, TraceError> {
+    let error =
+        |line, problem| TraceError { source_name: source_name.to_owned(), line, column: None, event: None, problem };
+    let mut magic = Vec::with_capacity(ZSTD_MAGIC.len());
+    (&mut input).take(ZSTD_MAGIC.len() as u64).read_to_end(&mut magic).map_err(|e| error(None, io_problem(&e)))?;
+    let input = std::io::Cursor::new(magic).chain(input);
+    let head = input.get_ref().0.get_ref().as_slice();
+    if head.starts_with(&GZIP_MAGIC) {
+        let decoder = Decompressing { inner: flate2::read::MultiGzDecoder::new(input), what: "gzip" };
+        read_plain(std::io::BufReader::with_capacity(1 << 16, decoder), source_name, format, visitor)
+    } else if head.starts_with(&ZSTD_MAGIC) {
+        let decoder = ruzstd::decoding::StreamingDecoder::new(input).map_err(|e| {
+            error(Some(1), Problem::new(ProblemKind::Io, format!("cannot read the zstd-compressed trace: {e}")))
+        })?;
+        let decoder = Decompressing { inner: decoder, what: "zstd" };
+        read_plain(std::io::BufReader::with_capacity(1 << 16, decoder), source_name, format, visitor)
+    } else {
+        read_plain(input, source_name, format, visitor)
+    }
+}
+
+/// A decompressing reader whose errors say which compression failed (a cut or corrupt stream).
+struct Decompressing<R> {
+    inner: R,
+    what: &'static str,
+}
+
+impl<R: Read> Read for Decompressing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf).map_err(|e| std::io::Error::new(e.kind(), format!("{} stream: {e}", self.what)))
+    }
+}
+
+/// The first bytes of a gzip stream.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// The first bytes of a zstd frame.
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// [`read_trace`] of text that is not compressed (a compressed stream inside is named as an error).
+fn read_plain(
     mut input: impl BufRead,
     source_name: &str,
     format: Option<TraceFormat>,
@@ -54,7 +105,7 @@ pub fn read_trace(
     (&mut input)
         .take(UTF8_BOM.len() as u64 + 1)
         .read_to_end(&mut first_line)
-        .map_err(|e| error(None, io_problem(&e)))?;
+        .map_err(|e| error(Some(1), io_problem(&e)))?;
     if first_line.starts_with(UTF8_BOM) {
         first_line.drain(..UTF8_BOM.len());
     } else if let Some(problem) = unreadable_encoding(&first_line) {
@@ -68,7 +119,7 @@ pub fn read_trace(
                 (&mut input)
                     .take(DETECTION_LIMIT)
                     .read_until(b'\n', &mut first_line)
-                    .map_err(|e| error(None, io_problem(&e)))?;
+                    .map_err(|e| error(Some(1), io_problem(&e)))?;
             }
             let end = first_line.iter().position(|&b| b == b'\n').map_or(first_line.len(), |i| i + 1);
             detect_format(&first_line[..end])
@@ -87,13 +138,11 @@ pub fn read_trace(
 /// The UTF-8 encoding of U+FEFF, the byte order mark.
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// A trace that starts like a compressed file or UTF-16 text: what it is and what to do, instead of a syntax error
-/// at its first byte.
+/// Decompressed text that starts like a compressed file, or UTF-16 text: what it is and what to do, instead of a
+/// syntax error at its first byte.
 fn unreadable_encoding(start: &[u8]) -> Option<Problem> {
-    let what = if start.starts_with(&[0x1f, 0x8b]) {
-        "is gzip-compressed: decompress it first (`gunzip -c TRACE.gz | gc-sim run -`)"
-    } else if start.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        "is zstd-compressed: decompress it first (`zstd -dc TRACE.zst | gc-sim run -`)"
+    let what = if start.starts_with(&GZIP_MAGIC) || start.starts_with(&ZSTD_MAGIC) {
+        "is compressed twice (its decompressed text is compressed again): decompress it once first"
     } else if start.starts_with(&[0xff, 0xfe]) || start.starts_with(&[0xfe, 0xff]) {
         "is UTF-16 text (it starts with a UTF-16 byte order mark): a trace is UTF-8 JSON"
     } else {

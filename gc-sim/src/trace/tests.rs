@@ -95,18 +95,43 @@ fn a_utf8_byte_order_mark_is_skipped() {
 }
 
 #[test]
-fn compressed_and_utf16_traces_are_named_not_malformed() {
+fn utf16_and_doubly_compressed_traces_are_named_not_malformed() {
     let utf16: Vec<u8> = [0xff, 0xfe].into_iter().chain(ndjson().encode_utf16().flat_map(u16::to_le_bytes)).collect();
-    for (bytes, what) in [
-        (vec![0x1f, 0x8b, 8, 0, 0, 0], "gzip-compressed"),
-        (vec![0x28, 0xb5, 0x2f, 0xfd, 0], "zstd-compressed"),
-        (utf16, "UTF-16"),
-    ] {
+    let gzip = |bytes: &[u8]| {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut encoder, bytes).unwrap();
+        encoder.finish().unwrap()
+    };
+    let twice = gzip(&gzip(ndjson().as_bytes()));
+    for (bytes, what) in [(utf16, "UTF-16"), (twice, "compressed twice")] {
         for format in [None, Some(TraceFormat::Json), Some(TraceFormat::Ndjson)] {
             let e = read_trace(&bytes[..], "t", format, &mut Collect::default()).unwrap_err();
             assert_eq!((e.kind(), e.line), (ProblemKind::Syntax, Some(1)), "{e}");
             assert!(e.to_string().contains(what), "{e}");
         }
+    }
+}
+
+/// gzip and zstd traces are read as they are decompressed, recognised by their first bytes: the same events as
+/// the plain text; a cut stream is an error that names the compression.
+#[test]
+fn compressed_traces_are_decompressed_as_they_are_read() {
+    let text = ndjson();
+    let plain = read(&text, None).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, text.as_bytes()).unwrap();
+    let gz = gz.finish().unwrap();
+    let zst = ruzstd::encoding::compress_to_vec(text.as_bytes(), ruzstd::encoding::CompressionLevel::Fastest);
+    for (bytes, what) in [(gz, "gzip"), (zst, "zstd")] {
+        for format in [None, Some(TraceFormat::Ndjson)] {
+            let mut collected = Collect::default();
+            read_trace(&bytes[..], "t", format, &mut collected).unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(collected.events, plain.events, "{what}");
+        }
+        let cut = &bytes[..bytes.len() / 2];
+        let e = read_trace(cut, "t", None, &mut Collect::default()).unwrap_err();
+        assert_eq!(e.kind(), ProblemKind::Io, "{what}: {e}");
+        assert!(e.to_string().contains(what), "{what}: {e}");
     }
 }
 
