@@ -2,7 +2,7 @@
 //! summary of them. docs/gc-log.md explains the formats and every figure.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -188,15 +188,12 @@ pub fn log(args: LogArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Opens `path` (`-` for standard input; gzip-compressed if it ends in `.gz`).
+/// Opens `path` (`-` for standard input), decompressed if it is a gzip or zstd stream (recognised by its first
+/// bytes, whatever its name).
 fn open(path: &Path) -> io::Result<Box<dyn BufRead>> {
     let raw: Box<dyn io::Read> =
         if path == Path::new("-") { Box::new(io::stdin().lock()) } else { Box::new(File::open(path)?) };
-    if path.extension().is_some_and(|e| e == "gz") {
-        Ok(Box::new(BufReader::with_capacity(1 << 16, flate2::read::MultiGzDecoder::new(raw))))
-    } else {
-        Ok(Box::new(BufReader::with_capacity(1 << 16, raw)))
-    }
+    gc_sim::compressed::open(raw)
 }
 
 fn read_one(

@@ -7,7 +7,7 @@
 //! vector per field (`Vec<u8>`, `Vec<u32>`, `Vec<u64>`), strings into one text buffer, and only the small
 //! `snapshot` header goes through serde. Fields are found by name in `snapshot.meta` (their order, and fields
 //! V8 may add, are followed; unknown fields are read and dropped), and type values are checked against the type
-//! tables. A gzip file is recognised by its magic bytes.
+//! tables. A gzip or zstd file is recognised by its first bytes (`crate::compressed`).
 //!
 //! Memory: the columns, the strings and a 64 KiB buffer. Vectors grow as numbers arrive, never to a size a header
 //! declares, so a small file declaring a billion nodes allocates nothing big.
@@ -20,7 +20,7 @@ use serde::Deserialize;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SnapshotError {
-    /// The input could not be read (or a gzip stream is corrupt).
+    /// The input could not be read (or a gzip or zstd stream is corrupt).
     #[error("cannot read: {0}")]
     Io(#[from] io::Error),
     /// The text is not a heap snapshot: malformed JSON, a missing field, a value of the wrong type.
@@ -28,7 +28,7 @@ pub enum SnapshotError {
     Syntax {
         /// Byte offset of the problem in the (decompressed) text.
         offset: u64,
-        /// Whether the input was gzip-compressed (the offset is then in the decompressed text).
+        /// Whether the input was compressed (the offset is then in the decompressed text).
         gzip: bool,
         /// What is wrong.
         message: String,
@@ -279,15 +279,13 @@ const MAX_RESERVE: usize = 1 << 12;
 /// deepest allocation stack, bounded by its stack depth limit).
 const MAX_DEPTH: usize = 100_000;
 
-/// Reads a snapshot from `input`, gzip-compressed or not (recognised by its first two bytes, `1f 8b`).
+/// Reads a snapshot from `input`, gzip- or zstd-compressed or not (recognised by its first bytes).
 pub fn read_snapshot(input: impl Read) -> Result<RawSnapshot, SnapshotError> {
     let mut buffered = BufReader::with_capacity(1 << 16, input);
     let head = buffered.fill_buf()?;
-    if head.starts_with(&[0x1f, 0x8b]) {
-        let decoder = flate2::read::MultiGzDecoder::new(buffered);
-        Parser::new(decoder, true).parse()
-    } else {
-        Parser::new(buffered, false).parse()
+    match crate::compressed::detect(head) {
+        Some(compression) => Parser::new(crate::compressed::decoder(compression, buffered)?, true).parse(),
+        None => Parser::new(buffered, false).parse(),
     }
 }
 

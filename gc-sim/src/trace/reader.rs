@@ -11,6 +11,7 @@ use super::error::{io_problem, Problem, ProblemKind, TraceError};
 use super::json::read_json;
 use super::ndjson::read_ndjson;
 use super::visitor::{ReadSummary, TraceVisitor};
+use crate::compressed;
 
 /// The two forms of a trace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,40 +55,18 @@ pub fn read_trace(
 ) -> Result<ReadSummary, TraceError> {
     let error =
         |line, problem| TraceError { source_name: source_name.to_owned(), line, column: None, event: None, problem };
-    let mut magic = Vec::with_capacity(ZSTD_MAGIC.len());
-    (&mut input).take(ZSTD_MAGIC.len() as u64).read_to_end(&mut magic).map_err(|e| error(None, io_problem(&e)))?;
+    let mut magic = Vec::with_capacity(compressed::MAGIC_LEN);
+    (&mut input).take(compressed::MAGIC_LEN as u64).read_to_end(&mut magic).map_err(|e| error(None, io_problem(&e)))?;
+    let compression = compressed::detect(&magic);
     let input = std::io::Cursor::new(magic).chain(input);
-    let head = input.get_ref().0.get_ref().as_slice();
-    if head.starts_with(&GZIP_MAGIC) {
-        let decoder = Decompressing { inner: flate2::read::MultiGzDecoder::new(input), what: "gzip" };
-        read_plain(std::io::BufReader::with_capacity(1 << 16, decoder), source_name, format, visitor)
-    } else if head.starts_with(&ZSTD_MAGIC) {
-        let decoder = ruzstd::decoding::StreamingDecoder::new(input).map_err(|e| {
-            error(Some(1), Problem::new(ProblemKind::Io, format!("cannot read the zstd-compressed trace: {e}")))
-        })?;
-        let decoder = Decompressing { inner: decoder, what: "zstd" };
-        read_plain(std::io::BufReader::with_capacity(1 << 16, decoder), source_name, format, visitor)
-    } else {
-        read_plain(input, source_name, format, visitor)
+    match compression {
+        Some(compression) => {
+            let decoder = compressed::decoder(compression, input).map_err(|e| error(Some(1), io_problem(&e)))?;
+            read_plain(std::io::BufReader::with_capacity(1 << 16, decoder), source_name, format, visitor)
+        }
+        None => read_plain(input, source_name, format, visitor),
     }
 }
-
-/// A decompressing reader whose errors say which compression failed (a cut or corrupt stream).
-struct Decompressing<R> {
-    inner: R,
-    what: &'static str,
-}
-
-impl<R: Read> Read for Decompressing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.inner.read(buf).map_err(|e| std::io::Error::new(e.kind(), format!("{} stream: {e}", self.what)))
-    }
-}
-
-/// The first bytes of a gzip stream.
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
-/// The first bytes of a zstd frame.
-const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
 /// [`read_trace`] of text that is not compressed (a compressed stream inside is named as an error).
 fn read_plain(
@@ -141,7 +120,7 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// Decompressed text that starts like a compressed file, or UTF-16 text: what it is and what to do, instead of a
 /// syntax error at its first byte.
 fn unreadable_encoding(start: &[u8]) -> Option<Problem> {
-    let what = if start.starts_with(&GZIP_MAGIC) || start.starts_with(&ZSTD_MAGIC) {
+    let what = if compressed::detect(start).is_some() {
         "is compressed twice (its decompressed text is compressed again): decompress it once first"
     } else if start.starts_with(&[0xff, 0xfe]) || start.starts_with(&[0xfe, 0xff]) {
         "is UTF-16 text (it starts with a UTF-16 byte order mark): a trace is UTF-8 JSON"
