@@ -29,7 +29,7 @@ impl Compression {
     }
 }
 
-/// The compression that data starting with `head` (at least [`MAGIC_LEN`] bytes of it, when there are that many)
+/// The compression that data starting with `head` (its first four bytes, when there are that many)
 /// is in, if any.
 pub fn detect(head: &[u8]) -> Option<Compression> {
     if head.starts_with(&GZIP_MAGIC) {
