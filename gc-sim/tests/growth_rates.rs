@@ -217,3 +217,28 @@ fn dominators_of_a_doubly_linked_list_are_near_linear() {
         },
     );
 }
+
+/// Importing a heap (`--initial-heap`): a doubly linked ring of n objects with a root every 100 objects, into a fresh
+/// heap each time, costs about n.
+#[test]
+fn heap_import_is_linear_in_objects() {
+    assert_near_linear(
+        "heap_import",
+        50_000,
+        |n| {
+            let mut import = gc_sim::HeapImport::default();
+            for i in 0..n as u32 {
+                let (next, previous) = ((i + 1) % n as u32, (i + n as u32 - 1) % n as u32);
+                import.object(32, Labels::NONE, [next, previous]);
+                if i % 100 == 0 {
+                    import.root(&format!("root-{}", i % 7), i);
+                }
+            }
+            import
+        },
+        |import| {
+            let handles = big_heap().import(import).unwrap();
+            assert_eq!(handles.len(), import.len());
+        },
+    );
+}

@@ -366,8 +366,11 @@ impl<R: Read> Parser<R> {
                     return Ok(true);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                // A gzip stream cut short or corrupt: say where in the text it stopped.
-                Err(e) if self.gzip => return self.error(format!("the gzip stream is cut short or corrupt: {e}")),
+                // A compressed stream cut short or corrupt (the error names the compression): say where in the text
+                // it stopped.
+                Err(e) if self.gzip => {
+                    return self.error(format!("the compressed stream is cut short or corrupt: {e}"))
+                }
                 Err(e) => return Err(SnapshotError::Io(e)),
             }
         }

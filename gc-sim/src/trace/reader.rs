@@ -53,10 +53,12 @@ pub fn read_trace(
     format: Option<TraceFormat>,
     visitor: &mut impl TraceVisitor,
 ) -> Result<ReadSummary, TraceError> {
-    let error =
-        |line, problem| TraceError { source_name: source_name.to_owned(), line, column: None, event: None, problem };
+    let error = |line, problem| reading_error(source_name, line, problem);
     let mut magic = Vec::with_capacity(compressed::MAGIC_LEN);
-    (&mut input).take(compressed::MAGIC_LEN as u64).read_to_end(&mut magic).map_err(|e| error(None, io_problem(&e)))?;
+    (&mut input)
+        .take(compressed::MAGIC_LEN as u64)
+        .read_to_end(&mut magic)
+        .map_err(|e| error(Some(1), io_problem(&e)))?;
     let compression = compressed::detect(&magic);
     let input = std::io::Cursor::new(magic).chain(input);
     match compression {
@@ -68,6 +70,11 @@ pub fn read_trace(
     }
 }
 
+/// A problem met while reading the start of a trace, before any event: no column, no event index.
+fn reading_error(source_name: &str, line: Option<u64>, problem: Problem) -> TraceError {
+    TraceError { source_name: source_name.to_owned(), line, column: None, event: None, problem }
+}
+
 /// [`read_trace`] of text that is not compressed (a compressed stream inside is named as an error).
 fn read_plain(
     mut input: impl BufRead,
@@ -75,8 +82,7 @@ fn read_plain(
     format: Option<TraceFormat>,
     visitor: &mut impl TraceVisitor,
 ) -> Result<ReadSummary, TraceError> {
-    let error =
-        |line, problem| TraceError { source_name: source_name.to_owned(), line, column: None, event: None, problem };
+    let error = |line, problem| reading_error(source_name, line, problem);
     // What the input starts with: a UTF-8 byte order mark is skipped (RFC 8259 lets a parser ignore it, and editors
     // on Windows write it); compressed or UTF-16 input is named, not reported as malformed JSON at 1:1. The bytes
     // read ahead here and for form detection are put back in front of the rest.
