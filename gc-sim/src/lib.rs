@@ -80,8 +80,8 @@ pub use config::{
 };
 pub use error::{HeapError, OomLocation, OutOfMemory};
 pub use gc_tracer::{
-    Collector, CollectorReason, GcEvent, GcReason, GcStart, GcTotals, HeapUsage, SpaceUsage, MAX_KEPT_EVENTS,
-    RECENT_EVENTS,
+    Collector, CollectorReason, GcEvent, GcReason, GcStart, GcTotals, HeapUsage, IncrementalMarkingStats, SpaceUsage,
+    MAX_KEPT_EVENTS, RECENT_EVENTS,
 };
 pub use heap::import::HeapImport;
 pub use heap::verifier::{VerifyReport, Violation};

@@ -48,6 +48,9 @@ fn every_field_and_enum_value_of_the_report_is_documented() {
             GcReason::AllocationLimit,
             GcReason::Testing,
             GcReason::LastResort,
+            GcReason::Task,
+            GcReason::FinalizeMarkingViaTask,
+            GcReason::FinalizeMarkingViaStackGuard,
         ])
         .unwrap(),
         serde_json::to_value([CollectorReason::ScavengeMightNotSucceed, CollectorReason::OldSpaceRequested]).unwrap(),

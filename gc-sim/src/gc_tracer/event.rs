@@ -34,6 +34,13 @@ pub enum GcReason {
     Testing,
     /// One of the last-resort full collections before out-of-memory (`last resort`).
     LastResort,
+    /// The scavenge task, posted when new space reached its task trigger (`task`).
+    Task,
+    /// Incremental marking was complete and a task finalized it (`finalize incremental marking via task`).
+    FinalizeMarkingViaTask,
+    /// Incremental marking completed during an allocation step, and the next allocation finalized it
+    /// (`finalize incremental marking via stack guard`).
+    FinalizeMarkingViaStackGuard,
 }
 
 impl GcReason {
@@ -44,6 +51,9 @@ impl GcReason {
             GcReason::AllocationLimit => "allocation limit",
             GcReason::Testing => "testing",
             GcReason::LastResort => "last resort",
+            GcReason::Task => "task",
+            GcReason::FinalizeMarkingViaTask => "finalize incremental marking via task",
+            GcReason::FinalizeMarkingViaStackGuard => "finalize incremental marking via stack guard",
         }
     }
 }
@@ -171,6 +181,35 @@ pub struct GcEvent {
     pub average_mutator_utilization: f64,
     /// Mutator utilization since the previous mark-compact (`current mu`).
     pub current_mutator_utilization: f64,
+    /// Mutator time since the previous collection ended, ms (V8's `mutator=` of `--trace-gc-nvp`).
+    #[serde(default)]
+    pub mutator_ms: f64,
+    /// Bytes the mutator allocated since the previous collection, young and old (V8's `allocated=`).
+    #[serde(default)]
+    pub allocated_bytes: u64,
+    /// A memory-reducing collection (V8's `--trace-gc` ` (reduce)`, `reduce_memory=1`): started by the memory
+    /// reducer.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reduce_memory: bool,
+    /// Mark-compact that finalized incremental marking: what the marking did before this pause.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incremental: Option<IncrementalMarkingStats>,
+}
+
+/// The incremental marking that a mark-compact finalized: what V8 prints as `(+ 8.2 ms in 36 steps since start of
+/// marking, biggest step 4.5 ms, walltime since start of marking 17 ms)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct IncrementalMarkingStats {
+    /// Marking steps on the main thread (paid for by allocation or run by tasks).
+    pub steps: u64,
+    /// Main-thread time spent in those steps, ms.
+    pub steps_ms: f64,
+    /// The longest step, ms.
+    pub longest_step_ms: f64,
+    /// From the start of marking to the start of the finalizing pause, ms.
+    pub walltime_ms: f64,
+    /// Bytes marked before the finalizing pause (by steps and by the concurrent markers).
+    pub marked_bytes: u64,
 }
 
 impl GcEvent {

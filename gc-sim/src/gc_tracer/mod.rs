@@ -15,7 +15,9 @@
 mod event;
 mod event_log;
 
-pub use event::{Collector, CollectorReason, GcEvent, GcReason, GcStart, HeapUsage, SpaceUsage};
+pub use event::{
+    Collector, CollectorReason, GcEvent, GcReason, GcStart, HeapUsage, IncrementalMarkingStats, SpaceUsage,
+};
 pub(crate) use event::{CollectorCounts, SizesAfter};
 use event_log::EventLog;
 pub use event_log::{MAX_KEPT_EVENTS, RECENT_EVENTS};
@@ -133,6 +135,8 @@ impl GcTracer {
         allocation_limit: u64,
     ) {
         debug_assert!(self.current.is_none(), "collections do not nest");
+        let (mutator_ms, allocated_bytes) =
+            (self.mutator_ms_since_gc, self.new_space_allocated_since_gc + self.old_generation_allocated_since_gc);
         self.start_cycle();
         self.current = Some(GcEvent {
             number: self.collections,
@@ -161,6 +165,10 @@ impl GcTracer {
             old_generation_allocation_limit: allocation_limit,
             average_mutator_utilization: 1.0,
             current_mutator_utilization: 1.0,
+            mutator_ms,
+            allocated_bytes,
+            reduce_memory: false,
+            incremental: None,
         });
     }
 
