@@ -88,6 +88,21 @@ pub struct HeapConfig {
     /// The pause cost model.
     #[serde(deserialize_with = "map_only")]
     pub pause: PauseModel,
+    /// Incremental marking (V8's `--incremental-marking`, on in Node): a mark-compact is prepared by marking that
+    /// runs across mutator time, in steps paid for by allocation and tasks and by a concurrent marker, and is
+    /// finalized by a short pause. Off: every mark-compact marks atomically in its pause (the plain model).
+    pub incremental_marking: bool,
+    /// Incremental marking never starts while the old generation's object bytes are at most this (V8's
+    /// `kActivationThreshold`, 8 MiB); the plain rule (an atomic mark-compact at the allocation limit) applies
+    /// instead.
+    pub incremental_marking_activation_threshold: u64,
+    /// The scavenge task's trigger in percent of new space's capacity (`--scavenge-task-trigger`, 80): once new
+    /// space is that full, a task is posted that scavenges at the next turn of the event loop (reason `task`).
+    /// 0 turns the task off.
+    pub scavenge_task_trigger_percent: u32,
+    /// The memory reducer (`--memory-reducer`, V8's `memory-reducer.cc`): memory-reducing mark-compacts after
+    /// start-up and when the program goes quiet.
+    pub memory_reducer: bool,
 }
 
 impl Default for HeapConfig {
@@ -107,6 +122,10 @@ impl Default for HeapConfig {
             evacuation_threshold_percent: 70,
             max_evacuated_bytes: 4 * MIB,
             pause: PauseModel::default(),
+            incremental_marking: true,
+            incremental_marking_activation_threshold: 8 * MIB,
+            scavenge_task_trigger_percent: 80,
+            memory_reducer: true,
         }
     }
 }
@@ -153,6 +172,12 @@ impl HeapConfig {
             min_semi_space_size: MIB.min(max_semi),
             ..HeapConfig::default()
         }
+    }
+
+    /// The plain model, for teaching: no incremental marking (every mark-compact is atomic and starts at the
+    /// allocation limit), no scavenge task, no memory reducer. Only the configuration's runtime parts change.
+    pub fn plain(self) -> Self {
+        HeapConfig { incremental_marking: false, scavenge_task_trigger_percent: 0, memory_reducer: false, ..self }
     }
 
     /// Checks that the configuration describes a heap the simulator can run.
@@ -217,6 +242,9 @@ impl HeapConfig {
         if self.evacuation_threshold_percent > 100 {
             return err("evacuation_threshold_percent", "must be at most 100".into());
         }
+        if self.scavenge_task_trigger_percent > 100 {
+            return err("scavenge_task_trigger_percent", "must be at most 100 (0 turns the task off)".into());
+        }
         self.pause.validate()
     }
 
@@ -254,6 +282,11 @@ pub struct PauseModel {
     pub sweep_ms_per_page: f64,
     /// Cost per MiB evacuated.
     pub evacuate_ms_per_mib: f64,
+    /// Main-thread cost per MiB marked by an incremental marking step (paid for by allocation or run by a task).
+    pub incremental_step_ms_per_mib: f64,
+    /// MiB the concurrent marker marks per ms of mutator time while incremental marking runs (0: no concurrent
+    /// marking, the steps do all the work).
+    pub concurrent_marking_mib_per_ms: f64,
 }
 
 impl Default for PauseModel {
@@ -265,6 +298,8 @@ impl Default for PauseModel {
             mark_ms_per_mib: 0.4,
             sweep_ms_per_page: 0.01,
             evacuate_ms_per_mib: 1.0,
+            incremental_step_ms_per_mib: 1.0,
+            concurrent_marking_mib_per_ms: 0.25,
         }
     }
 }
@@ -283,6 +318,16 @@ impl PauseModel {
             + self.evacuate_ms_per_mib * mib(evacuated_bytes)
     }
 
+    /// Main-thread time of an incremental marking step that marked `bytes`.
+    pub fn incremental_step_ms(&self, bytes: u64) -> f64 {
+        self.incremental_step_ms_per_mib * mib(bytes)
+    }
+
+    /// Bytes the concurrent marker marks in `ms` of mutator time.
+    pub fn concurrent_marking_bytes(&self, ms: f64) -> u64 {
+        (self.concurrent_marking_mib_per_ms * ms * MIB as f64) as u64
+    }
+
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         let fields = [
             ("pause.scavenge_base_ms", self.scavenge_base_ms),
@@ -291,6 +336,8 @@ impl PauseModel {
             ("pause.mark_ms_per_mib", self.mark_ms_per_mib),
             ("pause.sweep_ms_per_page", self.sweep_ms_per_page),
             ("pause.evacuate_ms_per_mib", self.evacuate_ms_per_mib),
+            ("pause.incremental_step_ms_per_mib", self.incremental_step_ms_per_mib),
+            ("pause.concurrent_marking_mib_per_ms", self.concurrent_marking_mib_per_ms),
         ];
         match fields.iter().find(|(_, v)| !(v.is_finite() && (0.0..=MAX_PAUSE_COEFFICIENT).contains(v))) {
             Some((field, v)) => Err(ConfigError {

@@ -198,13 +198,16 @@ impl Replay {
             TraceEvent::Tick { ms } => {
                 // The reader has checked that `ms` is a finite number >= 0; what is left is the clock's overflow.
                 let now = heap.now_ms();
-                heap.advance(ms).map_err(|_| {
-                    Stop::Problem(Problem::new(
+                heap.advance(ms).map_err(|e| match e {
+                    HeapError::InvalidTime { .. } => Stop::Problem(Problem::new(
                         ProblemKind::Field,
                         format!(
                             "`ms` is {ms:e}: the simulated clock, at {now:e} ms, would pass the largest finite time"
                         ),
-                    ))
+                    )),
+                    // A collection run by a task (the scavenge task, finalizing incremental marking) ended the
+                    // program.
+                    e => Stop::from(e),
                 })?;
             }
             TraceEvent::Gc { kind } => {

@@ -20,7 +20,7 @@
 use bumpalo::collections::Vec as ScratchVec;
 use bumpalo::Bump;
 
-use super::{scratch_in_use, HeapParts};
+use super::{incremental_marking, scratch_in_use, HeapParts};
 use crate::gc_tracer::CollectorCounts;
 use crate::object::{ObjectId, Space};
 
@@ -41,11 +41,21 @@ pub(crate) struct MarkCompacted {
 
 /// Runs a mark-compact over both generations: mark, sweep, evacuate, promote every young survivor, and leave new
 /// space and the remembered set empty.
-pub(crate) fn mark_compact(parts: HeapParts<'_>, scratch: &Bump) -> MarkCompacted {
+///
+/// With `incremental`, the worklist of an incremental marking cycle, the collection finalizes that cycle: marks set
+/// during the cycle stay, the roots are marked again and the worklist is drained; only that work is in the pause.
+pub(crate) fn mark_compact(
+    parts: HeapParts<'_>,
+    scratch: &Bump,
+    incremental: Option<&mut Vec<ObjectId>>,
+) -> MarkCompacted {
     let mut collector = MarkCompactCollector { heap: parts, scratch_used: 0 };
     let heap = &mut collector;
-    let (marked_objects, marked_bytes) = heap.mark(scratch);
-    let (died_objects, died_bytes, live_old) = heap.sweep_objects(scratch);
+    let pause_marked_bytes = match incremental {
+        None => heap.mark(scratch),
+        Some(worklist) => heap.finalize_marking(worklist),
+    };
+    let (marked_objects, marked_bytes, died_objects, died_bytes, live_old) = heap.sweep_objects(scratch);
     // Scratch use peaks here (the list of live old objects) or at the end of marking (the worklist).
     heap.scratch_used = heap.scratch_used.max(scratch_in_use(scratch));
     let mut counts = heap.sweep_and_evacuate_old_space(live_old, scratch);
@@ -70,6 +80,7 @@ pub(crate) fn mark_compact(parts: HeapParts<'_>, scratch: &Bump) -> MarkCompacte
             died_objects,
             marked_bytes,
             marked_objects,
+            pause_marked_bytes,
             swept_pages: counts.swept_pages,
             evacuated_pages: counts.evacuated_pages,
             evacuated_bytes: counts.evacuated_bytes,
@@ -87,12 +98,20 @@ struct MarkCompactCollector<'h> {
 }
 
 impl MarkCompactCollector<'_> {
-    /// Phase 1: marks everything reachable from the roots and handle scopes; returns marked objects and bytes.
-    fn mark(&mut self, scratch: &Bump) -> (u64, u64) {
+    /// Phase 1 after incremental marking: the roots again (they have no barrier), then everything grey; returns the
+    /// bytes visited in the pause.
+    fn finalize_marking(&mut self, worklist: &mut Vec<ObjectId>) -> u64 {
+        let epoch = self.heap.new_space.epoch;
+        incremental_marking::mark_roots(self.heap.objects, epoch, self.heap.roots, self.heap.scopes, worklist);
+        incremental_marking::drain(self.heap.objects, self.heap.slots, epoch, worklist, u64::MAX)
+    }
+
+    /// Phase 1: marks everything reachable from the roots and handle scopes; returns the marked bytes.
+    fn mark(&mut self, scratch: &Bump) -> u64 {
         // The worklist holds the slot runs of marked objects still to scan (8 bytes, as a handle would be), so that
         // scanning does not read the header a second time.
         let mut worklist: ScratchVec<'_, (u32, u32)> = ScratchVec::new_in(scratch);
-        let (mut marked_objects, mut bytes) = (0u64, 0u64);
+        let mut bytes = 0u64;
         // The parts the marking loop touches, borrowed apart: the headers (written), the slots (read).
         let objects = &mut *self.heap.objects;
         let slots = &*self.heap.slots;
@@ -100,7 +119,6 @@ impl MarkCompactCollector<'_> {
             if let Some(o) = objects.get_mut(id) {
                 if !o.is_marked() {
                     o.set_marked(true);
-                    marked_objects += 1;
                     bytes += u64::from(o.size);
                     if o.slot_count > 0 {
                         worklist.push((o.slot_start, o.slot_count));
@@ -125,22 +143,27 @@ impl MarkCompactCollector<'_> {
         }
         // The worklist still holds its largest capacity.
         self.scratch_used = scratch_in_use(scratch);
-        (marked_objects, bytes)
+        bytes
     }
 
-    /// Phase 2a: frees every unmarked object. Returns the dead count and bytes (of objects that were alive) and the
-    /// live old-space objects as `(page << 32 | offset, id)`, sorted by address.
-    fn sweep_objects<'s>(&mut self, scratch: &'s Bump) -> (u64, u64, ScratchVec<'s, (u64, ObjectId)>) {
+    /// Phase 2a: frees every unmarked object, and every marked young one a scavenge left behind during incremental
+    /// marking. Returns the marked (live) count and bytes, the dead count and bytes (of objects that were alive) and
+    /// the live old-space objects as `(page << 32 | offset, id)`, sorted by address.
+    #[allow(clippy::type_complexity)]
+    fn sweep_objects<'s>(&mut self, scratch: &'s Bump) -> (u64, u64, u64, u64, ScratchVec<'s, (u64, ObjectId)>) {
         // Sized once for every old object (an upper bound on the live ones): growing it in the bump arena would leave
         // each outgrown copy behind in scratch memory, up to twice the final size, until the arena is reset.
         let mut live_old = ScratchVec::with_capacity_in(self.heap.old_space.objects as usize, scratch);
-        let (mut died_objects, mut died_bytes) = (0u64, 0u64);
+        let (mut died_objects, mut died_bytes, mut live_objects, mut live_bytes) = (0u64, 0u64, 0u64, 0u64);
         let epoch = self.heap.new_space.epoch;
         let geometry = self.heap.config.page;
         let slots = &mut self.heap.slots;
         let (new_lo, lo) = (&mut self.heap.new_lo_space, &mut self.heap.lo_space);
         self.heap.objects.retain(|id, o| {
-            if o.is_marked() {
+            let was_alive = o.is_live(epoch);
+            if o.is_marked() && was_alive {
+                live_objects += 1;
+                live_bytes += u64::from(o.size);
                 match o.space() {
                     Space::Old => {
                         o.set_marked(false);
@@ -152,7 +175,6 @@ impl MarkCompactCollector<'_> {
                 }
                 return true;
             }
-            let was_alive = o.space() != Space::New || o.epoch() == epoch;
             if was_alive {
                 died_objects += 1;
                 died_bytes += u64::from(o.size);
@@ -166,7 +188,7 @@ impl MarkCompactCollector<'_> {
             false
         });
         live_old.sort_unstable_by_key(|&(key, _)| key);
-        (died_objects, died_bytes, live_old)
+        (live_objects, live_bytes, died_objects, died_bytes, live_old)
     }
 
     /// Phases 2b and 3 for old space: per-page live bytes, evacuation candidates, free lists, evacuation, release.

@@ -3,6 +3,7 @@
 //! returns what it counted; when to run, limits and resizing are the [heap controller](crate::controller)'s, and the
 //! event is the [GC tracer](crate::gc_tracer)'s.
 
+pub(crate) mod incremental_marking;
 pub(crate) mod mark_compact;
 pub(crate) mod scavenger;
 

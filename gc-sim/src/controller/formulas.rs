@@ -123,6 +123,13 @@ pub(crate) const HUGE_MAX_OLD_GENERATION_SIZE: u64 = 2 * MAX_OLD_GENERATION_SIZE
 /// `MemoryController::MinimumAllocationLimitGrowingStep` in the default mode: `max(kPageSize, 1 MB) x 8` = 8 MiB (the "size + 8 MiB" term).
 pub(crate) const MIN_ALLOCATION_LIMIT_GROWTH: u64 = 8 * MIB;
 
+/// The smallest growth of the limit in the conservative growing mode (`kLowMemoryAllocationLimitGrowingStep`: 2
+/// MiB).
+pub(crate) const LOW_MEMORY_MIN_ALLOCATION_LIMIT_GROWTH: u64 = 2 * MIB;
+
+/// The growing factor's cap in the conservative and slow growing modes (`kConservativeGrowingFactor`).
+pub(crate) const CONSERVATIVE_GROWING_FACTOR: f64 = 1.3;
+
 /// Node's default `Heap::min_old_generation_size_` (the `min_size` argument of
 /// [`allocation_limit`]): 0. `Heap::ConfigureHeap` only sets it to the initial
 /// old-generation size when the embedder or `--initial-old-space-size` /
@@ -248,10 +255,11 @@ pub(crate) fn allocation_limit(
     max_size: u64,
     new_space_capacity: u64,
     factor: f64,
+    min_growth: u64,
 ) -> u64 {
     let factor = if factor.is_nan() { MIN_GROWING_FACTOR } else { factor };
     let grown = scale(current_size, factor);
-    let limit = max(grown, current_size.saturating_add(MIN_ALLOCATION_LIMIT_GROWTH)).saturating_add(new_space_capacity);
+    let limit = max(grown, current_size.saturating_add(min_growth)).saturating_add(new_space_capacity);
     min(max(limit, min_size), halfway(current_size, max_size))
 }
 
@@ -536,7 +544,7 @@ mod tests {
 
     /// Limit in the default mode with Node's `min_size` of 0.
     fn default_limit(size: u64, max_old: u64, new_space: u64, factor: f64) -> u64 {
-        allocation_limit(size, 0, max_old, new_space, factor)
+        allocation_limit(size, 0, max_old, new_space, factor, MIN_ALLOCATION_LIMIT_GROWTH)
     }
 
     // ---- The measured trace line (docs/v8-sources.md#growing-factor) -------
@@ -684,11 +692,11 @@ mod tests {
     #[test]
     fn limit_respects_min_size() {
         // size 1 MiB: 9 MiB + 0 < min_size 512 MiB -> 512 MiB (halfway 2048.5 MiB).
-        let limit = allocation_limit(MIB, 512 * MIB, 4096 * MIB, 0, 4.0);
+        let limit = allocation_limit(MIB, 512 * MIB, 4096 * MIB, 0, 4.0, MIN_ALLOCATION_LIMIT_GROWTH);
         assert_eq!(limit, 512 * MIB);
         // Bound order (V8 11.3): min(max(limit, min_size), halfway). With min_size
         // 600 MiB above halfway (100 + 1000) / 2 = 550 MiB, halfway wins.
-        let limit = allocation_limit(100 * MIB, 600 * MIB, 1000 * MIB, 0, 1.1);
+        let limit = allocation_limit(100 * MIB, 600 * MIB, 1000 * MIB, 0, 1.1, MIN_ALLOCATION_LIMIT_GROWTH);
         assert_eq!(limit, 550 * MIB);
     }
 

@@ -8,6 +8,7 @@
 //! The state is here; the arithmetic is V8's, as pure functions in [`formulas`].
 
 pub(crate) mod formulas;
+pub(crate) mod memory_reducer;
 
 use std::collections::VecDeque;
 
@@ -22,6 +23,31 @@ use formulas::NewSpaceResize;
 pub(crate) enum Generation {
     Young,
     Old,
+}
+
+/// Whether incremental marking should start (V8's `Heap::IncrementalMarkingLimit`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MarkingLimit {
+    /// Not yet.
+    None,
+    /// Start from a task, at the next turn of the event loop.
+    Soft,
+    /// Start now.
+    Hard,
+}
+
+/// How the allocation limit grows after a mark-compact (V8's `Heap::HeapGrowingMode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GrowingMode {
+    /// The growing factor from the measured speeds.
+    Default,
+    /// A heap that optimizes for memory (its maximum is small): the factor is at most 1.3 and the minimum step is
+    /// 2 MiB.
+    Conservative,
+    /// The memory reducer has finished a run: the factor is at most 1.3.
+    Slow,
+    /// A memory-reducing mark-compact: the factor is 1.1.
+    Minimal,
 }
 
 /// How many survival percentages V8 averages (`GCTracer`'s ring buffer of survival events).
@@ -74,10 +100,48 @@ impl HeapController {
     }
 
     /// Whether the old generation may grow by `size` bytes for the mutator: V8's
-    /// `ShouldExpandOldGenerationOnSlowAllocation` (room left under the allocation limit; marking is atomic here, so
-    /// there is no "expand while incremental marking runs") and `CanExpandOldGeneration` (the heap limit).
-    pub fn old_generation_may_expand(&self, old_generation_size: u64, old_generation_capacity: u64, size: u64) -> bool {
-        old_generation_size < self.allocation_limit && self.can_expand_old_generation(old_generation_capacity, size)
+    /// `ShouldExpandOldGenerationOnSlowAllocation` (room left under the allocation limit, or incremental marking
+    /// runs and the heap does not optimize for memory) and `CanExpandOldGeneration` (the heap limit).
+    pub fn old_generation_may_expand(
+        &self,
+        old_generation_size: u64,
+        old_generation_capacity: u64,
+        size: u64,
+        marking: bool,
+    ) -> bool {
+        let below_limit = old_generation_size < self.allocation_limit
+            || (marking && !self.optimize_for_memory(old_generation_capacity));
+        below_limit && self.can_expand_old_generation(old_generation_capacity, size)
+    }
+
+    /// V8's `ShouldOptimizeForMemoryUsage`, as far as the heap decides it (no `--optimize-for-size`, never in the
+    /// background, no memory-pressure notification): the old generation's capacity is within an eighth of its
+    /// maximum (`!CanExpandOldGeneration(max / 8)`).
+    pub fn optimize_for_memory(&self, old_generation_capacity: u64) -> bool {
+        !self.can_expand_old_generation(old_generation_capacity, self.max_old_generation_size / 8)
+    }
+
+    /// V8's `Heap::IncrementalMarkingLimitReached`: never at or below the activation threshold; otherwise once the
+    /// room left under the allocation limit is at most new space's capacity, at once (hard) when no room is left
+    /// or the heap optimizes for memory, else from a task (soft).
+    pub fn incremental_marking_limit(
+        &self,
+        old_generation_size: u64,
+        old_generation_capacity: u64,
+        new_space_capacity: u64,
+        activation_threshold: u64,
+    ) -> MarkingLimit {
+        if old_generation_size <= activation_threshold {
+            return MarkingLimit::None;
+        }
+        let available = self.allocation_limit.saturating_sub(old_generation_size);
+        if available > new_space_capacity {
+            MarkingLimit::None
+        } else if available == 0 || self.optimize_for_memory(old_generation_capacity) {
+            MarkingLimit::Hard
+        } else {
+            MarkingLimit::Soft
+        }
     }
 
     /// The old generation grew (a pretenured allocation): once it reaches the limit, a mark-compact is due.
@@ -121,11 +185,22 @@ impl HeapController {
     /// V8's `ShouldResizeNewSpace`, at the start of every collection. Capacities are compared in whole pages (V8's
     /// `TotalCapacity`), and the survived-bytes counter restarts whenever the grow test passes, even if a shrink
     /// request cancels the growth, as in V8.
-    pub fn new_space_resize(&self, new_space: &mut NewSpace, allocation_throughput: f64) -> NewSpaceResize {
+    ///
+    /// A memory-reducing collection always shrinks (V8's `ReduceNewSpaceSize` under `ShouldReduceMemory`).
+    pub fn new_space_resize(
+        &self,
+        new_space: &mut NewSpace,
+        allocation_throughput: f64,
+        reduce_memory: bool,
+    ) -> NewSpaceResize {
         let (capacity, max) =
             (u64::from(new_space.capacity_pages) * self.page_size, u64::from(new_space.max_pages) * self.page_size);
         let survived = new_space.survived_since_last_expansion;
-        let decision = formulas::new_space_resize(survived, capacity, max, allocation_throughput);
+        let decision = if reduce_memory {
+            NewSpaceResize::Shrink
+        } else {
+            formulas::new_space_resize(survived, capacity, max, allocation_throughput)
+        };
         if formulas::should_grow_new_space(survived, capacity, max) {
             new_space.survived_since_last_expansion = 0;
         }
@@ -176,30 +251,57 @@ impl HeapController {
         }
     }
 
+    /// V8's `Heap::CurrentHeapGrowingMode`: minimal for a memory-reducing collection, conservative when the heap
+    /// optimizes for memory, slow once the memory reducer has finished a run, else the default.
+    pub fn growing_mode(&self, reduce_memory: bool, old_generation_capacity: u64, grow_slowly: bool) -> GrowingMode {
+        if reduce_memory {
+            GrowingMode::Minimal
+        } else if self.optimize_for_memory(old_generation_capacity) {
+            GrowingMode::Conservative
+        } else if grow_slowly {
+            GrowingMode::Slow
+        } else {
+            GrowingMode::Default
+        }
+    }
+
     /// V8's `RecomputeLimits` after a mark-compact: the new limit from the growing factor, which follows the
-    /// modelled GC speed (`gc_speed`) over the mutator's old-generation allocation speed (`mutator_speed`).
+    /// modelled GC speed (`gc_speed`) over the mutator's old-generation allocation speed (`mutator_speed`), capped
+    /// by the growing mode (`MemoryController::CalculateAllocationLimit`).
     pub fn recompute_limits(
         &mut self,
         old_generation_size: u64,
         new_space_capacity: u64,
         gc_speed: f64,
         mutator_speed: f64,
+        mode: GrowingMode,
     ) {
         let max_old = self.max_old_generation_size;
         let factor = formulas::growing_factor(gc_speed, mutator_speed, formulas::max_growing_factor(max_old));
+        let (factor, min_growth) = match mode {
+            GrowingMode::Default => (factor, formulas::MIN_ALLOCATION_LIMIT_GROWTH),
+            GrowingMode::Conservative => {
+                (factor.min(formulas::CONSERVATIVE_GROWING_FACTOR), formulas::LOW_MEMORY_MIN_ALLOCATION_LIMIT_GROWTH)
+            }
+            GrowingMode::Slow => {
+                (factor.min(formulas::CONSERVATIVE_GROWING_FACTOR), formulas::MIN_ALLOCATION_LIMIT_GROWTH)
+            }
+            GrowingMode::Minimal => (formulas::MIN_GROWING_FACTOR, formulas::MIN_ALLOCATION_LIMIT_GROWTH),
+        };
         self.allocation_limit = formulas::allocation_limit(
             old_generation_size,
             formulas::DEFAULT_MIN_OLD_GENERATION_LIMIT,
             max_old,
             new_space_capacity,
             factor,
+            min_growth,
         );
         self.configured = true;
     }
 
     /// The checks after every collection (V8's `Heap::CollectGarbage` epilogue): a mark-compact clears the pending
-    /// request and counts towards the ineffective mark-compacts near the heap limit; a scavenge that left the old
-    /// generation at its limit makes a mark-compact due; and the old generation must still fit its maximum.
+    /// request and counts towards the ineffective mark-compacts near the heap limit; and the old generation must
+    /// still fit its maximum. (What a scavenge's promotions start, the heap decides: `Heap::old_generation_grew`.)
     ///
     /// # Errors
     /// Where the program dies: 4 ineffective mark-compacts in a row, or the heap limit reached.
@@ -228,7 +330,7 @@ impl HeapController {
                     }
                 }
             }
-            Collector::Scavenge => self.old_generation_grew(old_generation_size),
+            Collector::Scavenge => {}
         }
         if !self.can_expand_old_generation(old_generation_capacity, 0) {
             return Err(OomLocation::ReachedHeapLimit);

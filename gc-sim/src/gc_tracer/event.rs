@@ -228,25 +228,36 @@ impl GcEvent {
     ///
     /// ```text
     /// [gc-sim]       20 ms: Scavenge 3.9 (4.0) -> 3.0 (5.0) MB, 0.51 / 0.00 ms  (average mu = 1.000, current mu = 1.000) allocation failure;
+    /// [gc-sim]    14683 ms: Mark-Compact 13.4 (29.2) -> 11.9 (29.7) MB, 4.62 / 0.00 ms  (+ 8.2 ms in 36 steps since start of marking, biggest step 4.5 ms, walltime since start of marking 17 ms) (average mu = 0.998, current mu = 0.998) finalize incremental marking via task; GC in old space requested
     /// ```
     ///
     /// The time is the modelled clock at the *end* of the pause, as V8 prints `time_millis_since_init()` once the
-    /// cycle has stopped. `MB` is 2^20 bytes; sizes are object bytes (committed bytes in parentheses) of the whole heap before and
-    /// after. The second time is the embedder's, always 0 here; incremental marking is not modelled, so the
-    /// mark-compact-only `(+ … steps …)` part is empty, which leaves two spaces before `(average`, as for a
-    /// scavenge. There is no trailing newline.
+    /// cycle has stopped. `MB` is 2^20 bytes; sizes are object bytes (committed bytes in parentheses) of the whole
+    /// heap before and after. The second time is the embedder's, always 0 here. A mark-compact that finalized
+    /// incremental marking prints what the marking did before the pause (`(+ ...)`); other collections leave that
+    /// part empty, which leaves two spaces before `(average`. A memory-reducing mark-compact is `Mark-Compact
+    /// (reduce)`. There is no trailing newline.
     pub fn trace_gc_line(&self) -> String {
         let mb = |bytes: u64| bytes as f64 / MIB as f64;
+        let incremental = match &self.incremental {
+            Some(i) => format!(
+                "(+ {:.1} ms in {} steps since start of marking, biggest step {:.1} ms, walltime since start of marking {:.0} ms) ",
+                i.steps_ms, i.steps, i.longest_step_ms, i.walltime_ms
+            ),
+            None => String::new(),
+        };
         format!(
-            "[gc-sim] {:8.0} ms: {} {:.1} ({:.1}) -> {:.1} ({:.1}) MB, {:.2} / {:.2} ms  (average mu = {:.3}, current mu = {:.3}) {}; {}",
+            "[gc-sim] {:8.0} ms: {}{} {:.1} ({:.1}) -> {:.1} ({:.1}) MB, {:.2} / {:.2} ms  {}(average mu = {:.3}, current mu = {:.3}) {}; {}",
             self.end_ms(),
             self.collector.v8_name(),
+            if self.reduce_memory { " (reduce)" } else { "" },
             mb(self.before.used_bytes()),
             mb(self.before.committed_bytes()),
             mb(self.after.used_bytes()),
             mb(self.after.committed_bytes()),
             self.pause_ms,
             0.0,
+            incremental,
             self.average_mutator_utilization,
             self.current_mutator_utilization,
             self.reason.v8_name(),
@@ -278,6 +289,9 @@ pub(crate) struct CollectorCounts {
     pub died_objects: u64,
     pub marked_bytes: u64,
     pub marked_objects: u64,
+    /// Bytes marked inside the pause (all of them for an atomic mark-compact; what incremental marking left for a
+    /// finalizing one): what the pause model charges.
+    pub pause_marked_bytes: u64,
     pub swept_pages: u64,
     pub evacuated_pages: u64,
     pub evacuated_bytes: u64,

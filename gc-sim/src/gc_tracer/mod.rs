@@ -58,7 +58,7 @@ pub const THROUGHPUT_TIME_FRAME_MS: f64 = 5000.0;
 /// Speeds are clamped to this range (`GCTracer::AverageSpeed`), 0 meaning "no data".
 const MAX_SPEED: f64 = (1u64 << 30) as f64;
 
-/// Allocation since the previous GC, sampled at the start of every GC.
+/// Allocation since the previous sample, taken at the start of every GC (and by the memory reducer's timer).
 #[derive(Clone, Copy, Debug)]
 struct AllocationSample {
     mutator_ms: f64,
@@ -84,6 +84,12 @@ pub(crate) struct GcTracer {
     pub new_space_allocated_since_gc: u64,
     /// Bytes that entered the old generation since the previous GC (promotions and old large objects).
     pub old_generation_allocated_since_gc: u64,
+    /// The same three since the last allocation sample (a GC's start, or the memory reducer's timer).
+    mutator_ms_since_sample: f64,
+    new_space_allocated_since_sample: u64,
+    old_generation_allocated_since_sample: u64,
+    /// `totals.allocated_bytes` when the previous collection started.
+    allocated_at_previous_gc: u64,
     allocations: VecDeque<AllocationSample>,
     mark_compact_speeds: VecDeque<(u64, f64)>,
     previous_mark_compact_end_ms: Option<f64>,
@@ -104,6 +110,10 @@ impl Default for GcTracer {
             mutator_ms_since_gc: 0.0,
             new_space_allocated_since_gc: 0,
             old_generation_allocated_since_gc: 0,
+            mutator_ms_since_sample: 0.0,
+            new_space_allocated_since_sample: 0,
+            old_generation_allocated_since_sample: 0,
+            allocated_at_previous_gc: 0,
             allocations: VecDeque::with_capacity(RING_BUFFER_SIZE),
             mark_compact_speeds: VecDeque::with_capacity(RING_BUFFER_SIZE),
             previous_mark_compact_end_ms: None,
@@ -136,7 +146,8 @@ impl GcTracer {
     ) {
         debug_assert!(self.current.is_none(), "collections do not nest");
         let (mutator_ms, allocated_bytes) =
-            (self.mutator_ms_since_gc, self.new_space_allocated_since_gc + self.old_generation_allocated_since_gc);
+            (self.mutator_ms_since_gc, self.totals.allocated_bytes - self.allocated_at_previous_gc);
+        self.allocated_at_previous_gc = self.totals.allocated_bytes;
         self.start_cycle();
         self.current = Some(GcEvent {
             number: self.collections,
@@ -175,12 +186,41 @@ impl GcTracer {
     /// V8's `GCTracer::Stop`: the collector's counters are added to the event and the modelled pause ends, which
     /// advances the clock and, for a mark-compact (`marked_bytes` of live data), updates the mark-compact speed and
     /// the mutator utilization.
-    pub fn stop(&mut self, counts: CollectorCounts, pause_ms: f64) {
+    ///
+    /// A mark-compact that finalized incremental marking brings what the marking did (`incremental`): its steps'
+    /// time counts as collection time for the speed and the mutator utilization, as V8's
+    /// `RecordMutatorUtilization(end, duration + incremental_marking_duration)`.
+    pub fn stop(
+        &mut self,
+        counts: CollectorCounts,
+        pause_ms: f64,
+        incremental: Option<IncrementalMarkingStats>,
+        reduce_memory: bool,
+    ) {
         let event = self.current.as_mut().expect("stop follows start");
         counts.add_to(event);
         event.pause_ms = pause_ms;
+        event.incremental = incremental;
+        event.reduce_memory = reduce_memory;
         let mark_compact_live = (event.collector == Collector::MarkCompact).then_some(event.marked_bytes);
-        self.end_cycle(pause_ms, mark_compact_live);
+        let marking_ms = incremental.map_or(0.0, |i| i.steps_ms);
+        self.end_cycle(pause_ms, marking_ms, mark_compact_live);
+    }
+
+    /// Closes an allocation sample without a collection (V8's `GCTracer::SampleAllocation`, as the memory reducer's
+    /// timer does before it looks at the allocation rate).
+    pub fn sample_allocation(&mut self) {
+        push_ring(
+            &mut self.allocations,
+            AllocationSample {
+                mutator_ms: self.mutator_ms_since_sample,
+                new_space_bytes: self.new_space_allocated_since_sample,
+                old_generation_bytes: self.old_generation_allocated_since_sample,
+            },
+        );
+        self.mutator_ms_since_sample = 0.0;
+        self.new_space_allocated_since_sample = 0;
+        self.old_generation_allocated_since_sample = 0;
     }
 
     /// The last step of a collection: the event gets the sizes and limits after it (read once the heap controller
@@ -230,8 +270,10 @@ impl GcTracer {
     pub fn record_allocation(&mut self, size: u32, young: bool) {
         if young {
             self.new_space_allocated_since_gc += u64::from(size);
+            self.new_space_allocated_since_sample += u64::from(size);
         } else {
             self.old_generation_allocated_since_gc += u64::from(size);
+            self.old_generation_allocated_since_sample += u64::from(size);
         }
         self.totals.allocated_bytes += u64::from(size);
         self.totals.allocated_objects += 1;
@@ -241,18 +283,18 @@ impl GcTracer {
     pub fn advance(&mut self, ms: f64) {
         self.now_ms += ms;
         self.mutator_ms_since_gc += ms;
+        self.mutator_ms_since_sample += ms;
+    }
+
+    /// Counts bytes that entered the old generation other than by the mutator's allocation (promotions).
+    pub fn record_old_generation_growth(&mut self, bytes: u64) {
+        self.old_generation_allocated_since_gc += bytes;
+        self.old_generation_allocated_since_sample += bytes;
     }
 
     /// Closes the allocation sample of the mutator period that just ended.
     fn start_cycle(&mut self) {
-        push_ring(
-            &mut self.allocations,
-            AllocationSample {
-                mutator_ms: self.mutator_ms_since_gc,
-                new_space_bytes: self.new_space_allocated_since_gc,
-                old_generation_bytes: self.old_generation_allocated_since_gc,
-            },
-        );
+        self.sample_allocation();
         self.mutator_ms_since_gc = 0.0;
         self.new_space_allocated_since_gc = 0;
         self.old_generation_allocated_since_gc = 0;
@@ -260,11 +302,11 @@ impl GcTracer {
     }
 
     /// Ends the modelled pause.
-    fn end_cycle(&mut self, pause_ms: f64, mark_compact_live_bytes: Option<u64>) {
+    fn end_cycle(&mut self, pause_ms: f64, marking_ms: f64, mark_compact_live_bytes: Option<u64>) {
         self.now_ms += pause_ms;
         if let Some(live) = mark_compact_live_bytes {
-            push_ring(&mut self.mark_compact_speeds, (live, pause_ms));
-            self.record_mutator_utilization(self.now_ms, pause_ms);
+            push_ring(&mut self.mark_compact_speeds, (live, pause_ms + marking_ms));
+            self.record_mutator_utilization(self.now_ms, pause_ms + marking_ms);
         }
     }
 
@@ -312,6 +354,12 @@ impl GcTracer {
         self.throughput(|s| s.old_generation_bytes)
     }
 
+    /// New-space allocation throughput in bytes per mutator ms over the last [`THROUGHPUT_TIME_FRAME_MS`] (0 when
+    /// unknown).
+    pub fn new_space_allocation_throughput(&self) -> f64 {
+        self.throughput(|s| s.new_space_bytes)
+    }
+
     /// New-space plus old-generation allocation throughput (`CurrentAllocationThroughputInBytesPerMillisecond`).
     pub fn allocation_throughput(&self) -> f64 {
         self.throughput(|s| s.new_space_bytes) + self.throughput(|s| s.old_generation_bytes)
@@ -349,18 +397,18 @@ mod tests {
         let mut t = GcTracer::default();
         t.advance(100.0);
         t.start_cycle();
-        t.end_cycle(10.0, Some(MIB));
+        t.end_cycle(10.0, 0.0, Some(MIB));
         assert_eq!(t.average_mutator_utilization(), 1.0);
         assert_eq!(t.current_mutator_utilization(), 1.0);
         // 90 ms of mutator, then a 10 ms mark-compact: 90 / 100.
         t.advance(90.0);
         t.start_cycle();
-        t.end_cycle(10.0, Some(MIB));
+        t.end_cycle(10.0, 0.0, Some(MIB));
         assert!((t.current_mutator_utilization() - 0.9).abs() < 1e-12);
         assert!((t.average_mutator_utilization() - 0.9).abs() < 1e-12);
         // Back to back: 0 ms of mutator then 10 ms of GC: current 0, average (90+0)/2 / ((90+0)/2 + 10).
         t.start_cycle();
-        t.end_cycle(10.0, Some(MIB));
+        t.end_cycle(10.0, 0.0, Some(MIB));
         assert_eq!(t.current_mutator_utilization(), 0.0);
         assert!((t.average_mutator_utilization() - 45.0 / 55.0).abs() < 1e-12);
     }
@@ -370,10 +418,10 @@ mod tests {
         let mut t = GcTracer::default();
         assert_eq!(t.allocation_throughput(), 0.0);
         t.advance(1000.0);
-        t.new_space_allocated_since_gc = 2_000_000;
-        t.old_generation_allocated_since_gc = 500_000;
+        t.record_allocation(2_000_000, true);
+        t.record_allocation(500_000, false);
         t.start_cycle();
-        t.end_cycle(1.0, None);
+        t.end_cycle(1.0, 0.0, None);
         assert_eq!(t.old_generation_allocation_throughput(), 500.0);
         assert_eq!(t.allocation_throughput(), 2500.0);
     }

@@ -39,6 +39,11 @@ impl Heap {
         if self.controller.mark_compact_due() {
             self.collect_garbage(Generation::Old, GcReason::AllocationLimit)?;
         }
+        if self.marking.is_active() && self.marking_step_due() {
+            // The step the previous allocations paid for runs before this one, so that a finalizing mark-compact
+            // never sees an object the caller has not yet had the chance to store.
+            self.marking_step_on_allocation()?;
+        }
         let large = size > self.config.large_object_threshold;
         let (space, address) = match (allocation, large) {
             (AllocationType::Young, false) => {
@@ -71,14 +76,13 @@ impl Heap {
         // A collection on the way may only have freed slots, so the check above still holds.
         let slot_start = self.slots.allocate(slots).expect("checked by can_allocate before the allocation");
         let labels = self.labels.set_of(labels);
-        let id = self.objects.insert(HeapObject::new(
-            size,
-            (slot_start, slots),
-            address,
-            labels,
-            space,
-            self.new_space.epoch,
-        ));
+        let mut header = HeapObject::new(size, (slot_start, slots), address, labels, space, self.new_space.epoch);
+        let young = allocation == AllocationType::Young;
+        if !young && self.marking.is_active() {
+            // Black allocation: its slots are empty, so later stores go through the marking barrier.
+            header.set_marked(true);
+        }
+        let id = self.objects.insert(header);
         match space {
             Space::New => {
                 self.new_space.objects.push(id);
@@ -89,10 +93,16 @@ impl Heap {
             Space::LargeObject => self.lo_space.add(id, size, &self.config.page),
         }
         self.scopes.hold(id);
-        let young = allocation == AllocationType::Young;
         self.tracer.record_allocation(size, young);
-        if !young {
-            self.controller.old_generation_grew(self.old_generation_size());
+        if young {
+            if space == Space::New {
+                self.scavenge_task_observe_allocation(u64::from(size));
+            }
+        } else {
+            self.old_generation_grew();
+        }
+        if self.marking.is_active() {
+            self.marking_observe_allocation(u64::from(size), young);
         }
         Ok(id)
     }
@@ -106,7 +116,12 @@ impl Heap {
 
     /// Whether the old generation may grow by `size` bytes for the mutator (the heap controller decides).
     fn old_generation_may_expand(&self, size: u64) -> bool {
-        self.controller.old_generation_may_expand(self.old_generation_size(), self.old_generation_capacity(), size)
+        self.controller.old_generation_may_expand(
+            self.old_generation_size(),
+            self.old_generation_capacity(),
+            size,
+            self.marking.is_active(),
+        )
     }
 
     /// A pretenured allocation in old space, or `None` when it fails.

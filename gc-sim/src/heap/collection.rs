@@ -51,36 +51,59 @@ impl Heap {
     }
 
     /// V8's `Heap::CollectGarbage`: choose the collector, run it, then apply the heap-limit checks.
+    ///
+    /// A mark-compact while incremental marking runs finalizes that cycle (its marks stay: floating garbage
+    /// survives), except the forced ones (`testing`, `last resort`), which drop the cycle and mark afresh, so that
+    /// they free exactly the unreachable objects.
     pub(crate) fn collect_garbage(&mut self, requested: Generation, reason: GcReason) -> Result<GcEvent, HeapError> {
         let young_bytes = self.new_space.capacity_bytes() + self.new_lo_space.used_bytes;
         let (collector, collector_reason) =
             self.controller.select_collector(requested, self.old_generation_capacity(), young_bytes);
+        let finalize = collector == Collector::MarkCompact
+            && self.marking.is_active()
+            && !matches!(reason, GcReason::Testing | GcReason::LastResort);
+        if collector == Collector::MarkCompact && self.marking.is_active() && !finalize {
+            self.abort_incremental_marking();
+        }
+        let reduce_memory = finalize && self.marking.reduce_memory;
         let start = GcStart { number: self.collections() + 1, collector, reason };
         self.run_prologue_callbacks(&start);
 
+        let committed_before = self.old_generation_capacity();
         self.tracer.start(collector, reason, collector_reason, self.usage(), self.controller.allocation_limit());
         let young_bytes_before = self.new_space.used_bytes + self.new_lo_space.used_bytes;
-        let resize = self.controller.new_space_resize(&mut self.new_space, self.tracer.allocation_throughput());
+        let resize =
+            self.controller.new_space_resize(&mut self.new_space, self.tracer.allocation_throughput(), reduce_memory);
         let scratch = std::mem::take(&mut self.scratch);
         let (counts, scratch_used) = match collector {
             Collector::Scavenge => self.scavenge(resize, young_bytes_before, &scratch),
-            Collector::MarkCompact => self.mark_compact(resize, young_bytes_before, &scratch),
+            Collector::MarkCompact => self.mark_compact(resize, young_bytes_before, &scratch, finalize),
         };
         self.scratch = scratch;
         self.recycle_scratch(collector, scratch_used);
         let pause = match collector {
             Collector::Scavenge => self.config.pause.scavenge_ms(counts.copied_bytes + counts.promoted_bytes),
             Collector::MarkCompact => {
-                self.config.pause.mark_compact_ms(counts.marked_bytes, counts.swept_pages, counts.evacuated_bytes)
+                self.config.pause.mark_compact_ms(counts.pause_marked_bytes, counts.swept_pages, counts.evacuated_bytes)
             }
         };
-        self.tracer.stop(counts, pause);
+        let incremental = finalize.then(|| self.marking.finish(self.tracer.now_ms));
+        // V8 checks for ineffective mark-compacts in `RecomputeLimits`, before the tracer has counted this one: with
+        // the average mutator utilization printed on the previous line.
+        let average_mutator_utilization = self.tracer.average_mutator_utilization();
+        self.tracer.stop(counts, pause, incremental, reduce_memory);
         if collector == Collector::MarkCompact {
+            let mode = self.controller.growing_mode(
+                reduce_memory,
+                self.old_generation_capacity(),
+                self.memory_reducer.should_grow_heap_slowly(),
+            );
             self.controller.recompute_limits(
                 self.old_generation_size(),
                 self.new_space.capacity_bytes(),
                 self.tracer.mark_compact_speed(),
                 self.tracer.old_generation_allocation_throughput(),
+                mode,
             );
         }
         let after = SizesAfter {
@@ -91,16 +114,30 @@ impl Heap {
         };
         let event = self.tracer.finish(after).clone();
         self.run_epilogue_callbacks(&event);
+        self.after_collection_tasks(&event, committed_before);
 
         let checked = self.controller.after_collection(
             collector,
             self.old_generation_size(),
             self.old_generation_capacity(),
-            self.tracer.average_mutator_utilization(),
+            average_mutator_utilization,
         );
         match checked {
-            Ok(()) => Ok(event),
+            Ok(()) => {
+                if collector == Collector::Scavenge {
+                    self.old_generation_grew();
+                }
+                Ok(event)
+            }
             Err(location) => Err(self.die(location)),
+        }
+    }
+
+    /// Drops the running marking cycle and clears its marks.
+    fn abort_incremental_marking(&mut self) {
+        self.marking.stop();
+        for o in self.objects.values_mut() {
+            o.set_marked(false);
         }
     }
 
@@ -167,11 +204,15 @@ impl Heap {
         self.dead_young.push(scavenged.from_space, scavenged.from_space_dead);
 
         let counts = scavenged.counts;
+        if self.marking.is_active() {
+            self.marking.after_scavenge(&self.objects, self.new_space.epoch, counts.died_bytes);
+            self.marking.old_generation_growth += counts.promoted_bytes;
+        }
         self.new_space.survived_since_last_expansion += scavenged.survived_bytes;
         if resize == NewSpaceResize::Shrink {
             self.controller.shrink_new_space(&mut self.new_space);
         }
-        self.tracer.old_generation_allocated_since_gc += counts.promoted_bytes;
+        self.tracer.record_old_generation_growth(counts.promoted_bytes);
         if young_bytes_before > 0 {
             let percent = 100.0 * scavenged.survived_bytes as f64 / young_bytes_before as f64;
             self.controller.record_survival(percent, self.old_generation_size());
@@ -186,8 +227,12 @@ impl Heap {
         resize: NewSpaceResize,
         young_bytes_before: u64,
         scratch: &Bump,
+        finalize: bool,
     ) -> (CollectorCounts, usize) {
-        let compacted = mark_compact::mark_compact(self.collector_parts(), scratch);
+        let mut worklist = if finalize { std::mem::take(self.marking.worklist_mut()) } else { Vec::new() };
+        let incremental = finalize.then_some(&mut worklist);
+        let compacted = mark_compact::mark_compact(self.collector_parts(), scratch, incremental);
+        *self.marking.worklist_mut() = worklist;
         self.dead_young.clear_after_full_gc();
         let promoted_bytes = compacted.counts.promoted_bytes;
         self.new_space.survived_since_last_expansion += promoted_bytes;
@@ -196,7 +241,7 @@ impl Heap {
             NewSpaceResize::Shrink => self.controller.shrink_new_space(&mut self.new_space),
             NewSpaceResize::None => {}
         }
-        self.tracer.old_generation_allocated_since_gc += promoted_bytes;
+        self.tracer.record_old_generation_growth(promoted_bytes);
         if young_bytes_before > 0 {
             let percent = 100.0 * promoted_bytes as f64 / young_bytes_before as f64;
             self.controller.record_survival(percent, self.old_generation_size());

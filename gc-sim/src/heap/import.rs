@@ -133,6 +133,9 @@ impl Heap {
                 (Space::Old, self.old_space.allocate(size))
             };
             let mut header = HeapObject::new(size, (slot_start, slots), address, labels, space, self.new_space.epoch);
+            // Like any old-generation allocation during incremental marking, an imported object is born marked: all
+            // it references is imported with it.
+            header.set_marked(self.marking.is_active());
             // Old objects have survived at least the promotion age's scavenges.
             for _ in 0..self.config.promotion_age {
                 header.grow_older();
@@ -154,15 +157,19 @@ impl Heap {
             self.roots.add(root, handles[*to as usize]);
         }
         // The state after the full GC a snapshot begins with: the limit from the live old generation.
+        let mode = self.controller.growing_mode(false, self.old_generation_capacity(), false);
         self.controller.recompute_limits(
             self.old_generation_size(),
             self.new_space.capacity_bytes(),
             self.tracer.mark_compact_speed(),
             self.tracer.old_generation_allocation_throughput(),
+            mode,
         );
         if !self.controller.can_expand_old_generation(self.old_generation_capacity(), 0) {
             return Err(self.die(OomLocation::ReachedHeapLimit));
         }
+        // What the program loaded at start-up may be garbage soon: the memory reducer hears of it.
+        self.old_generation_grew();
         Ok(handles)
     }
 }

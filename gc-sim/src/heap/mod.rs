@@ -4,6 +4,9 @@ mod allocation;
 mod collection;
 mod dead_young_headers;
 pub(crate) mod import;
+mod marking;
+mod posted_tasks;
+mod tasks;
 pub(crate) mod verifier;
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -11,7 +14,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use bumpalo::Bump;
 use slotmap::SlotMap;
 
+use crate::collector::incremental_marking::IncrementalMarking;
 use crate::config::{ConfigError, HeapConfig};
+use crate::controller::memory_reducer::MemoryReducer;
 use crate::controller::Generation;
 use crate::controller::HeapController;
 use crate::error::{HeapError, OutOfMemory};
@@ -27,6 +32,7 @@ use crate::space::old_space::OldSpace;
 use crate::space::remembered_set::RememberedSet;
 use crate::survival::{TagPromotion, TagPromotions};
 use dead_young_headers::DeadYoungHeaders;
+use posted_tasks::PostedTasks;
 
 /// A callback run before every collection, with the heap as it is then (V8's `Isolate::AddGCPrologueCallback`).
 pub type GcPrologueCallback = Box<dyn FnMut(&Heap, &GcStart)>;
@@ -131,6 +137,14 @@ pub struct Heap {
     oom: Option<OutOfMemory>,
     prologue_callbacks: Vec<GcPrologueCallback>,
     epilogue_callbacks: Vec<GcEpilogueCallback>,
+    /// The incremental marking cycle, when one runs.
+    marking: IncrementalMarking,
+    /// Foreground tasks posted and not yet run.
+    tasks: PostedTasks,
+    /// The memory reducer's state.
+    memory_reducer: MemoryReducer,
+    /// The old generation's capacity when the heap was made (V8's `old_generation_capacity_after_bootstrap_`).
+    old_generation_capacity_at_start: u64,
 }
 
 impl Default for Heap {
@@ -178,6 +192,10 @@ impl Heap {
             oom: None,
             prologue_callbacks: Vec::new(),
             epilogue_callbacks: Vec::new(),
+            marking: IncrementalMarking::default(),
+            tasks: PostedTasks::default(),
+            memory_reducer: MemoryReducer::default(),
+            old_generation_capacity_at_start: 0,
         })
     }
 
@@ -274,6 +292,12 @@ impl Heap {
         if !host_young && target_space.is_some_and(Space::is_young) {
             self.remembered_set.insert(index);
         }
+        // The marking barrier (V8's `MarkingBarrier::Write`) while incremental marking runs.
+        if let Some(target) = target {
+            if self.marking.is_active() {
+                self.marking.record_write(&mut self.objects, self.new_space.epoch, target);
+            }
+        }
         Ok(())
     }
 
@@ -346,19 +370,24 @@ impl Heap {
         self.scopes.depth()
     }
 
-    /// Advances the mutator's clock by `ms`, a finite number of milliseconds `>= 0`. The clock, and every time
-    /// reported, stays finite.
+    /// Advances the mutator's clock by `ms`, a finite number of milliseconds `>= 0`: a turn of the event loop.
+    /// Tasks the heap posted run first (the scavenge task, the incremental marking job's start, step and
+    /// finalization tasks), then the time passes, during which the concurrent marker works and the memory
+    /// reducer's timer may fire; their collections' pauses add to the clock. The clock, and every time reported,
+    /// stays finite.
     ///
     /// # Errors
     /// [`HeapError::InvalidTime`] if `ms` is negative or not finite, or would take the clock past the largest
-    /// finite time; the clock is then unchanged.
+    /// finite time; the clock is then unchanged. [`HeapError::OutOfMemory`] if a collection a task ran ends the
+    /// program.
     pub fn advance(&mut self, ms: f64) -> Result<(), HeapError> {
+        self.check_not_dead()?;
         let now_ms = self.tracer.now_ms;
         if !(ms.is_finite() && ms >= 0.0 && (now_ms + ms).is_finite()) {
             return Err(HeapError::InvalidTime { ms, now_ms });
         }
         if ms > 0.0 {
-            self.tracer.advance(ms);
+            self.run_event_loop(ms)?;
         }
         Ok(())
     }
@@ -473,6 +502,12 @@ impl Heap {
         self.tracer.now_ms
     }
 
+    /// Whether an incremental marking cycle runs (started and not yet finalized by a mark-compact): the marking
+    /// barrier and black allocation are on, and marks may be set.
+    pub fn is_marking(&self) -> bool {
+        self.marking.is_active()
+    }
+
     /// The out-of-memory outcome, once the simulated program has died.
     pub fn out_of_memory(&self) -> Option<&OutOfMemory> {
         self.oom.as_ref()
@@ -526,7 +561,7 @@ impl Heap {
             slots: self.slots.footprint_bytes(),
             remembered_set: self.remembered_set.footprint_bytes(),
             young_lists: young_lists * std::mem::size_of::<ObjectId>(),
-            scratch: self.scratch.allocated_bytes(),
+            scratch: self.scratch.allocated_bytes() + self.marking.worklist_capacity_bytes(),
         }
     }
 

@@ -94,9 +94,18 @@ pub enum Violation {
         /// Its age.
         age: u8,
     },
-    /// An object is still marked outside a mark-compact.
+    /// An object is still marked outside a mark-compact and outside an incremental marking cycle.
     StaleMark {
         /// The object.
+        object: ObjectId,
+    },
+    /// While incremental marking runs, a marked object that is not on the marking worklist (black: its references
+    /// were visited) references an unmarked live object: the marking barrier or black allocation failed, and the
+    /// finalizing mark-compact could free a reachable object.
+    BlackToWhite {
+        /// The black object.
+        host: ObjectId,
+        /// The unmarked object it references.
         object: ObjectId,
     },
     /// The count of dead young headers awaiting reclamation is wrong.
@@ -144,15 +153,34 @@ impl fmt::Display for VerifyReport {
 impl Heap {
     /// Checks the heap's invariants: no dangling handles or slots, remembered-set completeness, per-space and
     /// per-page byte accounting, free-list accounting (a free block on a released page is reported as an
-    /// [`Violation::Overlap`]), no overlapping objects, the to-space object list and the age mark, and no stale
-    /// mark bits. Costs O(n log n) in the number of objects; meant for tests.
+    /// [`Violation::Overlap`]), no overlapping objects, the to-space object list and the age mark, no stale
+    /// mark bits, and while incremental marking runs, no black object referencing a white one. Costs O(n log n) in the number of objects; meant for tests.
     pub fn verify(&self) -> VerifyReport {
         let mut v = Vec::new();
         self.verify_handles(&mut v);
         self.verify_objects(&mut v);
         self.verify_nursery(&mut v);
         self.verify_old_space_layout(&mut v);
+        self.verify_marking(&mut v);
         VerifyReport { violations: v }
+    }
+
+    /// The tri-colour invariant of incremental marking: no black object references a white live one.
+    fn verify_marking(&self, v: &mut Vec<Violation>) {
+        if !self.marking.is_active() {
+            return;
+        }
+        let grey: std::collections::HashSet<ObjectId> = self.marking.worklist().iter().copied().collect();
+        for (host, o) in &self.objects {
+            if !(self.is_live_header(o) && o.is_marked()) || grey.contains(&host) {
+                continue;
+            }
+            for object in self.slots.run(o.slot_start, o.slot_count).iter().flatten() {
+                if self.objects.get(*object).is_some_and(|t| self.is_live_header(t) && !t.is_marked()) {
+                    v.push(Violation::BlackToWhite { host, object: *object });
+                }
+            }
+        }
     }
 
     fn verify_handles(&self, v: &mut Vec<Violation>) {
@@ -189,7 +217,7 @@ impl Heap {
             }
             bytes[index(o.space())] += u64::from(o.size);
             counts[index(o.space())] += 1;
-            if o.is_marked() {
+            if o.is_marked() && !self.marking.is_active() {
                 v.push(Violation::StaleMark { object: id });
             }
             if o.space() == Space::Old {
