@@ -234,7 +234,7 @@ impl GcEvent {
     /// cycle has stopped. `MB` is 2^20 bytes; sizes are object bytes (committed bytes in parentheses) of the whole heap before and
     /// after. The second time is the embedder's, always 0 here; incremental marking is not modelled, so the
     /// mark-compact-only `(+ … steps …)` part is empty, which leaves two spaces before `(average`, as for a
-    /// scavenge. There is no trailing newline.
+    /// scavenge. There is no trailing newline. The `--trace-gc-nvp` form: [`trace_gc_nvp_line`](Self::trace_gc_nvp_line).
     pub fn trace_gc_line(&self) -> String {
         let mb = |bytes: u64| bytes as f64 / MIB as f64;
         format!(
