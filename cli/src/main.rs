@@ -1,7 +1,7 @@
 //! `gc-sim`: replay allocation traces through a simulated V8 heap.
 //!
 //! ```text
-//! gc-sim run TRACE [--trace-gc] [--report FILE.json] [--plot FILE.png] [--why ID_TAG_OR_KIND] [--heap-map-at MOMENT]
+//! gc-sim run TRACE [--trace-gc] [--trace-gc-nvp] [--report FILE.json] [--plot FILE.png] [--why ID_TAG_OR_KIND] [--heap-map-at MOMENT]
 //!               [--max-old-space-size MB] ... [--quiet] [--compare-log LOG ... [--max-deviation PCT]]
 //! gc-sim log FILE... [--max-old-space-size MB] [--report FILE.json] [--plot FILE.png] [--plot-pauses FILE.png]
 //! gc-sim plot REPORT.json [REPORT2.json ...] -o FILE.png [--chart heap|pauses|comparison|heapmap]
@@ -74,6 +74,10 @@ struct RunArgs {
     /// Print one line per collection, in V8's `--trace-gc` format.
     #[arg(long, alias = "trace_gc")]
     trace_gc: bool,
+    /// Print one line per collection in V8's `--trace-gc-nvp` format (`name=value` pairs; with `--trace-gc` too,
+    /// only these, as Node prints).
+    #[arg(long, alias = "trace_gc_nvp")]
+    trace_gc_nvp: bool,
     /// Write the machine-readable JSON report here (schema: docs/report-format.md).
     #[arg(long, value_name = "FILE.json")]
     report: Option<PathBuf>,

@@ -1,4 +1,5 @@
-//! `gc-sim run`: read a trace, replay it, print `--trace-gc` lines and a summary, write the report.
+//! `gc-sim run`: read a trace, replay it, print `--trace-gc` (or `--trace-gc-nvp`) lines and a summary, write the
+//! report.
 
 use std::cell::RefCell;
 use std::fs::File;
@@ -11,7 +12,7 @@ use gc_sim::gc_log::LogReport;
 use gc_sim::snapshot::import::heap_import;
 use gc_sim::snapshot::HeapGraph;
 use gc_sim::trace::{read_trace, Flow, Problem, ProblemKind, TraceEvent, TraceFormat, TraceHeader, TraceVisitor};
-use gc_sim::{HeapError, Replay, Report, WhyQuery};
+use gc_sim::{GcEvent, HeapError, NvpContext, Replay, Report, WhyQuery};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use visualizer::ImageFormat;
 
@@ -225,6 +226,9 @@ fn replay(
         flags: &args.heap,
         heap_maps: &heap_maps,
         trace_gc: args.trace_gc,
+        trace_gc_nvp: args.trace_gc_nvp,
+        nvp: None,
+        nvp_error: None,
         out: BufWriter::new(stdout),
         progress: progress.clone(),
         pending: Rc::default(),
@@ -237,8 +241,8 @@ fn replay(
     let read = read_trace(input, &source_name, format, &mut visitor);
     progress.finish_and_clear();
     visitor.print_new_collections();
-    let CliVisitor { replay, mut out, mut stdout_error, flag_error, import_error, .. } = visitor;
-    if let Some(message) = import_error {
+    let CliVisitor { replay, mut out, mut stdout_error, flag_error, import_error, nvp_error, .. } = visitor;
+    if let Some(message) = import_error.or(nvp_error) {
         return Err(Failure::Invalid(message));
     }
     if let Some(message) = flag_error {
@@ -293,7 +297,8 @@ fn replay(
         // Node prints its last GCs and the fatal error on standard error.
         let mut err = io::stderr().lock();
         let _ = writeln!(err, "\n<--- Last few GCs --->\n");
-        let events = replay.heap().events();
+        // V8 keeps the `--trace-gc` lines it formats; with `--trace-gc-nvp` it formats none, and the list is empty.
+        let events = if args.trace_gc_nvp { &[][..] } else { replay.heap().events() };
         for e in &events[events.len().saturating_sub(4)..] {
             let _ = writeln!(err, "{}", e.trace_gc_line());
         }
@@ -339,18 +344,24 @@ fn progress_bar(length: Option<u64>, quiet: bool) -> ProgressBar {
     bar
 }
 
-/// Builds the heap from the header and the flags, replays events, and prints `--trace-gc` lines as collections
-/// happen.
+/// Builds the heap from the header and the flags, replays events, and prints `--trace-gc` (or `--trace-gc-nvp`)
+/// lines as collections happen.
 struct CliVisitor<'a, W: Write> {
     flags: &'a HeapFlags,
     heap_maps: &'a [gc_sim::HeapMapMoment],
     trace_gc: bool,
+    /// `--trace-gc-nvp`: nvp lines, in place of the `--trace-gc` ones when both are asked for, as V8 prints.
+    trace_gc_nvp: bool,
+    /// What the nvp lines carry from one collection to the next (made with the heap, from its pause model).
+    nvp: Option<NvpContext>,
+    /// Why an nvp line could not be made.
+    nvp_error: Option<String>,
     out: W,
     /// The progress bar: lines are printed while it is hidden, so that they do not mix on a terminal.
     progress: ProgressBar,
-    /// `--trace-gc` lines of collections not yet printed, written by a GC epilogue callback on the heap (which sees
-    /// every collection, however many one event runs).
-    pending: Rc<RefCell<Vec<String>>>,
+    /// Collections not yet printed, recorded by a GC epilogue callback on the heap (which sees every collection,
+    /// however many one event runs).
+    pending: Rc<RefCell<Vec<GcEvent>>>,
     replay: Option<Replay>,
     /// The first failed write of standard output: the replay stops there.
     stdout_error: Option<io::Error>,
@@ -364,7 +375,20 @@ struct CliVisitor<'a, W: Write> {
 
 impl<W: Write> CliVisitor<'_, W> {
     fn print_new_collections(&mut self) {
-        let lines = std::mem::take(&mut *self.pending.borrow_mut());
+        let events = std::mem::take(&mut *self.pending.borrow_mut());
+        let lines: Vec<String> = match &mut self.nvp {
+            Some(nvp) => {
+                let lines: Result<Vec<String>, _> = events.iter().map(|e| e.trace_gc_nvp_line(nvp)).collect();
+                match lines {
+                    Ok(lines) => lines,
+                    Err(e) => {
+                        self.nvp_error.get_or_insert(e.to_string());
+                        Vec::new()
+                    }
+                }
+            }
+            None => events.iter().map(GcEvent::trace_gc_line).collect(),
+        };
         if !lines.is_empty() && self.stdout_error.is_none() {
             self.stdout_error = print_through(&self.progress, &mut self.out, |out| {
                 lines.iter().try_for_each(|line| writeln!(out, "{line}"))
@@ -395,11 +419,12 @@ impl<W: Write> TraceVisitor for CliVisitor<'_, W> {
             // Reported as a usage error, not as a fault of the trace.
             self.flags.apply_to_trace(config).inspect_err(|e| *flag_error = Some(e.clone()))
         })?;
-        if self.trace_gc {
+        if self.trace_gc || self.trace_gc_nvp {
+            if self.trace_gc_nvp {
+                self.nvp = Some(NvpContext::new(replay.heap().config().pause));
+            }
             let pending = Rc::clone(&self.pending);
-            replay
-                .heap_mut()
-                .add_gc_epilogue_callback(move |_, event| pending.borrow_mut().push(event.trace_gc_line()));
+            replay.heap_mut().add_gc_epilogue_callback(move |_, event| pending.borrow_mut().push(event.clone()));
         }
         if let Some((graph, path)) = self.initial {
             let snapshot = heap_import(graph, replay.heap_mut());
@@ -423,7 +448,7 @@ impl<W: Write> TraceVisitor for CliVisitor<'_, W> {
 
     fn event(&mut self, event: TraceEvent<'_>) -> Result<Flow, Problem> {
         let replay = self.replay.as_mut().expect("the header comes first");
-        let mark = self.trace_gc && matches!(event, TraceEvent::Mark { .. });
+        let mark = (self.trace_gc || self.trace_gc_nvp) && matches!(event, TraceEvent::Mark { .. });
         let flow = replay.apply(event)?;
         if !self.pending.borrow().is_empty() {
             self.print_new_collections();
@@ -436,8 +461,8 @@ impl<W: Write> TraceVisitor for CliVisitor<'_, W> {
             })
             .err();
         }
-        // Nobody reads the rest of the output (`gc-sim run ... | head`): stop replaying.
-        if self.stdout_error.is_some() {
+        // Nobody reads the rest of the output (`gc-sim run ... | head`), or it cannot be made: stop replaying.
+        if self.stdout_error.is_some() || self.nvp_error.is_some() {
             return Ok(Flow::Stop);
         }
         Ok(flow)
@@ -523,6 +548,9 @@ mod tests {
             flags: &flags,
             heap_maps: &[],
             trace_gc: true,
+            trace_gc_nvp: false,
+            nvp: None,
+            nvp_error: None,
             // Buffered as standard output is: the lines must still reach the screen while the bar is away.
             out: BufWriter::new(screen.clone()),
             progress: bar.clone(),

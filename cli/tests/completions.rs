@@ -43,7 +43,7 @@ fn bash_completes(words: &[&str]) -> Vec<String> {
 #[test]
 fn bash_completes_subcommands_their_flags_and_values() {
     assert_eq!(bash_completes(&["gc-sim", "co"]), ["completions"]);
-    assert_eq!(bash_completes(&["gc-sim", "run", "--trace"]), ["--trace-gc"]);
+    assert_eq!(bash_completes(&["gc-sim", "run", "--trace"]), ["--trace-gc", "--trace-gc-nvp"]);
     assert_eq!(bash_completes(&["gc-sim", "plot", "r.json", "--chart", "he"]), ["heap", "heapmap"]);
     assert_eq!(bash_completes(&["gc-sim", "completions", "z"]), ["zsh"]);
 }

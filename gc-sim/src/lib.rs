@@ -79,6 +79,7 @@ pub use config::{
     MIB, MIN_PAGE_SIZE,
 };
 pub use error::{HeapError, OomLocation, OutOfMemory};
+pub use gc_tracer::nvp::{NvpContext, NvpError};
 pub use gc_tracer::{
     Collector, CollectorReason, GcEvent, GcReason, GcStart, GcTotals, HeapUsage, IncrementalMarkingStats, SpaceUsage,
     MAX_KEPT_EVENTS, RECENT_EVENTS,

@@ -346,9 +346,19 @@ pub fn prefix(s: &str) -> Option<Prefix> {
         }
         return Some(p);
     }
+    // gc-sim's own lines (`gc-sim run --trace-gc`/`--trace-gc-nvp`) have `[gc-sim]` for `[pid:isolate]`.
+    if let Some(at) = s.find(GC_SIM_PREFIX) {
+        let end = at + GC_SIM_PREFIX.len();
+        if let Some((ms, len)) = time_prefix(&s[end..]) {
+            return Some(Prefix { pid: None, isolate: None, time_ms: Some(ms), rest: end + len });
+        }
+    }
     let (ms, len) = time_prefix(s)?;
     Some(Prefix { pid: None, isolate: None, time_ms: Some(ms), rest: len })
 }
+
+/// What gc-sim prints in place of V8's `[pid:isolate]`.
+const GC_SIM_PREFIX: &str = "[gc-sim]";
 
 /// The collector names a `--trace-gc` line may start with, newest spellings first.
 const COLLECTOR_NAMES: &[(&str, LogCollector, bool)] = &[
@@ -832,6 +842,10 @@ mod tests {
         let p = prefix("  197996 ms: Mark-sweep 1294.5").unwrap();
         assert_eq!((p.pid, p.time_ms), (None, Some(197996.0)));
         assert!(prefix("hello [world]").is_none());
+        let p = prefix("[gc-sim]       50 ms: pause=0.4 mutator=50.0 gc=s").unwrap();
+        assert_eq!((p.pid, p.isolate, p.time_ms), (None, None, Some(50.0)));
+        assert_eq!(&"[gc-sim]       50 ms: pause=0.4 mutator=50.0 gc=s"[p.rest..], "pause=0.4 mutator=50.0 gc=s");
+        assert!(prefix("[gc-sim] hello").is_none());
     }
 
     #[test]

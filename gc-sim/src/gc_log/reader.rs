@@ -295,8 +295,9 @@ impl<R: BufRead> LogReader<R> {
         };
         let body = &text[p.rest..];
         if p.pid.is_none() {
-            // Only a time prefix: an old ring-buffer line, or the program's own output (`12 ms: done`).
-            if !line::looks_like_gc(body) {
+            // Only a time prefix: an old ring-buffer line, gc-sim's own line (`[gc-sim]`), or the program's own
+            // output (`12 ms: done`).
+            if !line::looks_like_gc(body) && !line::looks_like_nvp(body) {
                 self.stats.program_lines += 1;
                 return None;
             }

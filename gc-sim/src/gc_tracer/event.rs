@@ -236,13 +236,18 @@ impl GcEvent {
     /// heap before and after. The second time is the embedder's, always 0 here. A mark-compact that finalized
     /// incremental marking prints what the marking did before the pause (`(+ ...)`); other collections leave that
     /// part empty, which leaves two spaces before `(average`. A memory-reducing mark-compact is `Mark-Compact
-    /// (reduce)`. There is no trailing newline.
+    /// (reduce)`. There is no trailing newline. The `--trace-gc-nvp`
+    /// form: [`trace_gc_nvp_line`](Self::trace_gc_nvp_line).
     pub fn trace_gc_line(&self) -> String {
         let mb = |bytes: u64| bytes as f64 / MIB as f64;
         let incremental = match &self.incremental {
             Some(i) => format!(
                 "(+ {:.1} ms in {} steps since start of marking, biggest step {:.1} ms, walltime since start of marking {:.0} ms) ",
-                i.steps_ms, i.steps, i.longest_step_ms, i.walltime_ms
+                i.steps_ms,
+                i.steps,
+                i.longest_step_ms,
+                // V8 measures to the end of the finalizing pause.
+                i.walltime_ms + self.pause_ms
             ),
             None => String::new(),
         };

@@ -14,6 +14,7 @@
 
 mod event;
 mod event_log;
+pub(crate) mod nvp;
 
 pub use event::{
     Collector, CollectorReason, GcEvent, GcReason, GcStart, HeapUsage, IncrementalMarkingStats, SpaceUsage,
