@@ -15,7 +15,7 @@ young() {
     local id=3 request
     echo '{"format": "gc-sim-trace", "version": 1,'
     echo ' "name": "young generation: short-lived requests, long-lived sessions",'
-    echo ' "heap": {"min_semi_space_size": 262144, "max_semi_space_size": 262144, "max_old_generation_size": 16777216, "incremental_marking": false, "scavenge_task_trigger_percent": 0, "memory_reducer": false},'
+    echo ' "heap": {"min_semi_space_size": 262144, "max_semi_space_size": 262144, "max_old_generation_size": 16777216, "incremental_marking": false, "scavenge_task_trigger_percent": 0, "memory_reducer": false, "allocation_site_pretenuring": false},'
     echo ' "events": ['
     echo '  {"op": "mark", "label": "server starts: its config (1 KiB) and routes (2 KiB), held by globals"},'
     echo '  {"op": "enter"},'
@@ -49,7 +49,7 @@ fragmentation() {
     local entry page keep
     echo '{"format": "gc-sim-trace", "version": 1,'
     echo ' "name": "fragmentation: a cache warmed up, then mostly evicted",'
-    echo ' "heap": {"min_semi_space_size": 262144, "max_semi_space_size": 262144, "max_old_generation_size": 16777216, "incremental_marking": false, "scavenge_task_trigger_percent": 0, "memory_reducer": false},'
+    echo ' "heap": {"min_semi_space_size": 262144, "max_semi_space_size": 262144, "max_old_generation_size": 16777216, "incremental_marking": false, "scavenge_task_trigger_percent": 0, "memory_reducer": false, "allocation_site_pretenuring": false},'
     echo ' "events": ['
     echo '  {"op": "mark", "label": "warm-up: 248 cache entries of 4 KiB, pretenured into old space, 62 per page"},'
     for entry in $(seq 1 248); do

@@ -103,6 +103,9 @@ pub struct HeapConfig {
     /// The memory reducer (`--memory-reducer`, V8's `memory-reducer.cc`): memory-reducing mark-compacts after
     /// start-up and when the program goes quiet.
     pub memory_reducer: bool,
+    /// Allocation-site pretenuring (`--allocation-site-pretenuring`): a `site` whose objects survive their first
+    /// scavenge (85 % of at least 100) at the largest new space allocates in the old generation from then on.
+    pub allocation_site_pretenuring: bool,
 }
 
 impl Default for HeapConfig {
@@ -126,6 +129,7 @@ impl Default for HeapConfig {
             incremental_marking_activation_threshold: 8 * MIB,
             scavenge_task_trigger_percent: 80,
             memory_reducer: true,
+            allocation_site_pretenuring: true,
         }
     }
 }
@@ -175,9 +179,16 @@ impl HeapConfig {
     }
 
     /// The plain model, for teaching: no incremental marking (every mark-compact is atomic and starts at the
-    /// allocation limit), no scavenge task, no memory reducer. Only the configuration's runtime parts change.
+    /// allocation limit), no scavenge task, no memory reducer, no allocation-site pretenuring. Only the
+    /// configuration's runtime parts change.
     pub fn plain(self) -> Self {
-        HeapConfig { incremental_marking: false, scavenge_task_trigger_percent: 0, memory_reducer: false, ..self }
+        HeapConfig {
+            incremental_marking: false,
+            scavenge_task_trigger_percent: 0,
+            memory_reducer: false,
+            allocation_site_pretenuring: false,
+            ..self
+        }
     }
 
     /// Checks that the configuration describes a heap the simulator can run.
@@ -298,7 +309,7 @@ impl Default for PauseModel {
             mark_ms_per_mib: 0.4,
             sweep_ms_per_page: 0.01,
             evacuate_ms_per_mib: 1.0,
-            incremental_step_ms_per_mib: 1.0,
+            incremental_step_ms_per_mib: 2.0,
             concurrent_marking_mib_per_ms: 0.25,
         }
     }

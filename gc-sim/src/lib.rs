@@ -64,6 +64,7 @@ mod heap;
 pub mod heap_map;
 mod label_table;
 pub mod object;
+mod pretenuring;
 pub mod replay;
 pub mod report;
 mod roots;

@@ -36,6 +36,15 @@ impl Heap {
             return Err(HeapError::SlotsExhausted { slots, in_use: self.slots.in_use() });
         }
         let size = align_object_size(size);
+        // Allocation-site pretenuring: a tenured site's objects are born old.
+        let allocation = match (allocation, labels.site) {
+            (AllocationType::Young, Some(site))
+                if self.config.allocation_site_pretenuring && self.pretenuring.allocate(&self.labels, site) =>
+            {
+                AllocationType::Old
+            }
+            _ => allocation,
+        };
         if self.controller.mark_compact_due() {
             self.collect_garbage(Generation::Old, GcReason::AllocationLimit)?;
         }

@@ -177,6 +177,7 @@ impl Heap {
             scopes: &self.scopes,
             labels: &self.labels,
             promotions: &mut self.tag_promotions,
+            pretenuring: self.config.allocation_site_pretenuring.then_some(&mut self.pretenuring),
             config: &self.config,
             gc: self.tracer.collections,
             start_ms: self.tracer.now_ms,
@@ -200,7 +201,11 @@ impl Heap {
             self.dead_young.reclaim_all(&mut self.objects, &mut self.slots, self.new_space.epoch);
         }
         let to_space_list = self.dead_young.take_spare_list();
+        let at_maximum = self.new_space.capacity_pages == self.new_space.max_pages;
         let scavenged = scavenger::scavenge(self.collector_parts(), to_space_list, scratch);
+        if self.config.allocation_site_pretenuring {
+            self.pretenuring.digest(at_maximum);
+        }
         self.dead_young.push(scavenged.from_space, scavenged.from_space_dead);
 
         let counts = scavenged.counts;

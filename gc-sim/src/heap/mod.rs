@@ -24,6 +24,7 @@ use crate::gc_tracer::GcReason;
 use crate::gc_tracer::{GcEvent, GcStart, GcTotals, GcTracer, HeapUsage, SpaceUsage};
 use crate::label_table::LabelTable;
 use crate::object::{HeapObject, Label, Labels, ObjectId, ObjectInfo, Space};
+use crate::pretenuring::PretenuringFeedback;
 use crate::roots::{HandleScopes, RootSets};
 use crate::slots::SlotArena;
 use crate::space::large_object_space::LargeObjectSpace;
@@ -143,6 +144,8 @@ pub struct Heap {
     tasks: PostedTasks,
     /// The memory reducer's state.
     memory_reducer: MemoryReducer,
+    /// Allocation-site pretenuring feedback and decisions.
+    pretenuring: PretenuringFeedback,
     /// The old generation's capacity when the heap was made (V8's `old_generation_capacity_after_bootstrap_`).
     old_generation_capacity_at_start: u64,
 }
@@ -196,6 +199,7 @@ impl Heap {
             tasks: PostedTasks::default(),
             memory_reducer: MemoryReducer::default(),
             old_generation_capacity_at_start: 0,
+            pretenuring: PretenuringFeedback::default(),
         })
     }
 
