@@ -1,0 +1,218 @@
+//! The built-in Node 20 startup heap (`gc_sim::startup_heap`): its tables are the real empty process's
+//! (`../shared/real-inputs/snapshots/empty.heapsnapshot.gz`, imported as `--initial-heap` imports it), the heap it
+//! builds has their totals, size histogram, depths and out-degrees, verifies clean, is wholly reachable (a full GC
+//! frees nothing), scales to other sizes keeping its shape, and is the same heap every time.
+//!
+//! CI always has `../shared` beside the clone: a missing file is a failure, not a skip.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+
+use gc_sim::snapshot::import::heap_import;
+use gc_sim::snapshot::{read_snapshot_file, HeapGraph};
+use gc_sim::startup_heap::{
+    StartupHeap, NODE20_BYTES, NODE20_DEPTHS, NODE20_OBJECTS, NODE20_OUT_DEGREES, NODE20_REFERENCES, NODE20_ROOTS,
+    NODE20_SIZES,
+};
+use gc_sim::{Collection, Heap, HeapConfig, ObjectId, MIB};
+
+fn shared(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/real-inputs").join(rel)
+}
+
+fn big_heap() -> Heap {
+    Heap::new(HeapConfig { max_old_generation_size: 1024 * MIB, ..HeapConfig::default() }).unwrap()
+}
+
+/// Objects and bytes of each row of [`NODE20_SIZES`] (a row holds the sizes above the previous row's largest).
+fn size_histogram(heap: &Heap) -> Vec<(u64, u64)> {
+    let mut rows = vec![(0u64, 0u64); NODE20_SIZES.len()];
+    for (_, info) in heap.objects() {
+        let row = NODE20_SIZES.iter().position(|&(largest, _, _)| info.size <= largest).expect("no larger object");
+        rows[row].0 += 1;
+        rows[row].1 += u64::from(info.size);
+    }
+    rows
+}
+
+/// Objects at each depth from the roots (breadth first over the references), and the references in all.
+fn depths(heap: &Heap) -> (Vec<u64>, u64) {
+    let mut depth: rustc_hash::FxHashMap<ObjectId, u32> = Default::default();
+    let mut queue = VecDeque::new();
+    for (_, objects) in heap.root_sets() {
+        for (object, _) in objects {
+            if depth.insert(object, 0).is_none() {
+                queue.push_back(object);
+            }
+        }
+    }
+    let mut references = 0;
+    while let Some(object) = queue.pop_front() {
+        let d = depth[&object];
+        let slots = heap.slots(object).unwrap();
+        references += slots.len() as u64;
+        for &to in slots.iter().flatten() {
+            depth.entry(to).or_insert_with(|| {
+                queue.push_back(to);
+                d + 1
+            });
+        }
+    }
+    let mut levels = Vec::new();
+    for &d in depth.values() {
+        if levels.len() <= d as usize {
+            levels.resize(d as usize + 1, 0);
+        }
+        levels[d as usize] += 1;
+    }
+    (levels, references)
+}
+
+fn within(actual: u64, expected: u64, fraction: f64, what: &str) {
+    let off = (actual as f64 - expected as f64).abs();
+    assert!(off <= fraction * expected as f64, "{what}: {actual}, expected {expected} within {}%", fraction * 100.0);
+}
+
+/// The measured tables are the real empty process's V8 heap, as `gc-sim run --initial-heap` imports it: this test
+/// is how they were made (docs/v8-sources.md#node-startup).
+#[test]
+fn the_tables_are_the_empty_node_process_snapshot() {
+    let path = shared("snapshots/empty.heapsnapshot.gz");
+    let raw = read_snapshot_file(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (../shared must be beside the clone)", path.display()));
+    let graph = HeapGraph::new(raw);
+    let mut heap = big_heap();
+    let import = heap_import(&graph, &mut heap);
+    heap.import(&import.import).unwrap();
+    assert_eq!((heap.object_count(), heap.old_generation_size()), (NODE20_OBJECTS, NODE20_BYTES));
+    let measured = size_histogram(&heap);
+    for (row, &(largest, count, bytes)) in NODE20_SIZES.iter().enumerate() {
+        within(count, measured[row].0, 0.01, &format!("objects up to {largest} B"));
+        within(bytes, measured[row].1, 0.01, &format!("bytes up to {largest} B"));
+    }
+    let (levels, references) = depths(&heap);
+    assert_eq!(levels, NODE20_DEPTHS.to_vec(), "depths");
+    assert_eq!(references, NODE20_REFERENCES);
+    let mut degrees = vec![(0u64, 0u64); NODE20_OUT_DEGREES.len()];
+    for (object, _) in heap.objects() {
+        let n = heap.slots(object).unwrap().len();
+        let row = n.min(NODE20_OUT_DEGREES.len() - 1);
+        degrees[row].0 += 1;
+        degrees[row].1 += n as u64;
+    }
+    assert_eq!(degrees, NODE20_OUT_DEGREES.iter().map(|r| (r.1, r.2)).collect::<Vec<_>>());
+    // Each depth-0 object counted in the first root set that holds it.
+    let mut seen = rustc_hash::FxHashSet::default();
+    let mut first: Vec<(String, u64)> = Vec::new();
+    for (name, objects) in heap.root_sets() {
+        let n = objects.filter(|&(o, _)| seen.insert(o)).count() as u64;
+        if n > 0 {
+            first.push((name.to_owned(), n));
+        }
+    }
+    assert_eq!(first, NODE20_ROOTS.iter().map(|&(n, c)| (n.to_owned(), c)).collect::<Vec<_>>());
+}
+
+#[test]
+fn the_built_in_heap_has_the_measured_totals_and_histogram() {
+    let mut heap = big_heap();
+    let handles = StartupHeap::node20().import_into(&mut heap).unwrap();
+    assert_eq!(handles.len() as u64, NODE20_OBJECTS);
+    assert_eq!((heap.object_count(), heap.old_generation_size()), (NODE20_OBJECTS, NODE20_BYTES));
+    for ((largest, count, bytes), (actual_count, actual_bytes)) in NODE20_SIZES.into_iter().zip(size_histogram(&heap)) {
+        within(actual_count, count, 0.01, &format!("objects up to {largest} B"));
+        within(actual_bytes, bytes, 0.01, &format!("bytes up to {largest} B"));
+    }
+    // Its shape: references, roots and depths as measured.
+    let (levels, references) = depths(&heap);
+    within(references, NODE20_REFERENCES, 0.01, "references");
+    assert_eq!(levels.iter().sum::<u64>(), NODE20_OBJECTS, "every object is reachable from a root");
+    assert_eq!(levels.len(), NODE20_DEPTHS.len(), "the deepest object's depth");
+    for (d, (&actual, &expected)) in levels.iter().zip(&NODE20_DEPTHS).enumerate() {
+        within(actual, expected, 0.01, &format!("objects at depth {d}"));
+    }
+    let sets: Vec<&str> = heap.root_sets().map(|(name, _)| name).collect();
+    for (name, _) in NODE20_ROOTS {
+        assert!(sets.contains(&name), "root set {name} in {sets:?}");
+    }
+}
+
+#[test]
+fn the_built_in_heap_verifies_clean_and_a_full_gc_frees_nothing() {
+    let mut heap = big_heap();
+    StartupHeap::node20().import_into(&mut heap).unwrap();
+    assert!(heap.verify().is_clean(), "{:?}", heap.verify());
+    let event = heap.collect(Collection::Major).unwrap();
+    assert_eq!((event.died_objects, event.died_bytes), (0, 0), "every object is reachable");
+    assert_eq!((heap.object_count(), heap.old_generation_size()), (NODE20_OBJECTS, NODE20_BYTES));
+    assert!(heap.verify().is_clean(), "{:?}", heap.verify());
+}
+
+/// The ticker server with Koa loaded: 6,080,488 B of V8 heap at its first snapshot (ticker-leaky-000).
+#[test]
+fn a_scaled_heap_has_its_bytes_and_the_measured_shape() {
+    for bytes in [6_080_488, 20 * MIB] {
+        let startup = StartupHeap::scaled(bytes).unwrap();
+        let mut heap = big_heap();
+        startup.import_into(&mut heap).unwrap();
+        assert_eq!(heap.old_generation_size(), bytes, "{startup}");
+        let factor = bytes as f64 / NODE20_BYTES as f64;
+        within(heap.object_count(), (NODE20_OBJECTS as f64 * factor) as u64, 0.01, &format!("{startup}: objects"));
+        // The rows that hold at least 1 % of the objects keep their share within 3 %.
+        for ((largest, count, _), (actual, _)) in NODE20_SIZES.into_iter().zip(size_histogram(&heap)) {
+            if count * 100 >= NODE20_OBJECTS {
+                within(actual, (count as f64 * factor) as u64, 0.03, &format!("{startup}: objects up to {largest} B"));
+            }
+        }
+        let (levels, references) = depths(&heap);
+        assert_eq!(levels.iter().sum::<u64>(), heap.object_count(), "{startup}: every object is reachable");
+        within(references, (NODE20_REFERENCES as f64 * factor) as u64, 0.03, &format!("{startup}: references"));
+        within(levels[0], (NODE20_DEPTHS[0] as f64 * factor) as u64, 0.03, &format!("{startup}: roots"));
+        assert!(heap.verify().is_clean(), "{startup}: {:?}", heap.verify());
+        assert_eq!(heap.collect(Collection::Major).unwrap().died_objects, 0, "{startup}");
+    }
+}
+
+/// The smallest heap is a sample too small for the measured large objects (its 64 KiB hold 1,005 objects where
+/// the proportion is 881), but it has its bytes and is wholly reachable.
+#[test]
+fn the_smallest_heap_has_its_bytes_and_is_reachable() {
+    let startup: StartupHeap = "node20:64KiB".parse().unwrap();
+    let mut heap = big_heap();
+    startup.import_into(&mut heap).unwrap();
+    assert_eq!(heap.old_generation_size(), 64 * 1024);
+    let (levels, _) = depths(&heap);
+    assert_eq!(levels.iter().sum::<u64>(), heap.object_count(), "every object is reachable");
+    assert!(levels.len() > 10, "{levels:?}");
+    assert!(heap.verify().is_clean(), "{:?}", heap.verify());
+    assert_eq!(heap.collect(Collection::Major).unwrap().died_objects, 0);
+}
+
+#[test]
+fn the_same_request_builds_the_same_heap() {
+    let shape = |startup: StartupHeap| {
+        let mut heap = big_heap();
+        let handles = startup.import_into(&mut heap).unwrap();
+        let index: rustc_hash::FxHashMap<ObjectId, usize> = handles.iter().enumerate().map(|(i, &h)| (h, i)).collect();
+        let objects: Vec<(u32, Vec<usize>)> = handles
+            .iter()
+            .map(|&h| {
+                let slots = heap.slots(h).unwrap().iter().map(|s| index[&s.unwrap()]).collect();
+                (heap.object(h).unwrap().size, slots)
+            })
+            .collect();
+        let roots: Vec<(String, Vec<usize>)> =
+            heap.root_sets().map(|(name, set)| (name.to_owned(), set.map(|(o, _)| index[&o]).collect())).collect();
+        (objects, roots)
+    };
+    assert!(shape(StartupHeap::node20()) == shape(StartupHeap::node20()));
+    let ticker = StartupHeap::scaled(6_080_488).unwrap();
+    assert!(shape(ticker) == shape(ticker));
+}
+
+#[test]
+fn a_heap_over_the_maximum_old_generation_dies_at_the_start() {
+    let mut heap = Heap::new(HeapConfig { max_old_generation_size: 2 * MIB, ..HeapConfig::default() }).unwrap();
+    let e = StartupHeap::node20().import_into(&mut heap).unwrap_err();
+    assert!(e.to_string().contains("heap limit"), "{e}");
+}
