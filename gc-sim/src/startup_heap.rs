@@ -11,13 +11,16 @@
 //!   the stream is an even sample of the histogram. The built-in heap is exactly one pass of the stream; a heap
 //!   scaled to `B` bytes ([`StartupHeap::scaled`]) takes the stream (cycling) until the next object would pass `B`,
 //!   and one last object of the bytes left.
-//! * **Roots**: the measured root sets ([`NODE20_ROOTS`]: `(global)`, `(Internalized strings)`, `(Builtins)`,
-//!   `(Startup object cache)`, `(embedder)`, ...), in proportion, over the objects of depth 0.
-//! * **References**: the objects are laid out by depth from the roots in the measured proportions
-//!   ([`NODE20_DEPTHS`]); every object of depth `d + 1` is the child of one object of depth `d` (so everything is
-//!   reachable), parents taken in proportion to their out-degree drawn from the measured distribution
-//!   ([`NODE20_OUT_DEGREES`]); an object's other references go to objects of depth at most `d + 1` (shared maps,
-//!   strings and code), which keeps every object's depth.
+//! * **Depths**: the objects are laid out by depth from the roots in the measured proportions ([`NODE20_DEPTHS`]);
+//!   every object of depth `d + 1` is held first by one object of depth `d`, so everything is reachable.
+//! * **Roots**: the objects of depth 0 are dealt to the measured root sets ([`NODE20_ROOTS`]) in proportion, with
+//!   each set's references: strings and builtins hold one reference each, to a root that holds nothing deeper (a
+//!   map, code); the depth-1 objects hang below the sets that hold them in the measurement (the global object, the
+//!   stack, the handles, the startup object cache, the embedder).
+//! * **References below**: out-degrees drawn from the measured distribution ([`NODE20_OUT_DEGREES`]); parents
+//!   taken in proportion to them; the references that are not the first to their object go, in the measured
+//!   shares ([`NODE20_OTHER_REFERENCES`], [`NODE20_TO_LEAF_ROOTS`]), to roots (mostly those that hold nothing
+//!   deeper), to objects no deeper than the source, or to the next depth, so that every object keeps its depth.
 //!
 //! What is not here: the young objects. Node has about 128.8 KB in new space when user code starts, and a
 //! [`HeapImport`] places every object in the old generation.
@@ -69,44 +72,59 @@ pub const NODE20_SIZES: [(u32, u64, u64); 26] = [
     (524_288, 1, 262_160),
 ];
 
-/// The out-degree distribution of an empty Node 20 process: `(references, objects, references in all)`, the last
-/// row for 16 or more.
-pub const NODE20_OUT_DEGREES: [(u32, u64, u64); 17] = [
-    (0, 117, 0),
-    (1, 17_006, 17_006),
-    (2, 4_303, 8_606),
-    (3, 2_947, 8_841),
-    (4, 2_965, 11_860),
-    (5, 1_537, 7_685),
-    (6, 6_117, 36_702),
-    (7, 1_345, 9_415),
-    (8, 646, 5_168),
-    (9, 635, 5_715),
-    (10, 658, 6_580),
-    (11, 95, 1_045),
-    (12, 56, 672),
-    (13, 43, 559),
-    (14, 45, 630),
-    (15, 24, 360),
-    (16, 440, 28_946),
+/// The out-degree distribution of an empty Node 20 process: `(references, objects of depth 0, their references,
+/// deeper objects, their references)`, the last row for 16 or more. Objects held by a root hold few references
+/// (strings, builtins' code); deeper ones, more (functions, contexts, shapes). The generator deals the deeper
+/// objects' columns; the objects of depth 0 take their root set's references ([`NODE20_ROOTS`]).
+pub const NODE20_OUT_DEGREES: [(u32, u64, u64, u64, u64); 17] = [
+    (0, 7, 0, 110, 0),
+    (1, 12_358, 12_358, 4_648, 4_648),
+    (2, 853, 1_706, 3_450, 6_900),
+    (3, 631, 1_893, 2_316, 6_948),
+    (4, 1_614, 6_456, 1_351, 5_404),
+    (5, 24, 120, 1_513, 7_565),
+    (6, 43, 258, 6_074, 36_444),
+    (7, 5, 35, 1_340, 9_380),
+    (8, 5, 40, 641, 5_128),
+    (9, 8, 72, 627, 5_643),
+    (10, 8, 80, 650, 6_500),
+    (11, 6, 66, 89, 979),
+    (12, 2, 24, 54, 648),
+    (13, 2, 26, 41, 533),
+    (14, 3, 42, 42, 588),
+    (15, 0, 0, 24, 360),
+    (16, 59, 4_061, 381, 24_885),
 ];
 
-/// The root sets of an empty Node 20 process and how many objects each roots first (an object rooted by several
-/// is counted in the first): the objects of depth 0.
-pub const NODE20_ROOTS: [(&str, u64); 12] = [
-    ("(global)", 1),
-    ("(Internalized strings)", 7_579),
-    ("(External strings)", 93),
-    ("(Read-only roots)", 287),
-    ("(Strong roots)", 70),
-    ("(Stack roots)", 55),
-    ("(Handle scope)", 9),
-    ("(Builtins)", 2_178),
-    ("(Global handles)", 42),
-    ("(Eternal handles)", 135),
-    ("(Startup object cache)", 5_171),
-    ("(embedder)", 8),
+/// Where the references that are not the first to reach an object (126,439 of the 149,790) of an empty Node 20
+/// process go, from objects of depth 0 (first row) and from deeper ones, from an object of depth `d`:
+/// `(to depth 0, to depths 1 to d, to depth d + 1)`. Most go to objects a root holds (maps, strings, builtins),
+/// shared by everything.
+pub const NODE20_OTHER_REFERENCES: [(u64, u64, u64); 2] = [(20_820, 0, 1_974), (68_264, 33_261, 2_120)];
+
+/// The root sets of an empty Node 20 process: `(name, objects, their references, objects that refer to depth-1
+/// objects, depth-1 objects they reach first, their references to depth-1 objects)`. The objects are those of
+/// depth 0, each counted in the first set that holds it. Strings and builtins hold one reference each (to a map or
+/// code object itself held by a root) and nothing hangs below them; the program's graph hangs below the global
+/// object, the stack, the handles and the startup object cache.
+pub const NODE20_ROOTS: [(&str, u64, u64, u64, u64, u64); 12] = [
+    ("(global)", 1, 227, 1, 218, 218),
+    ("(Internalized strings)", 7_579, 7_579, 0, 0, 0),
+    ("(External strings)", 93, 93, 0, 0, 0),
+    ("(Read-only roots)", 287, 772, 1, 1, 1),
+    ("(Strong roots)", 70, 425, 2, 14, 14),
+    ("(Stack roots)", 55, 1_523, 46, 1_027, 1_251),
+    ("(Handle scope)", 9, 47, 5, 4, 32),
+    ("(Builtins)", 2_178, 2_178, 0, 0, 0),
+    ("(Global handles)", 42, 342, 41, 177, 289),
+    ("(Eternal handles)", 135, 305, 35, 61, 61),
+    ("(Startup object cache)", 5_171, 13_598, 2_123, 2_820, 4_407),
+    ("(embedder)", 8, 148, 8, 121, 144),
 ];
+
+/// Of the 68,264 references from objects below depth 0 to objects of depth 0 in an empty Node 20 process, those
+/// to objects of depth 0 that hold no deeper object (strings, maps, code): `(to those, in all)`.
+pub const NODE20_TO_LEAF_ROOTS: (u64, u64) = (61_810, 68_264);
 
 /// Objects of an empty Node 20 process at each depth (the fewest references from a root), from depth 0.
 pub const NODE20_DEPTHS: [u64; 112] = [
@@ -211,50 +229,131 @@ impl StartupHeap {
         let sizes = self.sizes();
         let n = sizes.len() as u64;
         let levels = levels(n);
-        let degrees = out_degrees(n);
-
-        let mut import = HeapImport::default();
+        let rooted = levels[0];
         // Level d's objects are [starts[d], starts[d + 1]).
         let mut starts = Vec::with_capacity(levels.len() + 1);
         starts.push(0u64);
         for &count in &levels {
             starts.push(starts.last().copied().unwrap_or(0) + count);
         }
-        for d in 0..levels.len() {
-            let (first, end) = (starts[d], starts[d + 1]);
-            let (child_first, children) = match levels.get(d + 1) {
-                Some(&c) => (end, c),
-                None => (end, 0),
+        let depth_one = levels.get(1).copied().unwrap_or(0);
+
+        // Depth 0: each root set's run of objects, in proportion (`(global)` has its one object), their references
+        // and the depth-1 objects they hold first, dealt evenly to the first of them.
+        let mut import = HeapImport::default();
+        let measured: u64 = NODE20_ROOTS.iter().map(|r| r.1).sum();
+        let mut ranges = Vec::with_capacity(NODE20_ROOTS.len());
+        let (mut objects_before, mut start) = (0, 0u64);
+        for (k, row) in NODE20_ROOTS.iter().enumerate() {
+            objects_before += row.1;
+            let end = if k == 0 { 1 } else { (objects_before * rooted / measured).max(start) };
+            ranges.push((start, end - start));
+            start = end;
+        }
+        // The depth-1 objects go to the sets that have objects, in proportion (so none is left without a holder).
+        let weights: u64 = NODE20_ROOTS.iter().zip(&ranges).filter(|(_, r)| r.1 > 0).map(|(row, _)| row.4).sum();
+        let (mut children_before, mut child) = (0, rooted);
+        // Of each set: its objects, their references, those holding depth-1 objects, the run of depth-1 objects
+        // they hold, and their other references to depth-1 objects.
+        let mut sets = Vec::with_capacity(NODE20_ROOTS.len());
+        // The objects of depth 0 that hold nothing deeper (strings, maps, code), and those that do.
+        let (mut leaves, mut holders): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
+        for (row, &(first, count)) in NODE20_ROOTS.iter().zip(&ranges) {
+            let &(_, objects, references, parents, children, to_depth_one) = row;
+            if count > 0 {
+                children_before += children;
+            }
+            let child_end = rooted + children_before * depth_one / weights;
+            let parents = match (parents * count).div_ceil(objects) {
+                _ if child_end == child => 0,
+                p => p.clamp(1, count),
             };
-            // Children are dealt to this level's objects in proportion to their out-degrees (at least one each
-            // when the level wants none at all), as consecutive runs of the next level.
-            let wanted: u64 = (first..end).map(|i| u64::from(degrees(i))).sum();
-            let weight = |i: u64| if wanted == 0 { 1 } else { u64::from(degrees(i)) };
+            holders.extend((first..first + parents).map(|i| i as u32));
+            leaves.extend((first + parents..first + count).map(|i| i as u32));
+            let others_to_depth_one = (to_depth_one - children) * count / objects;
+            let references = references * count / objects;
+            sets.push((first, count, references, parents, (child, child_end), others_to_depth_one));
+            child = child_end;
+        }
+        if leaves.is_empty() {
+            leaves.push(0);
+        }
+        if holders.is_empty() {
+            holders.push(0);
+        }
+        let pick = |list: &[u32], x: u64| list[(x % list.len() as u64) as usize];
+        // A root's references beyond its children: from the roots that hold depth-1 objects, to depth 1 in their
+        // set's measured share; else to a leaf root (sets of strings and code refer to nothing deeper, and leaf
+        // roots only to each other).
+        for &(first, count, references, parents, (first_child, child_end), part) in &sets {
+            let children = child_end - first_child;
+            let held = |j: u64| match j < parents {
+                true => (first_child + j * children / parents, first_child + (j + 1) * children / parents),
+                false => (first_child, first_child),
+            };
+            let others_of = |j: u64| {
+                let (from, to) = held(j);
+                share(j, count, references).saturating_sub(to - from)
+            };
+            // The set's references to depth 1 that are not the first (scaled), out of the holders' other references.
+            let whole = (0..parents).map(others_of).sum::<u64>().max(1);
+            for j in 0..count {
+                let (from, to) = held(j);
+                let others = others_of(j);
+                let others = (0..others).map(|e| {
+                    let x = mix((first + j) << 20 | e);
+                    match x % whole {
+                        r if r < part && j < parents => (rooted + (x >> 32) % depth_one) as u32,
+                        _ => pick(&leaves, x >> 32),
+                    }
+                });
+                import.object(sizes[(first + j) as usize], labels, (from as u32..to as u32).chain(others));
+            }
+        }
+
+        // Deeper: every object of depth d + 1 is held first by one of depth d, the parents taken in proportion to
+        // their out-degrees (evenly when the level wants no reference at all), as consecutive runs of the next
+        // level; the other references go, in the measured shares, to depth 0 (mostly to leaf roots: maps, strings,
+        // code), to depths 1 to d, or to depth d + 1, so that every object keeps its depth.
+        let degree = |i: u64| out_degree(i - rooted, n - rooted);
+        let (to_roots, to_shallower, to_next) = NODE20_OTHER_REFERENCES[1];
+        let other_references = to_roots + to_shallower + to_next;
+        let (to_leaves, to_any_root) = NODE20_TO_LEAF_ROOTS;
+        for d in 1..levels.len() {
+            let (first, end) = (starts[d], starts[d + 1]);
+            let children = levels.get(d + 1).copied().unwrap_or(0);
+            let wanted: u64 = (first..end).map(|i| u64::from(degree(i))).sum();
+            let weight = |i: u64| if wanted == 0 { 1 } else { u64::from(degree(i)) };
             let total = if wanted == 0 { end - first } else { wanted };
-            // Objects of depth at most d + 1: the other references' targets.
-            let reach = end + children;
+            let target = |x: u64| {
+                let (r, y) = (x % other_references, x >> 32);
+                if r < to_roots {
+                    match y % to_any_root {
+                        l if l < to_leaves => pick(&leaves, y >> 20),
+                        _ => pick(&holders, y >> 20),
+                    }
+                } else if r < to_roots + to_shallower {
+                    (rooted + y % (end - rooted)) as u32
+                } else if children > 0 {
+                    (end + y % children) as u32
+                } else {
+                    pick(&leaves, y)
+                }
+            };
             let mut cumulative = 0u64;
             for i in first..end {
-                let from = child_first + cumulative * children / total;
+                let from = end + cumulative * children / total;
                 cumulative += weight(i);
-                let to = child_first + cumulative * children / total;
-                let extra = u64::from(degrees(i)).saturating_sub(to - from);
-                let others = (0..extra).map(|e| (mix(i << 20 | e) % reach) as u32);
+                let to = end + cumulative * children / total;
+                let others = u64::from(degree(i)).saturating_sub(to - from);
+                let others = (0..others).map(|e| target(mix(i << 20 | e)));
                 import.object(sizes[i as usize], labels, (from as u32..to as u32).chain(others));
             }
         }
-        // The roots: the objects of depth 0, dealt to the root sets in proportion, `(global)` first.
-        let rooted = levels[0];
-        let measured: u64 = NODE20_ROOTS.iter().map(|&(_, n)| n).sum();
-        let mut cumulative = 0;
-        let mut start = 0;
-        for (k, &(name, count)) in NODE20_ROOTS.iter().enumerate() {
-            cumulative += count;
-            let end = if k == 0 { 1 } else { (cumulative * rooted / measured).max(start) };
-            for object in start..end {
+        for (&(name, ..), &(first, count)) in NODE20_ROOTS.iter().zip(&ranges) {
+            for object in first..first + count {
                 import.root(name, object as u32);
             }
-            start = end;
         }
         import
     }
@@ -314,23 +413,27 @@ fn levels(n: u64) -> Vec<u64> {
     all
 }
 
-/// The out-degree of each object of a heap of `n` objects: the measured distribution dealt out in the stride
+/// The out-degree of the deeper object at `at` of `count`: the measured distribution dealt out in the stride
 /// order (the 16-or-more row's objects share its references evenly).
-fn out_degrees(n: u64) -> impl Fn(u64) -> u32 {
-    move |i: u64| {
-        // The object's place in [0, NODE20_OBJECTS), spread evenly over the measured objects.
-        let at = ((i * STRIDE) % n) * NODE20_OBJECTS / n;
-        let mut cumulative = 0;
-        for &(_, count, references) in &NODE20_OUT_DEGREES {
-            if at < cumulative + count {
-                let k = at - cumulative;
-                let (each, more) = (references / count, references % count);
-                return (each + u64::from(k < more)) as u32;
-            }
-            cumulative += count;
+fn out_degree(at: u64, count: u64) -> u32 {
+    let measured = NODE20_OBJECTS - NODE20_DEPTHS[0];
+    // The object's place among the measured objects.
+    let place = ((at * STRIDE) % count) * measured / count;
+    let mut cumulative = 0;
+    for &(_, _, _, objects, references) in &NODE20_OUT_DEGREES {
+        if place < cumulative + objects {
+            let k = place - cumulative;
+            let (each, more) = (references / objects, references % objects);
+            return (each + u64::from(k < more)) as u32;
         }
-        0
+        cumulative += objects;
     }
+    0
+}
+
+/// `total` dealt to `count` places as evenly as whole numbers allow: place `j`'s share.
+fn share(j: u64, count: u64, total: u64) -> u64 {
+    (j + 1) * total / count - j * total / count
 }
 
 /// A fixed mix of the bits of `x` (SplitMix64's finalizer): the targets of the references that are not tree
@@ -426,8 +529,11 @@ mod tests {
         let sizes = base_sizes();
         assert_eq!(sizes.len() as u64, NODE20_OBJECTS);
         assert_eq!(sizes.iter().map(|&s| u64::from(s)).sum::<u64>(), NODE20_BYTES);
-        assert_eq!(NODE20_OUT_DEGREES.iter().map(|r| r.1).sum::<u64>(), NODE20_OBJECTS);
-        assert_eq!(NODE20_OUT_DEGREES.iter().map(|r| r.2).sum::<u64>(), NODE20_REFERENCES);
+        assert_eq!(NODE20_OUT_DEGREES.iter().map(|r| r.1 + r.3).sum::<u64>(), NODE20_OBJECTS);
+        assert_eq!(NODE20_OUT_DEGREES.iter().map(|r| r.2 + r.4).sum::<u64>(), NODE20_REFERENCES);
+        assert_eq!(NODE20_OUT_DEGREES.iter().map(|r| r.1).sum::<u64>(), NODE20_DEPTHS[0]);
+        let other: u64 = NODE20_OTHER_REFERENCES.iter().map(|&(a, b, c)| a + b + c).sum();
+        assert_eq!(other + NODE20_OBJECTS - NODE20_DEPTHS[0], NODE20_REFERENCES);
         assert_eq!(NODE20_DEPTHS.iter().sum::<u64>(), NODE20_OBJECTS);
         assert_eq!(NODE20_ROOTS.iter().map(|r| r.1).sum::<u64>(), NODE20_DEPTHS[0]);
         // The stride is a permutation of one pass.

@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use gc_sim::snapshot::import::heap_import;
 use gc_sim::snapshot::{read_snapshot_file, HeapGraph};
 use gc_sim::startup_heap::{
-    StartupHeap, NODE20_BYTES, NODE20_DEPTHS, NODE20_OBJECTS, NODE20_OUT_DEGREES, NODE20_REFERENCES, NODE20_ROOTS,
-    NODE20_SIZES,
+    StartupHeap, NODE20_BYTES, NODE20_DEPTHS, NODE20_OBJECTS, NODE20_OTHER_REFERENCES, NODE20_OUT_DEGREES,
+    NODE20_REFERENCES, NODE20_ROOTS, NODE20_SIZES, NODE20_TO_LEAF_ROOTS,
 };
 use gc_sim::{Collection, Heap, HeapConfig, ObjectId, MIB};
 
@@ -68,6 +68,127 @@ fn depths(heap: &Heap) -> (Vec<u64>, u64) {
     (levels, references)
 }
 
+/// The depth of every object from the roots (breadth first).
+fn depth_of(heap: &Heap) -> rustc_hash::FxHashMap<ObjectId, u32> {
+    let mut depth: rustc_hash::FxHashMap<ObjectId, u32> = Default::default();
+    let mut queue = VecDeque::new();
+    for (_, objects) in heap.root_sets() {
+        for (object, _) in objects {
+            if depth.insert(object, 0).is_none() {
+                queue.push_back(object);
+            }
+        }
+    }
+    while let Some(object) = queue.pop_front() {
+        let d = depth[&object];
+        for &to in heap.slots(object).unwrap().iter().flatten() {
+            depth.entry(to).or_insert_with(|| {
+                queue.push_back(to);
+                d + 1
+            });
+        }
+    }
+    depth
+}
+
+/// Rows of [`NODE20_OUT_DEGREES`]: objects of depth 0 and their references, deeper objects and theirs.
+fn out_degrees(heap: &Heap) -> Vec<(u64, u64, u64, u64)> {
+    let depth = depth_of(heap);
+    let mut rows = vec![(0, 0, 0, 0); NODE20_OUT_DEGREES.len()];
+    for (object, _) in heap.objects() {
+        let n = heap.slots(object).unwrap().len();
+        let row: &mut (u64, u64, u64, u64) = &mut rows[n.min(NODE20_OUT_DEGREES.len() - 1)];
+        if depth[&object] == 0 {
+            row.0 += 1;
+            row.1 += n as u64;
+        } else {
+            row.2 += 1;
+            row.3 += n as u64;
+        }
+    }
+    rows
+}
+
+/// References that are not the first to reach their object (breadth first), from objects of depth 0 and from
+/// deeper ones, by the depth of their target: 0, from 1 to the source's, the source's + 1.
+fn other_references(heap: &Heap) -> [(u64, u64, u64); 2] {
+    let depth = depth_of(heap);
+    let mut counts = [(0, 0, 0); 2];
+    for (object, _) in heap.objects() {
+        let d = depth[&object];
+        let row = &mut counts[usize::from(d > 0)];
+        for to in heap.slots(object).unwrap().iter().flatten() {
+            match depth[to] {
+                0 => row.0 += 1,
+                t if t <= d => row.1 += 1,
+                _ => row.2 += 1,
+            }
+        }
+    }
+    // The first reference to each object of depth > 0 is its tree edge.
+    for &d in depth.values().filter(|&&d| d > 0) {
+        counts[usize::from(d > 1)].2 -= 1;
+    }
+    counts
+}
+
+/// Rows of [`NODE20_ROOTS`]: each root set with the objects it holds first (an object held by several counted in
+/// the first), their references, those of them that refer to a depth-1 object, and the depth-1 objects they reach
+/// first (breadth first).
+fn root_table(heap: &Heap) -> Vec<(String, u64, u64, u64, u64, u64)> {
+    let mut set_of: rustc_hash::FxHashMap<ObjectId, usize> = Default::default();
+    let mut queue = VecDeque::new();
+    let mut rows = Vec::new();
+    for (k, (name, objects)) in heap.root_sets().enumerate() {
+        rows.push((name.to_owned(), 0, 0, 0, 0, 0));
+        for (object, _) in objects {
+            if let std::collections::hash_map::Entry::Vacant(e) = set_of.entry(object) {
+                e.insert(k);
+                queue.push_back(object);
+                rows[k].1 += 1;
+                rows[k].2 += heap.slots(object).unwrap().len() as u64;
+            }
+        }
+    }
+    let depth = depth_of(heap);
+    for &root in &queue {
+        let to_depth_one = heap.slots(root).unwrap().iter().flatten().filter(|&to| depth[to] == 1).count() as u64;
+        rows[set_of[&root]].3 += u64::from(to_depth_one > 0);
+        rows[set_of[&root]].5 += to_depth_one;
+    }
+    while let Some(object) = queue.pop_front() {
+        if depth[&object] > 0 {
+            continue;
+        }
+        for &to in heap.slots(object).unwrap().iter().flatten() {
+            if depth[&to] == 1 && !set_of.contains_key(&to) {
+                set_of.insert(to, set_of[&object]);
+                rows[set_of[&object]].4 += 1;
+            }
+        }
+    }
+    rows.retain(|r| r.1 > 0);
+    rows
+}
+
+/// References from objects of depth > 0 to objects of depth 0 that refer to no depth-1 object, and to depth 0 in
+/// all.
+fn leaf_root_references(heap: &Heap) -> (u64, u64) {
+    let depth = depth_of(heap);
+    let leaf = |o: &ObjectId| depth[o] == 0 && !heap.slots(*o).unwrap().iter().flatten().any(|to| depth[to] == 1);
+    let mut counts = (0, 0);
+    for (object, _) in heap.objects() {
+        if depth[&object] == 0 {
+            continue;
+        }
+        for to in heap.slots(object).unwrap().iter().flatten().filter(|to| depth[*to] == 0) {
+            counts.1 += 1;
+            counts.0 += u64::from(leaf(to));
+        }
+    }
+    counts
+}
+
 fn within(actual: u64, expected: u64, fraction: f64, what: &str) {
     let off = (actual as f64 - expected as f64).abs();
     assert!(off <= fraction * expected as f64, "{what}: {actual}, expected {expected} within {}%", fraction * 100.0);
@@ -93,24 +214,13 @@ fn the_tables_are_the_empty_node_process_snapshot() {
     let (levels, references) = depths(&heap);
     assert_eq!(levels, NODE20_DEPTHS.to_vec(), "depths");
     assert_eq!(references, NODE20_REFERENCES);
-    let mut degrees = vec![(0u64, 0u64); NODE20_OUT_DEGREES.len()];
-    for (object, _) in heap.objects() {
-        let n = heap.slots(object).unwrap().len();
-        let row = n.min(NODE20_OUT_DEGREES.len() - 1);
-        degrees[row].0 += 1;
-        degrees[row].1 += n as u64;
-    }
-    assert_eq!(degrees, NODE20_OUT_DEGREES.iter().map(|r| (r.1, r.2)).collect::<Vec<_>>());
-    // Each depth-0 object counted in the first root set that holds it.
-    let mut seen = rustc_hash::FxHashSet::default();
-    let mut first: Vec<(String, u64)> = Vec::new();
-    for (name, objects) in heap.root_sets() {
-        let n = objects.filter(|&(o, _)| seen.insert(o)).count() as u64;
-        if n > 0 {
-            first.push((name.to_owned(), n));
-        }
-    }
-    assert_eq!(first, NODE20_ROOTS.iter().map(|&(n, c)| (n.to_owned(), c)).collect::<Vec<_>>());
+    assert_eq!(out_degrees(&heap), NODE20_OUT_DEGREES.iter().map(|r| (r.1, r.2, r.3, r.4)).collect::<Vec<_>>());
+    assert_eq!(other_references(&heap), NODE20_OTHER_REFERENCES);
+    assert_eq!(
+        root_table(&heap),
+        NODE20_ROOTS.iter().map(|&(n, a, b, c, d, e)| (n.to_owned(), a, b, c, d, e)).collect::<Vec<_>>()
+    );
+    assert_eq!(leaf_root_references(&heap), NODE20_TO_LEAF_ROOTS);
 }
 
 #[test]
@@ -131,9 +241,33 @@ fn the_built_in_heap_has_the_measured_totals_and_histogram() {
     for (d, (&actual, &expected)) in levels.iter().zip(&NODE20_DEPTHS).enumerate() {
         within(actual, expected, 0.01, &format!("objects at depth {d}"));
     }
-    let sets: Vec<&str> = heap.root_sets().map(|(name, _)| name).collect();
-    for (name, _) in NODE20_ROOTS {
-        assert!(sets.contains(&name), "root set {name} in {sets:?}");
+    for (row, (actual, measured)) in out_degrees(&heap).into_iter().zip(NODE20_OUT_DEGREES).enumerate() {
+        within(actual.2, measured.3, 0.01, &format!("objects of depth > 0 with {row} references"));
+    }
+    let rows = other_references(&heap).into_iter().zip(NODE20_OTHER_REFERENCES);
+    for (from, (actual, measured)) in ["depth 0", "deeper"].into_iter().zip(rows) {
+        within(actual.0, measured.0, 0.02, &format!("other references from {from} to depth 0"));
+        within(actual.1, measured.1, 0.02, &format!("other references from {from} to depths 1 to d"));
+        within(actual.2, measured.2, 0.05, &format!("other references from {from} to depth d + 1"));
+    }
+    let (to_leaves, to_depth_zero) = leaf_root_references(&heap);
+    within(to_leaves, NODE20_TO_LEAF_ROOTS.0, 0.01, "references to leaf roots");
+    within(to_depth_zero, NODE20_TO_LEAF_ROOTS.1, 0.01, "references to depth 0");
+    // The root sets: their objects and references, the objects that hold deeper ones, and the references to
+    // depth 1 (the depth-1 objects each reaches first depend on the order of the breadth-first walk).
+    let table = root_table(&heap);
+    assert_eq!(table.len(), NODE20_ROOTS.len(), "{table:?}");
+    for (actual, measured) in table.into_iter().zip(NODE20_ROOTS) {
+        let name = measured.0;
+        assert_eq!((actual.0.as_str(), actual.1, actual.3), (name, measured.1, measured.3), "{name}");
+        within(actual.2, measured.2, 0.01, &format!("{name}: references"));
+        let slack = (measured.5 as f64 * 0.15).max(8.0);
+        assert!(
+            actual.5.abs_diff(measured.5) as f64 <= slack,
+            "{name}: {} references to depth 1, measured {}",
+            actual.5,
+            measured.5
+        );
     }
 }
 
