@@ -350,3 +350,39 @@ fn a_heap_over_the_maximum_old_generation_dies_at_the_start() {
     let e = StartupHeap::node20().import_into(&mut heap).unwrap_err();
     assert!(e.to_string().contains("heap limit"), "{e}");
 }
+
+/// A trace's header asks for the heap with `initial_heap`, in both forms; the replay starts from it (nothing
+/// counted as allocated), and a value that is not one is a header error naming the field.
+#[test]
+fn a_trace_header_starts_the_replay_from_it() {
+    use gc_sim::replay_trace;
+    use gc_sim::trace::TraceHeader;
+
+    let ndjson = "{\"format\": \"gc-sim-trace\", \"version\": 1, \"initial_heap\": \"node20:1MiB\"}\n\
+                  {\"op\": \"alloc\", \"id\": 1, \"size\": 64, \"root\": \"globals\"}\n";
+    let json = "{\"format\": \"gc-sim-trace\", \"version\": 1, \"initial_heap\": \"node20:1MiB\", \"events\": [\
+                {\"op\": \"alloc\", \"id\": 1, \"size\": 64, \"root\": \"globals\"}]}";
+    for (text, name) in [(ndjson, "t.ndjson"), (json, "t.json")] {
+        let replay = replay_trace(text.as_bytes(), name, None, |h| Ok(h.heap.clone())).unwrap();
+        assert_eq!(replay.heap().old_generation_size(), MIB, "{name}");
+        assert_eq!(replay.heap().totals().allocated_bytes, 64, "{name}: only the trace's object is allocated");
+        assert_eq!(
+            replay.initial_usage().old_space.used_bytes + replay.initial_usage().large_object_space.used_bytes,
+            MIB
+        );
+    }
+    let header: TraceHeader =
+        serde_json::from_str(r#"{"format": "gc-sim-trace", "version": 1, "initial_heap": "node20"}"#).unwrap();
+    assert_eq!(header.initial_heap, Some(StartupHeap::node20()));
+    assert_eq!(serde_json::to_value(&header).unwrap()["initial_heap"], "node20");
+    for (text, name) in [
+        (r#"{"format": "gc-sim-trace", "version": 1, "initial_heap": "node18"}"#.to_owned() + "\n", "t.ndjson"),
+        (
+            r#"{"format": "gc-sim-trace", "version": 1, "initial_heap": "node20:1TB", "events": []}"#.to_owned(),
+            "t.json",
+        ),
+    ] {
+        let e = replay_trace(text.as_bytes(), name, None, |h| Ok(h.heap.clone())).err().unwrap().to_string();
+        assert!(e.starts_with(name) && e.contains("initial_heap"), "{e}");
+    }
+}
