@@ -536,6 +536,15 @@ mod tests {
         assert_eq!(other + NODE20_OBJECTS - NODE20_DEPTHS[0], NODE20_REFERENCES);
         assert_eq!(NODE20_DEPTHS.iter().sum::<u64>(), NODE20_OBJECTS);
         assert_eq!(NODE20_ROOTS.iter().map(|r| r.1).sum::<u64>(), NODE20_DEPTHS[0]);
+        assert_eq!(NODE20_ROOTS.iter().map(|r| r.2).sum::<u64>(), NODE20_OUT_DEGREES.iter().map(|r| r.2).sum::<u64>());
+        assert_eq!(NODE20_ROOTS.iter().map(|r| r.4).sum::<u64>(), NODE20_DEPTHS[1]);
+        for (name, objects, references, parents, children, to_depth_one) in NODE20_ROOTS {
+            assert!(
+                objects > 0 && parents <= objects && children <= to_depth_one && to_depth_one <= references,
+                "{name}"
+            );
+            assert_eq!(parents == 0, children == 0, "{name}");
+        }
         // The stride is a permutation of one pass.
         let (mut a, mut b) = (STRIDE, NODE20_OBJECTS);
         while b != 0 {
