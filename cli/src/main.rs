@@ -111,8 +111,10 @@ struct RunArgs {
     max_deviation: Option<f64>,
     /// Start from the V8 heap of a heap snapshot (`.heapsnapshot`, gzipped or not): its objects in the old generation,
     /// its roots as root sets, before the trace's events; the trace names them by their snapshot ids
-    /// (docs/heap-snapshots.md)
-    #[arg(long, value_name = "FILE.heapsnapshot")]
+    /// (docs/heap-snapshots.md). `node20` (a reserved name: a file of that name is `./node20`) is Node 20's own
+    /// startup heap, built in (2.9 MB); `node20:SIZE` scales it (`node20:6MB`, `node20:6MiB`). Replaces the trace's
+    /// `initial_heap`
+    #[arg(long, value_name = "FILE.heapsnapshot|node20[:SIZE]")]
     initial_heap: Option<PathBuf>,
     #[command(flatten)]
     heap: HeapFlags,

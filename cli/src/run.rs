@@ -4,13 +4,14 @@
 use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::rc::Rc;
 
 use gc_sim::gc_log::LogReport;
 use gc_sim::snapshot::import::heap_import;
 use gc_sim::snapshot::HeapGraph;
+use gc_sim::startup_heap::{self, StartupHeap};
 use gc_sim::trace::{read_trace, Flow, Problem, ProblemKind, TraceEvent, TraceFormat, TraceHeader, TraceVisitor};
 use gc_sim::{GcEvent, HeapError, NvpContext, Replay, Report, WhyQuery};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -121,7 +122,7 @@ impl Outputs {
 pub fn run(args: RunArgs) -> ExitCode {
     // Flags that cannot apply to any configuration, and output paths that cannot be written, are usage errors,
     // found before reading the trace.
-    let outputs = args.heap.check().and_then(|()| Outputs::check(&args));
+    let outputs = args.heap.check().and_then(|()| startup_heap_flag(&args)).and_then(|_| Outputs::check(&args));
     let outputs = match outputs {
         Ok(outputs) => outputs,
         Err(message) => {
@@ -173,12 +174,38 @@ enum Failure {
     Usage(String),
 }
 
-/// The heap snapshot of `--initial-heap`, if given, read and analysed.
-fn read_initial_heap(args: &RunArgs) -> Result<Option<HeapGraph>, String> {
+/// The heap of `--initial-heap`.
+enum InitialHeap {
+    /// A heap snapshot, read and analysed, and its path.
+    Snapshot(Box<HeapGraph>, PathBuf),
+    /// Node's startup heap, built in (`node20`, `node20:SIZE`).
+    Startup(StartupHeap),
+}
+
+/// Whether `--initial-heap` names the built-in heap: `node20` or `node20:...` (a file of that name is `./node20`).
+fn names_startup_heap(path: &Path) -> Option<&str> {
+    let name = path.to_str()?;
+    (name == startup_heap::NAME || name.strip_prefix(startup_heap::NAME).is_some_and(|rest| rest.starts_with(':')))
+        .then_some(name)
+}
+
+/// The built-in heap named by `--initial-heap`, if it names one: a usage error when its size is not one.
+fn startup_heap_flag(args: &RunArgs) -> Result<Option<StartupHeap>, String> {
+    match args.initial_heap.as_deref().and_then(names_startup_heap) {
+        Some(name) => name.parse().map(Some).map_err(|e| format!("--initial-heap {name}: {e}")),
+        None => Ok(None),
+    }
+}
+
+/// The heap of `--initial-heap`, if given: the built-in heap, or a heap snapshot read and analysed.
+fn read_initial_heap(args: &RunArgs) -> Result<Option<InitialHeap>, String> {
     let Some(path) = &args.initial_heap else { return Ok(None) };
+    if let Some(startup) = startup_heap_flag(args)? {
+        return Ok(Some(InitialHeap::Startup(startup)));
+    }
     let raw =
         gc_sim::snapshot::read_snapshot_file(path).map_err(|e| format!("--initial-heap {}: {e}", path.display()))?;
-    Ok(Some(HeapGraph::new(raw)))
+    Ok(Some(InitialHeap::Snapshot(Box::new(HeapGraph::new(raw)), path.clone())))
 }
 
 /// The real run of `--compare-log`, if given; its collections are kept for `--plot`.
@@ -200,7 +227,7 @@ fn replay(
     args: &RunArgs,
     outputs: &Outputs,
     real: Option<&LogReport>,
-    initial: Option<&HeapGraph>,
+    initial: Option<&InitialHeap>,
 ) -> Result<ExitCode, Failure> {
     let stdin = args.trace.as_os_str() == "-";
     let source_name = if stdin { "<stdin>".to_owned() } else { args.trace.display().to_string() };
@@ -235,7 +262,7 @@ fn replay(
         replay: None,
         stdout_error: None,
         flag_error: None,
-        initial: initial.map(|graph| (graph, args.initial_heap.as_deref().unwrap_or(Path::new("")))),
+        initial,
         import_error: None,
     };
     let read = read_trace(input, &source_name, format, &mut visitor);
@@ -367,8 +394,8 @@ struct CliVisitor<'a, W: Write> {
     stdout_error: Option<io::Error>,
     /// A flag that conflicts with the trace's header.
     flag_error: Option<String>,
-    /// The heap snapshot to start from (`--initial-heap`) and its path.
-    initial: Option<(&'a HeapGraph, &'a Path)>,
+    /// The heap to start from (`--initial-heap`), which replaces the trace's `initial_heap`.
+    initial: Option<&'a InitialHeap>,
     /// Why the snapshot could not be imported (an object the simulator cannot hold).
     import_error: Option<String>,
 }
@@ -413,7 +440,10 @@ fn print_through<W: Write>(
 }
 
 impl<W: Write> TraceVisitor for CliVisitor<'_, W> {
-    fn header(&mut self, header: TraceHeader) -> Result<(), Problem> {
+    fn header(&mut self, mut header: TraceHeader) -> Result<(), Problem> {
+        if self.initial.is_some() {
+            header.initial_heap = None;
+        }
         let flag_error = &mut self.flag_error;
         let mut replay = Replay::from_header(&header, |config| {
             // Reported as a usage error, not as a fault of the trace.
@@ -426,18 +456,24 @@ impl<W: Write> TraceVisitor for CliVisitor<'_, W> {
             let pending = Rc::clone(&self.pending);
             replay.heap_mut().add_gc_epilogue_callback(move |_, event| pending.borrow_mut().push(event.clone()));
         }
-        if let Some((graph, path)) = self.initial {
-            let snapshot = heap_import(graph, replay.heap_mut());
-            match replay.import(&snapshot.import, &snapshot.ids) {
-                // The snapshot's heap does not fit the maximum old generation: the program is dead from the start,
-                // which the run reports like any death.
-                Ok(()) | Err(HeapError::OutOfMemory(_)) => {}
-                Err(e) => {
-                    let message = format!("--initial-heap {}: {e}", path.display());
-                    self.import_error = Some(message.clone());
-                    return Err(Problem::new(ProblemKind::Header, message));
+        let imported = match self.initial {
+            Some(InitialHeap::Snapshot(graph, path)) => {
+                let snapshot = heap_import(graph, replay.heap_mut());
+                match replay.import(&snapshot.import, &snapshot.ids) {
+                    // The snapshot's heap does not fit the maximum old generation: the program is dead from the
+                    // start, which the run reports like any death.
+                    Ok(()) | Err(HeapError::OutOfMemory(_)) => Ok(()),
+                    Err(e) => Err(format!("--initial-heap {}: {e}", path.display())),
                 }
             }
+            Some(&InitialHeap::Startup(startup)) => {
+                replay.import_startup_heap(startup).map_err(|e| format!("--initial-heap {startup}: {e}"))
+            }
+            None => Ok(()),
+        };
+        if let Err(message) = imported {
+            self.import_error = Some(message.clone());
+            return Err(Problem::new(ProblemKind::Header, message));
         }
         for &moment in self.heap_maps {
             replay.heap_maps().request(moment);

@@ -188,3 +188,73 @@ fn run_starts_from_an_initial_heap() {
         "{message}"
     );
 }
+
+/// `gc-sim run --initial-heap node20`: Node 20's own startup heap, built in (2,898,248 B, all of it live), scaled
+/// with `node20:SIZE`, asked for by a trace header's `initial_heap` (which the flag replaces), the same report
+/// every time; a file named `node20` is read as `./node20`; a size that is not one is a usage error (exit 2)
+/// before the trace is read; a heap over the maximum old generation dies at the start (exit 3).
+#[test]
+fn run_starts_from_nodes_own_startup_heap() {
+    let trace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/traces/leak.json");
+    let run_trace = |trace: &std::path::Path, dir: Option<&std::path::Path>, extra: &[&str]| {
+        let mut command = Command::new(BIN);
+        command.arg("run").arg(trace).args(["--report", "/dev/stdout", "-q"]).args(extra);
+        if let Some(dir) = dir {
+            command.current_dir(dir);
+        }
+        command.output().unwrap()
+    };
+    let live = |o: &Output| {
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(o));
+        let report: serde_json::Value = serde_json::from_str(&stdout(o)).unwrap();
+        report["summary"]["live_bytes"].as_u64().unwrap()
+    };
+    let plain = live(&run_trace(&trace, None, &[]));
+    let node = run_trace(&trace, None, &["--initial-heap", "node20"]);
+    assert_eq!(live(&node), plain + 2_898_248, "the whole startup heap is live");
+    assert_eq!(stdout(&node), stdout(&run_trace(&trace, None, &["--initial-heap", "node20"])), "deterministic");
+    let report: serde_json::Value = serde_json::from_str(&stdout(&node)).unwrap();
+    let roots: Vec<&str> =
+        report["retainers"].as_array().unwrap().iter().map(|r| r["root"].as_str().unwrap()).collect();
+    assert!(roots.contains(&"(global)") && roots.contains(&"(Internalized strings)"), "{roots:?}");
+    // The timeline starts from the imported heap, with the limit computed from it.
+    let start = &report["timeline"][0];
+    let old = start["spaces"]["old_space"]["used_bytes"].as_u64().unwrap();
+    let large = start["spaces"]["large_object_space"]["used_bytes"].as_u64().unwrap();
+    assert_eq!(old + large, 2_898_248, "{start}");
+    assert!(start["old_generation_allocation_limit"].as_u64().unwrap() > 2_898_248, "{start}");
+    assert_eq!(live(&run_trace(&trace, None, &["--initial-heap", "node20:6MB"])), plain + 6_000_000);
+
+    // The trace's header asks for it; the flag replaces the header's.
+    let dir = std::env::temp_dir().join(format!("gc-sim-node20-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let with_header = dir.join("leak-node20.json");
+    let at = text.find("\"events\"").unwrap();
+    std::fs::write(&with_header, format!("{}\"initial_heap\": \"node20\",\n  {}", &text[..at], &text[at..])).unwrap();
+    assert_eq!(stdout(&run_trace(&with_header, None, &[])), stdout(&node).replace("leak.json", "leak-node20.json"));
+    assert_eq!(live(&run_trace(&with_header, None, &["--initial-heap", "node20:1MB"])), plain + 1_000_000);
+
+    // A file named node20 is `./node20`.
+    std::fs::copy(data(50), dir.join("node20")).unwrap();
+    let file = live(&run_trace(&trace, Some(&dir), &["--initial-heap", "./node20"]));
+    let snapshot = live(&run_trace(&trace, None, &["--initial-heap", data(50).to_str().unwrap()]));
+    assert_eq!(file, snapshot);
+    assert_ne!(file, live(&run_trace(&trace, Some(&dir), &["--initial-heap", "node20"])));
+
+    // A bad size: a usage error before the trace is read.
+    let o = run_trace(&dir.join("missing.json"), None, &["--initial-heap", "node20:5XB"]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with("gc-sim: --initial-heap node20:5XB: ") && stderr(&o).contains("\"XB\""),
+        "{}",
+        stderr(&o)
+    );
+
+    // 2 MiB of old generation cannot hold it: dead at the start.
+    let o = run_trace(&trace, None, &["--initial-heap", "node20", "--max-old-space-size", "2"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(report["summary"]["oom"]["location"], "reached_heap_limit");
+}

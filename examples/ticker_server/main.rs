@@ -22,6 +22,7 @@ use clap::error::ErrorKind;
 use clap::{ArgGroup, CommandFactory, Parser};
 
 use crate::simulation::{Mode, Stats, Workload};
+use gc_sim::startup_heap::StartupHeap;
 use gc_sim::Replay;
 
 use crate::trace::{Form, HeapHeader, TraceWriter};
@@ -83,6 +84,11 @@ pub struct Cli {
     /// mark-compact early).
     #[arg(long, value_name = "KIB")]
     initial_old_limit_kib: Option<u64>,
+    /// Start the server from Node's own heap with Koa loaded instead of an empty heap: Node 20's built-in startup
+    /// heap scaled to the real ticker server's 6,080,488 B before its first connection (the trace header's
+    /// `"initial_heap": "node20:6080488B"`; `--simulate` imports the same).
+    #[arg(long)]
+    node_heap: bool,
     /// Write the trace here instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -94,6 +100,12 @@ pub struct Cli {
     #[arg(long, conflicts_with_all = ["output", "format"])]
     simulate: bool,
 }
+
+/// Bytes of V8 heap of the real ticker server with Koa and koa-websocket loaded, before its first connection
+/// (`ticker-leaky-000.heapsnapshot.gz`, imported as `gc-sim run --initial-heap` imports it: 76,431 objects,
+/// 6,080,488 B); the server starts from Node 20's built-in startup heap scaled to it
+/// (docs/v8-sources.md#node-startup).
+pub const TICKER_STARTUP_BYTES: u64 = 6_080_488;
 
 /// The largest `--clients`: every connection is scheduled up front.
 const MAX_CLIENTS: i64 = 1_000_000;
@@ -137,6 +149,12 @@ impl Cli {
         Ok(heap)
     }
 
+    /// The heap the server starts from: Node's own with Koa loaded with `--node-heap`, else none (an empty heap).
+    pub fn initial_heap(&self) -> Option<StartupHeap> {
+        let heap = StartupHeap::scaled(TICKER_STARTUP_BYTES).expect("a size within the limits");
+        self.node_heap.then_some(heap)
+    }
+
     /// The trace's name: the mode and the workload.
     pub fn name(&self) -> String {
         let w = self.workload();
@@ -157,7 +175,7 @@ impl Cli {
     /// # Errors
     /// Any error writing.
     pub fn generate<W: Write>(&self, heap: &HeapHeader, out: W) -> io::Result<(W, Stats)> {
-        let mut trace = TraceWriter::new(out, self.format, &self.name(), heap)?;
+        let mut trace = TraceWriter::new(out, self.format, &self.name(), heap, self.initial_heap())?;
         let stats = simulation::simulate(&self.workload(), &mut trace)?;
         Ok((trace.finish()?, stats))
     }
@@ -167,8 +185,8 @@ impl Cli {
     /// # Errors
     /// An invalid configuration, or an event the replay rejects (a bug of the generator).
     pub fn simulate(&self, heap: &HeapHeader) -> io::Result<(Replay, Stats)> {
-        let mut trace =
-            TraceWriter::replaying(&self.name(), heap.config()).map_err(|e| io::Error::other(e.to_string()))?;
+        let mut trace = TraceWriter::replaying(&self.name(), heap.config(), self.initial_heap())
+            .map_err(|e| io::Error::other(e.to_string()))?;
         let stats = simulation::simulate(&self.workload(), &mut trace)?;
         Ok((trace.into_replay(), stats))
     }

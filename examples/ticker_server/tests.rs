@@ -284,7 +284,9 @@ fn bad_arguments_are_usage_errors() {
 #[test]
 fn simulate_ends_where_replaying_the_written_trace_ends() {
     let oom = "--clients 400 --max-old-space-mib 2";
-    for (mode, args) in [("--leaky", EXAMPLE_ARGS), ("--fixed", EXAMPLE_ARGS), ("--leaky", oom)] {
+    // From Node's startup heap: the header's `initial_heap` and --simulate's import agree.
+    let node = EXAMPLE_ARGS.replace("--max-old-space-mib 16", "--node-heap");
+    for (mode, args) in [("--leaky", EXAMPLE_ARGS), ("--fixed", EXAMPLE_ARGS), ("--leaky", oom), ("--leaky", &node)] {
         let cli = cli(mode, args);
         let (simulated, simulated_stats) = cli.simulate(&cli.heap().unwrap()).unwrap();
         let (trace, stats) = generate(&cli);
@@ -362,4 +364,44 @@ fn an_initial_heap_from_a_snapshot_brings_the_death_forward_by_its_live_size() {
     );
     assert!(snapshot_closed < plain_closed, "the snapshot's heap brings the death forward");
     assert!(within(fewer, live, 0.25), "{fewer} B fewer leaked against a live snapshot of {live} B");
+}
+
+/// With `--node-heap` the server starts from Node's own heap with Koa loaded (without, from an empty heap): the
+/// written trace asks for it in its header, and at the end of the leaky 2,000-connection schedule (here its first
+/// 200 connections) old space holds the startup heap's 6,080,488 B more than from an empty heap, all of it live
+/// (the real ticker server's V8 heap before its first connection, ticker-leaky-000: 6,080,488 B).
+#[test]
+fn the_server_starts_from_nodes_heap_with_koa_loaded() {
+    let args = "--clients 200 --wave-size 100 --wave-interval-ms 3000 --hold-ms 1000 --tick-ms 100 --duration-ms 9000";
+    let (with, stats) = run("--leaky", &format!("{args} --node-heap"));
+    let (without, stats_without) = run("--leaky", args);
+    assert_eq!(stats, stats_without, "the same workload");
+    let old = |replay: &Replay| {
+        let usage = replay.heap().usage();
+        usage.old_space.used_bytes + usage.large_object_space.used_bytes
+    };
+    let (with_report, without_report) = (Report::new(&with, None), Report::new(&without, None));
+    eprintln!(
+        "old space at the end: {} B with Node's heap, {} B without; live {} and {} B",
+        old(&with),
+        old(&without),
+        with_report.summary.live_bytes,
+        without_report.summary.live_bytes
+    );
+    assert_eq!(with_report.summary.live_bytes - without_report.summary.live_bytes, crate::TICKER_STARTUP_BYTES);
+    let more = old(&with) as f64 - old(&without) as f64;
+    assert!(within(more, crate::TICKER_STARTUP_BYTES as f64, 0.05), "{more} B more old space");
+    // Every connection's objects are still leaked, as from an empty heap.
+    for id in 0..200 {
+        assert_eq!(connection(&with, id), connection(&without, id), "conn-{id}");
+    }
+    let (trace, _) = generate(&cli("--leaky", &format!("{args} --node-heap")));
+    let header = trace.split(|&b| b == b'\n').next().unwrap();
+    assert!(
+        String::from_utf8_lossy(header).contains(r#""initial_heap":"node20:6080488B""#),
+        "{}",
+        String::from_utf8_lossy(header)
+    );
+    let (trace, _) = generate(&cli("--leaky", args));
+    assert!(!String::from_utf8_lossy(&trace[..200]).contains("initial_heap"));
 }

@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 use std::io::{self, Write};
 
+use gc_sim::startup_heap::StartupHeap;
 use gc_sim::trace::{Flow, Problem, TraceEvent, TraceHeader};
 use gc_sim::{Collection, HeapConfig, Replay};
 
@@ -64,6 +65,9 @@ struct Header<'a> {
     name: &'a str,
     #[serde(skip_serializing_if = "HeapHeader::is_empty")]
     heap: &'a HeapHeader,
+    /// The heap the server starts from: Node's own, scaled to the ticker's (`--node-heap`), or none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    initial_heap: Option<StartupHeap>,
 }
 
 /// The tag of connection `id`'s objects, `conn-<id>`, serialized without building a string.
@@ -244,12 +248,18 @@ pub struct TraceWriter<S> {
 }
 
 impl<W: Write> TraceWriter<TextSink<W>> {
-    /// Starts a trace named `name` with heap configuration `heap`.
+    /// Starts a trace named `name` with heap configuration `heap`, from the heap `initial_heap` if any.
     ///
     /// # Errors
     /// Any error writing to `out`.
-    pub fn new(mut out: W, form: Form, name: &str, heap: &HeapHeader) -> io::Result<Self> {
-        let header = Header { format: "gc-sim-trace", version: 1, name, heap };
+    pub fn new(
+        mut out: W,
+        form: Form,
+        name: &str,
+        heap: &HeapHeader,
+        initial_heap: Option<StartupHeap>,
+    ) -> io::Result<Self> {
+        let header = Header { format: "gc-sim-trace", version: 1, name, heap, initial_heap };
         match form {
             Form::Ndjson => {
                 serde_json::to_writer(&mut out, &header)?;
@@ -284,8 +294,9 @@ impl<W: Write> TraceWriter<TextSink<W>> {
 impl TraceWriter<ReplaySink> {
     /// Starts a replay named `name` on a heap configured with `config`, in place of a trace: as a replay of the
     /// trace [`TraceWriter::new`] writes, from the same header.
-    pub fn replaying(name: &str, config: HeapConfig) -> Result<Self, Problem> {
-        let replay = Replay::from_header(&TraceHeader::new(name, config), |_| Ok(()))?;
+    pub fn replaying(name: &str, config: HeapConfig, initial_heap: Option<StartupHeap>) -> Result<Self, Problem> {
+        let header = TraceHeader { initial_heap, ..TraceHeader::new(name, config) };
+        let replay = Replay::from_header(&header, |_| Ok(()))?;
         Ok(TraceWriter { sink: ReplaySink { replay, text: String::new() }, events: 0, next_id: 1 })
     }
 

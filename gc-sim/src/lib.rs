@@ -27,6 +27,7 @@
 //! | [`compressed`] | — | gzip and zstd input, recognised by its first bytes, decompressed as it is read |
 //! | [`gc_log`] | `gc-tracer.cc` | reading real Node GC logs: `--trace-gc`, `--trace-gc-nvp`, the OOM text |
 //! | [`snapshot`] | `heap-snapshot-generator.cc`, DevTools `HeapSnapshot.ts` | real `.heapsnapshot` files: reader, DevTools' graph semantics, dominators, summary, leak diff |
+//! | [`startup_heap`] | `snapshot/deserializer.cc` | Node 20's own startup heap, built in from measured tables (`--initial-heap node20`) |
 //!
 //! ## Using it in a test
 //! ```
@@ -71,6 +72,7 @@ mod roots;
 mod slots;
 pub mod snapshot;
 mod space;
+pub mod startup_heap;
 pub mod survival;
 pub mod trace;
 

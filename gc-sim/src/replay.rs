@@ -34,6 +34,7 @@ use crate::gc_tracer::HeapUsage;
 use crate::heap::Heap;
 use crate::heap_map::HeapMapRecorder;
 use crate::object::{Labels, ObjectId};
+use crate::startup_heap::StartupHeap;
 use crate::trace::{read_trace, Flow, Problem, ProblemKind, TraceError, TraceEvent, TraceFormat, TraceHeader};
 use crate::trace::{ReadSummary, TraceVisitor};
 
@@ -59,8 +60,10 @@ pub struct Replay {
     marks: Vec<Mark>,
     events: u64,
     oom_event: Option<u64>,
-    /// Heap usage when the replay started (both semi-spaces are committed from the start).
+    /// Heap usage when the replay started (both semi-spaces are committed from the start), after an import.
     initial_usage: HeapUsage,
+    /// The old generation's allocation limit when the replay started, after an import.
+    initial_limit: u64,
     /// The heap maps asked for (`gc-sim run --heap-map-at`), taken by GC callbacks on the heap.
     heap_maps: HeapMapRecorder,
 }
@@ -69,6 +72,7 @@ impl Replay {
     /// Starts a replay named `name` on `heap`.
     pub fn new(name: impl Into<String>, mut heap: Heap) -> Replay {
         let initial_usage = heap.usage();
+        let initial_limit = heap.old_generation_allocation_limit();
         let heap_maps = HeapMapRecorder::install(&mut heap);
         Replay {
             heap_maps,
@@ -79,6 +83,7 @@ impl Replay {
             events: 0,
             oom_event: None,
             initial_usage,
+            initial_limit,
         }
     }
 
@@ -100,9 +105,13 @@ impl Replay {
     /// # Ok::<(), gc_sim::trace::Problem>(())
     /// ```
     ///
+    /// The header's `initial_heap` (Node's startup heap) is imported ([`StartupHeap::import_into`]); one that does
+    /// not fit the maximum old generation leaves the program dead from the start, as Node would be
+    /// ([`Heap::out_of_memory`]), and the first event stops the replay.
+    ///
     /// # Errors
     /// A [`ProblemKind::Header`] problem: `configure`'s message as it is, or `heap: ...` for a configuration the
-    /// heap rejects.
+    /// heap rejects, or `initial_heap: ...` for a heap the simulator cannot hold.
     pub fn from_header(
         header: &TraceHeader,
         configure: impl FnOnce(&mut HeapConfig) -> Result<(), String>,
@@ -110,7 +119,37 @@ impl Replay {
         let mut config = header.heap.clone();
         configure(&mut config).map_err(|e| Problem::new(ProblemKind::Header, e))?;
         let heap = Heap::new(config).map_err(|e| Problem::new(ProblemKind::Header, format!("heap: {e}")))?;
-        Ok(Replay::new(header.name.clone(), heap))
+        let mut replay = Replay::new(header.name.clone(), heap);
+        if let Some(startup) = header.initial_heap {
+            replay
+                .import_startup_heap(startup)
+                .map_err(|e| Problem::new(ProblemKind::Header, format!("initial_heap \"{startup}\": {e}")))?;
+        }
+        Ok(replay)
+    }
+
+    /// Imports Node's startup heap before the trace's events ([`StartupHeap::import_into`]); its objects have no
+    /// trace id. A heap that does not fit the maximum old generation leaves the program dead from the start
+    /// ([`Heap::out_of_memory`]), which is not an error here.
+    ///
+    /// # Errors
+    /// As [`Heap::import`], but for [`HeapError::OutOfMemory`].
+    pub fn import_startup_heap(&mut self, startup: StartupHeap) -> Result<(), HeapError> {
+        match startup.import_into(&mut self.heap) {
+            Ok(_) | Err(HeapError::OutOfMemory(_)) => {
+                self.refresh_initial_usage();
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Before the first event, the heap usage the timeline starts from is the heap's as it is now (after an import).
+    fn refresh_initial_usage(&mut self) {
+        if self.events == 0 {
+            self.initial_usage = self.heap.usage();
+            self.initial_limit = self.heap.old_generation_allocation_limit();
+        }
     }
 
     /// Applies one event. Returns [`Flow::Stop`] once the simulated program has run out of memory (the heap is
@@ -243,8 +282,11 @@ impl Replay {
                 objects: import.len() as u32,
             });
         }
-        let handles = self.heap.import(import)?;
-        self.ids.imported.extend(ids.iter().copied().zip(handles));
+        let handles = self.heap.import(import);
+        if matches!(handles, Ok(_) | Err(HeapError::OutOfMemory(_))) {
+            self.refresh_initial_usage();
+        }
+        self.ids.imported.extend(ids.iter().copied().zip(handles?));
         Ok(())
     }
 
@@ -297,6 +339,12 @@ impl Replay {
     /// Heap usage when the replay started.
     pub fn initial_usage(&self) -> HeapUsage {
         self.initial_usage
+    }
+
+    /// The old generation's allocation limit when the replay started (after an imported heap, the limit computed
+    /// from it).
+    pub fn initial_old_generation_limit(&self) -> u64 {
+        self.initial_limit
     }
 }
 

@@ -38,8 +38,8 @@ pub struct Report {
     /// The collections, in order: every one up to [`MAX_KEPT_EVENTS`](crate::gc_tracer::MAX_KEPT_EVENTS), then an
     /// even sample of the run (see [`Heap::events`](crate::Heap::events)). The summary counts every collection.
     pub events: Vec<GcEvent>,
-    /// Per-space usage over simulated time: the start (the empty heap, with its committed semi-spaces), before and
-    /// after every collection in [`events`](Self::events), and the end.
+    /// Per-space usage over simulated time: the start (the empty heap or the imported one, with its committed
+    /// semi-spaces), before and after every collection in [`events`](Self::events), and the end.
     pub timeline: Vec<Sample>,
     /// Heap maps: those requested with [`Replay::heap_maps`]' [`request`](crate::heap_map::HeapMapRecorder::request), in the order
     /// they were taken, then the map at the end if it was requested ([`HeapMapMoment::End`]). None unless asked
@@ -191,7 +191,7 @@ impl Report {
             }),
         };
         let mut timeline = Vec::with_capacity(2 * events.len() + 2);
-        let limit = heap.config().initial_old_generation_limit();
+        let limit = replay.initial_old_generation_limit();
         timeline.push(Sample { t_ms: 0.0, spaces: replay.initial_usage(), old_generation_allocation_limit: limit });
         for (e, &limit_before) in events.iter().zip(heap.event_limits_before()) {
             timeline.push(Sample { t_ms: e.start_ms, spaces: e.before, old_generation_allocation_limit: limit_before });

@@ -140,7 +140,10 @@ fn every_schema_example_replays_and_the_fields_match_the_reader() {
 fn the_schema_header_and_heap_match_heap_config() {
     let schema = schema();
     let header = &schema["$defs"]["header"];
-    assert_eq!(keys(&header["properties"]), BTreeSet::from(["format", "version", "name", "heap"].map(String::from)));
+    assert_eq!(
+        keys(&header["properties"]),
+        BTreeSet::from(["format", "version", "name", "heap", "initial_heap"].map(String::from))
+    );
     let mut document = keys(&header["properties"]);
     document.insert("events".to_owned());
     assert_eq!(keys(&schema["properties"]), document);

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::error::{Problem, ProblemKind};
 use crate::config::HeapConfig;
 use crate::heap::Collection;
+use crate::startup_heap::StartupHeap;
 
 /// The value of a trace header's `format` field.
 pub const FORMAT: &str = "gc-sim-trace";
@@ -29,12 +30,16 @@ pub struct TraceHeader {
     /// defaults.
     #[serde(default, deserialize_with = "crate::config::map_only")]
     pub heap: HeapConfig,
+    /// The heap the program starts from, imported before the first event: `"node20"` for Node 20's own startup
+    /// heap, `"node20:SIZE"` for it scaled ([`StartupHeap`]). Absent: an empty heap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_heap: Option<StartupHeap>,
 }
 
 impl TraceHeader {
     /// A version-1 header with the given name and heap configuration.
     pub fn new(name: impl Into<String>, heap: HeapConfig) -> TraceHeader {
-        TraceHeader { format: FORMAT.to_owned(), version: VERSION, name: name.into(), heap }
+        TraceHeader { format: FORMAT.to_owned(), version: VERSION, name: name.into(), heap, initial_heap: None }
     }
 
     /// A [`ProblemKind::Header`] problem unless `format` and `version` are this crate's.

@@ -15,6 +15,7 @@ use super::error::{Problem, ProblemKind, TraceError};
 use super::event::TraceHeader;
 use super::visitor::{Flow, ReadSummary, TraceVisitor};
 use crate::config::HeapConfig;
+use crate::startup_heap::StartupHeap;
 
 pub(super) fn read_json(
     input: impl Read,
@@ -94,6 +95,7 @@ struct PartialHeader {
     version: Option<u32>,
     name: Option<String>,
     heap: Option<HeapConfig>,
+    initial_heap: Option<StartupHeap>,
 }
 
 impl PartialHeader {
@@ -104,6 +106,7 @@ impl PartialHeader {
             version: self.version.take().ok_or_else(|| missing("version"))?,
             name: self.name.take().unwrap_or_default(),
             heap: self.heap.take().unwrap_or_default(),
+            initial_heap: self.initial_heap.take(),
         };
         header.check()?;
         Ok(header)
@@ -146,18 +149,20 @@ impl<'de, V: TraceVisitor> Visitor<'de> for Document<'_, '_, V> {
                 "version" if header.version.is_some() => Some("version"),
                 "name" if header.name.is_some() => Some("name"),
                 "heap" if header.heap.is_some() => Some("heap"),
+                "initial_heap" if header.initial_heap.is_some() => Some("initial_heap"),
                 _ => None,
             };
             if let Some(field) = repeated {
                 return Err(de::Error::duplicate_field(field));
             }
-            if matches!(&*key, "format" | "version" | "name") {
+            if matches!(&*key, "format" | "version" | "name" | "initial_heap") {
                 self.state.header_field = Some(key.to_string());
             }
             match &*key {
                 "format" => header.format = Some(map.next_value()?),
                 "version" => header.version = Some(map.next_value()?),
                 "name" => header.name = Some(map.next_value()?),
+                "initial_heap" => header.initial_heap = Some(map.next_value()?),
                 "heap" => {
                     let mut track = serde_path_to_error::Track::new();
                     let heap = map.next_value_seed(TrackedValue { track: &mut track, value: std::marker::PhantomData });
@@ -200,7 +205,7 @@ impl<'de, V: TraceVisitor> Visitor<'de> for Document<'_, '_, V> {
                         None,
                         Problem::new(
                             ProblemKind::Header,
-                            format!("unknown header field `{other}` (expected format, version, name, heap, events)"),
+                            format!("unknown header field `{other}` (expected format, version, name, heap, initial_heap, events)"),
                         ),
                     ))
                 }
