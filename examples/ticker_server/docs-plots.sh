@@ -22,13 +22,24 @@ real_log=../shared/v8/ticker/runs/leaky_tick10_tracegc/gc.log
 [ -f "$real_log" ] || { echo "$real_log is missing: ../shared must be beside the clone" >&2; exit 1; }
 full=(--clients 2000 --wave-size 100 --wave-interval-ms 3000 --wave-spread-ms 500 --hold-ms 1000 --tick-ms 10
       --start-ms 10000 --duration-ms 150000)
-./target/release/examples/ticker_server --leaky "${full[@]}" |
+./target/release/examples/ticker_server --leaky "${full[@]}" --node-heap |
     ./target/release/gc-sim run - --quiet --compare-log "$real_log" --plot "$out/ticker-real-vs-model.png"
+# The real leaky server's death under --max-old-space-size=64 (TICK_MS=100, 100 connections a second) beside the
+# model's: gc-sim exits 3 when the simulated server dies, as Node died.
+oom_log=../shared/real-inputs/ticker/oom-old64/gc.log
+[ -f "$oom_log" ] || { echo "$oom_log is missing: ../shared must be beside the clone" >&2; exit 1; }
+oom=(--clients 15000 --wave-size 100 --wave-interval-ms 1000 --hold-ms 500 --tick-ms 100 --start-ms 5000
+     --max-old-space-mib 64 --node-heap)
+status=0
+./target/release/examples/ticker_server --leaky "${oom[@]}" |
+    ./target/release/gc-sim run - --quiet --compare-log "$oom_log" --plot "$out/ticker-oom64-real-vs-model.png" ||
+    status=$?
+[ "$status" -eq 3 ] || { echo "the 64 MiB model should die (exit 3), got $status" >&2; exit 1; }
 # The reports are inputs of the plots, not documentation: only the images are kept.
 rm "$out/ticker-leaky.json" "$out/ticker-fixed.json"
 
 if [ "${1:-}" = "--check" ]; then
-    for image in ticker-leaky.png ticker-fixed.png ticker-comparison.png ticker-real-vs-model.png; do
+    for image in ticker-leaky.png ticker-fixed.png ticker-comparison.png ticker-real-vs-model.png ticker-oom64-real-vs-model.png; do
         cmp "$out/$image" "docs/images/$image" || { echo "docs/images/$image is stale: run $0" >&2; exit 1; }
     done
     rm -r "$out"
