@@ -16,6 +16,8 @@ pub(crate) struct LabelTable {
     /// The distinct label combinations of objects, indexed by [`LabelSet`]; entry 0 is [`Labels::NONE`].
     sets: Vec<Labels>,
     set_ids: FxHashMap<Labels, LabelSet>,
+    /// Whether any label combination names a site.
+    sites: bool,
 }
 
 impl LabelTable {
@@ -27,6 +29,7 @@ impl LabelTable {
             ids: FxHashMap::default(),
             sets: vec![Labels::NONE],
             set_ids: FxHashMap::default(),
+            sites: false,
         }
     }
 
@@ -78,12 +81,19 @@ impl LabelTable {
             return set;
         }
         let set = LabelSet(u32::try_from(self.sets.len()).expect("fewer than 2^32 label combinations"));
+        self.sites |= labels.site.is_some();
         self.sets.push(labels);
         self.set_ids.insert(labels, set);
         set
     }
 
     /// The labels a header's combination stands for.
+    /// Whether any object was given a `site` label.
+    #[inline]
+    pub fn has_sites(&self) -> bool {
+        self.sites
+    }
+
     #[inline]
     pub fn resolve(&self, set: LabelSet) -> Labels {
         self.sets[set.0 as usize]

@@ -12,7 +12,6 @@ use slotmap::SlotMap;
 use crate::config::HeapConfig;
 use crate::label_table::LabelTable;
 use crate::object::{HeapObject, ObjectId};
-use crate::pretenuring::PretenuringFeedback;
 use crate::roots::{HandleScopes, RootSets};
 use crate::slots::SlotArena;
 use crate::space::large_object_space::LargeObjectSpace;
@@ -35,8 +34,6 @@ pub(crate) struct HeapParts<'h> {
     pub labels: &'h LabelTable,
     /// Where promotions of tagged objects are recorded.
     pub promotions: &'h mut TagPromotions,
-    /// Allocation-site feedback: the scavenger counts first survivals per site, when pretenuring is on.
-    pub pretenuring: Option<&'h mut PretenuringFeedback>,
     pub config: &'h HeapConfig,
     /// The number of the running collection.
     pub gc: u64,

@@ -17,7 +17,6 @@ use crate::config::HeapConfig;
 use crate::gc_tracer::CollectorCounts;
 use crate::label_table::LabelTable;
 use crate::object::{HeapObject, ObjectId, Space};
-use crate::pretenuring::PretenuringFeedback;
 use crate::slots::{free_object, SlotArena};
 use crate::space::new_space::{NewSpace, SurvivorLab};
 use crate::space::old_space::OldSpace;
@@ -57,8 +56,6 @@ struct Scavenger<'h, 's> {
     start_ms: f64,
     /// The heap's labels, for the tags of promoted objects.
     labels: &'h LabelTable,
-    /// Allocation-site feedback, when pretenuring is on: first survivals per site.
-    pretenuring: Option<&'h mut PretenuringFeedback>,
 }
 
 impl Scavenger<'_, '_> {
@@ -69,12 +66,6 @@ impl Scavenger<'_, '_> {
         match o.space() {
             Space::New if o.epoch() != self.epoch => {
                 let size = o.size;
-                if o.age() == 0 {
-                    // A memento found: the object survives its first scavenge.
-                    if let Some(feedback) = self.pretenuring.as_deref_mut() {
-                        feedback.found(self.labels, o.labels);
-                    }
-                }
                 let copy = if o.age() < self.config.promotion_age {
                     self.new_space.allocate_survivor(size, &mut self.lab, self.config)
                 } else {
@@ -204,7 +195,6 @@ pub(crate) fn scavenge(parts: HeapParts<'_>, to_space_list: Vec<ObjectId>, scrat
             gc: parts.gc,
             start_ms: parts.start_ms,
             labels: parts.labels,
-            pretenuring: parts.pretenuring,
         };
         for set in parts.roots.sets() {
             for &id in set.handles.keys() {

@@ -173,7 +173,7 @@ impl Heap {
         config.validate()?;
         /// Identities of heaps, for their labels (wrapping after 2^32 heaps).
         static NEXT_ID: AtomicU32 = AtomicU32::new(0);
-        Ok(Heap {
+        let mut heap = Heap {
             labels: LabelTable::new(NEXT_ID.fetch_add(1, Ordering::Relaxed)),
             new_space: NewSpace::new(&config),
             old_space: OldSpace::new(config.page, config.min_free_block),
@@ -200,7 +200,9 @@ impl Heap {
             memory_reducer: MemoryReducer::default(),
             old_generation_capacity_at_start: 0,
             pretenuring: PretenuringFeedback::default(),
-        })
+        };
+        heap.tasks.scavenge_observer_left = heap.scavenge_task_observer_step_bytes();
+        Ok(heap)
     }
 
     /// The configuration the heap was built with.

@@ -7,8 +7,8 @@ pub(crate) struct PostedTasks {
     pub scavenge: bool,
     /// The marking job's start task: the soft marking limit was reached.
     pub start_marking: bool,
-    /// New-space allocation since the scavenge task's observer last looked.
-    pub scavenge_observer_bytes: u64,
+    /// New-space allocation left before the scavenge task's observer looks again.
+    pub scavenge_observer_left: u64,
     /// When the marking job's task was last posted (while marking, it always is), for its latency.
     pub marking_task_posted_ms: Option<f64>,
     /// The marking job's average latency from posting to running (V8's `AverageTimeToIncrementalMarkingTask`), once

@@ -90,13 +90,27 @@ impl Heap {
     /// it was at the start (80 % of 1 MiB, 838,860 B, in Node), it posts the task if new space is past the trigger.
     #[inline]
     pub(super) fn scavenge_task_observe_allocation(&mut self, size: u64) {
-        self.tasks.scavenge_observer_bytes += size;
-        let step = u64::from(self.config.scavenge_task_trigger_percent) * self.config.min_semi_space_size / 100;
-        if self.tasks.scavenge_observer_bytes >= step {
-            self.tasks.scavenge_observer_bytes = 0;
-            if self.new_space.used_bytes >= self.scavenge_task_trigger_bytes() {
-                self.tasks.scavenge = true;
-            }
+        match self.tasks.scavenge_observer_left.checked_sub(size) {
+            Some(left) if left > 0 => self.tasks.scavenge_observer_left = left,
+            _ => self.scavenge_task_observer_step(),
+        }
+    }
+
+    /// The scavenge task's observer looks: it posts the task if new space is past the trigger, and counts down its
+    /// step again.
+    #[cold]
+    fn scavenge_task_observer_step(&mut self) {
+        self.tasks.scavenge_observer_left = self.scavenge_task_observer_step_bytes();
+        if self.new_space.used_bytes >= self.scavenge_task_trigger_bytes() {
+            self.tasks.scavenge = true;
+        }
+    }
+
+    /// The observer's step: the trigger's share of new space's initial capacity (never, with the task off).
+    pub(super) fn scavenge_task_observer_step_bytes(&self) -> u64 {
+        match self.config.scavenge_task_trigger_percent {
+            0 => u64::MAX,
+            percent => (u64::from(percent) * self.config.min_semi_space_size / 100).max(1),
         }
     }
 
@@ -169,7 +183,7 @@ impl Heap {
             self.memory_reducer.notify_mark_compact(self.tracer.now_ms, committed, likely_to_collect_more);
         }
         self.tasks.scavenge = false;
-        self.tasks.scavenge_observer_bytes = 0;
+        self.tasks.scavenge_observer_left = self.scavenge_task_observer_step_bytes();
         if !self.marking.is_active() {
             self.tasks.marking_task_posted_ms = None;
         }
