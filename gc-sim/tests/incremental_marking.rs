@@ -6,6 +6,19 @@ mod common;
 
 use gc_sim::{Collection, Collector, GcReason, Heap, HeapConfig, HeapError, Labels, OomLocation, MIB};
 
+/// A 64 MiB heap whose rooted list of pretenured 4 KiB objects grew, with no turn of the event loop, until
+/// incremental marking started (at the hard limit); the list's holder is the rooted head.
+fn heap_that_just_started_marking() -> (Heap, common::List, gc_sim::ObjectId) {
+    let config = HeapConfig { max_old_generation_size: 64 * MIB, ..HeapConfig::default() };
+    let mut heap = Heap::new(config).unwrap();
+    let holder = heap.alloc_old(16, 1, Labels::NONE).unwrap();
+    let mut list = common::List::rooted_at(&mut heap, "r", holder);
+    while !heap.is_marking() {
+        list.push_old(&mut heap, 4096).unwrap();
+    }
+    (heap, list, holder)
+}
+
 /// Pretenured 4 KiB objects on a rooted list, one at a time with a turn of the event loop after each, until
 /// incremental marking starts: it starts once the old generation is over 8 MiB and the room left under the
 /// allocation limit is at most new space's capacity (V8's soft limit: from a task, at the next turn), not before.
@@ -37,13 +50,7 @@ fn marking_starts_when_the_room_under_the_limit_is_new_space() {
     assert!(heap.verify().is_clean(), "{}", heap.verify());
 
     // No turns of the event loop: no task starts it, the hard limit does.
-    let config = HeapConfig { max_old_generation_size: 64 * MIB, ..HeapConfig::default() };
-    let mut heap = Heap::new(config).unwrap();
-    let holder = heap.alloc_old(16, 1, Labels::NONE).unwrap();
-    let mut list = common::List::rooted_at(&mut heap, "r", holder);
-    while !heap.is_marking() {
-        list.push_old(&mut heap, 4096).unwrap();
-    }
+    let (heap, _, _) = heap_that_just_started_marking();
     assert!(heap.old_generation_size() >= heap.old_generation_allocation_limit(), "at the hard limit");
 }
 
@@ -52,13 +59,7 @@ fn marking_starts_when_the_room_under_the_limit_is_new_space() {
 /// frees it. A young object allocated and dropped meanwhile is not kept.
 #[test]
 fn black_allocation_survives_the_cycle_and_dies_in_the_next() {
-    let config = HeapConfig { max_old_generation_size: 64 * MIB, ..HeapConfig::default() };
-    let mut heap = Heap::new(config).unwrap();
-    let holder = heap.alloc_old(16, 1, Labels::NONE).unwrap();
-    let mut list = common::List::rooted_at(&mut heap, "r", holder);
-    while !heap.is_marking() {
-        list.push_old(&mut heap, 4096).unwrap();
-    }
+    let (mut heap, list, _) = heap_that_just_started_marking();
     let black = heap.alloc_old(512, 0, Labels::NONE).unwrap();
     heap.enter_scope();
     let young = heap.alloc(64, 0, Labels::NONE).unwrap();
@@ -86,13 +87,7 @@ fn black_allocation_survives_the_cycle_and_dies_in_the_next() {
 /// after the cycle started (into an object marking had already visited) survives the finalizing mark-compact.
 #[test]
 fn a_reference_stored_during_marking_is_not_lost() {
-    let config = HeapConfig { max_old_generation_size: 64 * MIB, ..HeapConfig::default() };
-    let mut heap = Heap::new(config).unwrap();
-    let holder = heap.alloc_old(16, 1, Labels::NONE).unwrap();
-    let mut list = common::List::rooted_at(&mut heap, "r", holder);
-    while !heap.is_marking() {
-        list.push_old(&mut heap, 4096).unwrap();
-    }
+    let (mut heap, _, holder) = heap_that_just_started_marking();
     // Let the marker visit everything there is (the root holder first).
     for _ in 0..3 {
         heap.advance(0.0).unwrap();
