@@ -163,23 +163,9 @@ fn the_memory_reducer_collects_twice_when_the_program_goes_quiet() {
 fn a_slow_leak_dies_in_a_storm_of_incremental_mark_compacts() {
     let config = HeapConfig { max_old_generation_size: 24 * MIB, max_semi_space_size: MIB, ..HeapConfig::default() };
     let mut heap = Heap::new(config).unwrap();
-    let mut list = common::List::rooted(&mut heap, "timers", 16);
-    let error = 'run: loop {
-        for _ in 0..20 {
-            heap.enter_scope();
-            let garbage = heap.alloc(300, 0, Labels::NONE);
-            heap.exit_scope().unwrap();
-            if let Err(e) = garbage {
-                break 'run e;
-            }
-            if let Err(e) = heap.advance(0.05) {
-                break 'run e;
-            }
-        }
-        if let Err(e) = list.push_old(&mut heap, 5_000) {
-            break e;
-        }
-    };
+    // Pretenured like the seed server's leaked objects (allocation-site pretenuring): each old-space allocation
+    // checks the marking limit, which restarts marking right after each mark-compact.
+    let error = common::slow_leak_until_death(&mut heap, true);
     let HeapError::OutOfMemory(oom) = &error else { panic!("expected out-of-memory, got {error}") };
     assert_eq!(oom.location, OomLocation::IneffectiveMarkCompacts, "{}", oom.message());
     assert!(oom.old_generation_bytes >= 24 * MIB * 8 / 10);

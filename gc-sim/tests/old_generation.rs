@@ -288,21 +288,7 @@ fn a_slow_leak_thrashes_in_mark_compacts_before_dying() {
     let config =
         HeapConfig { max_old_generation_size: 24 * MIB, max_semi_space_size: MIB, ..HeapConfig::default() }.plain();
     let mut heap = Heap::new(config).unwrap();
-    let mut list = common::List::rooted(&mut heap, "timers", 16);
-    let error = 'run: loop {
-        for _ in 0..20 {
-            heap.enter_scope();
-            let garbage = heap.alloc(300, 0, Labels::NONE);
-            heap.exit_scope().unwrap();
-            if let Err(e) = garbage {
-                break 'run e;
-            }
-            heap.advance(0.05).unwrap();
-        }
-        if let Err(e) = list.push(&mut heap, 5_000) {
-            break e;
-        }
-    };
+    let error = common::slow_leak_until_death(&mut heap, false);
     assert!(matches!(error, HeapError::OutOfMemory(_)), "{error}");
     let mark_compacts: Vec<f64> =
         heap.events().iter().filter(|e| e.collector == Collector::MarkCompact).map(|e| e.start_ms).collect();

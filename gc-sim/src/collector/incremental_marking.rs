@@ -9,8 +9,9 @@
 //!
 //! While marking runs the mutator goes on, so three rules keep every reachable object marked at finalization:
 //!
-//! - **The marking barrier** (V8's `MarkingBarrier::Write`, a Dijkstra insertion barrier): a reference stored into
-//!   a marked object marks its target grey ([`IncrementalMarking::record_write`]).
+//! - **The marking barrier** (V8's `MarkingBarrier::Write`, a Dijkstra insertion barrier): the target of every
+//!   reference stored while marking runs is marked grey, whatever the host's colour
+//!   ([`IncrementalMarking::record_write`]).
 //! - **Black allocation** (`StartBlackAllocation`): objects allocated in the old generation while marking are born
 //!   marked; their slots are empty, so every reference they get later goes through the barrier. Young objects are
 //!   born white, and a scavenge keeps every object's mark (V8's `TransferColor`).

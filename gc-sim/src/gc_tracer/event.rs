@@ -213,6 +213,48 @@ pub struct IncrementalMarkingStats {
 }
 
 impl GcEvent {
+    /// The event of a collection that starts: the heap's usage before it (also the usage after, until it is
+    /// finished), the allocation limit in force, nothing counted yet, mutator utilization 1.
+    pub(crate) fn opened(
+        number: u64,
+        (collector, reason, collector_reason): (Collector, GcReason, Option<CollectorReason>),
+        start_ms: f64,
+        before: HeapUsage,
+        allocation_limit: u64,
+    ) -> GcEvent {
+        GcEvent {
+            number,
+            collector,
+            reason,
+            collector_reason,
+            start_ms,
+            pause_ms: 0.0,
+            before,
+            after: before,
+            copied_bytes: 0,
+            copied_objects: 0,
+            promoted_bytes: 0,
+            promoted_objects: 0,
+            died_bytes: 0,
+            died_objects: 0,
+            marked_bytes: 0,
+            marked_objects: 0,
+            swept_pages: 0,
+            evacuated_pages: 0,
+            evacuated_bytes: 0,
+            released_pages: 0,
+            holes_bytes: 0,
+            semi_space_capacity: 0,
+            old_generation_allocation_limit: allocation_limit,
+            average_mutator_utilization: 1.0,
+            current_mutator_utilization: 1.0,
+            mutator_ms: 0.0,
+            allocated_bytes: 0,
+            reduce_memory: false,
+            incremental: None,
+        }
+    }
+
     /// Bytes that survived in the young generation: copied plus promoted.
     pub fn survived_bytes(&self) -> u64 {
         self.copied_bytes + self.promoted_bytes

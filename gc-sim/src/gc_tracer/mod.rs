@@ -151,36 +151,16 @@ impl GcTracer {
         self.allocated_at_previous_gc = self.totals.allocated_bytes;
         self.start_cycle();
         self.current = Some(GcEvent {
-            number: self.collections,
-            collector,
-            reason,
-            collector_reason,
-            start_ms: self.now_ms,
-            pause_ms: 0.0,
-            before,
-            after: before,
-            copied_bytes: 0,
-            copied_objects: 0,
-            promoted_bytes: 0,
-            promoted_objects: 0,
-            died_bytes: 0,
-            died_objects: 0,
-            marked_bytes: 0,
-            marked_objects: 0,
-            swept_pages: 0,
-            evacuated_pages: 0,
-            evacuated_bytes: 0,
-            released_pages: 0,
-            holes_bytes: 0,
-            semi_space_capacity: 0,
-            // Until `finish`: the limit in force when the collection started.
-            old_generation_allocation_limit: allocation_limit,
-            average_mutator_utilization: 1.0,
-            current_mutator_utilization: 1.0,
             mutator_ms,
             allocated_bytes,
-            reduce_memory: false,
-            incremental: None,
+            // Until `finish`: the limit in force when the collection started.
+            ..GcEvent::opened(
+                self.collections,
+                (collector, reason, collector_reason),
+                self.now_ms,
+                before,
+                allocation_limit,
+            )
         });
     }
 

@@ -491,35 +491,20 @@ mod tests {
     fn event(number: u64, collector: Collector, young: (u64, u64), old: u64, copied: u64, promoted: u64) -> GcEvent {
         let (new_space, new_lo) = young;
         GcEvent {
-            number,
-            collector,
-            reason: GcReason::AllocationFailure,
-            collector_reason: None,
-            start_ms: 100.0 * number as f64,
             pause_ms: 2.0,
-            before: usage(new_space, new_lo, old),
             after: usage(copied, 0, old + promoted),
             copied_bytes: copied,
-            copied_objects: 0,
             promoted_bytes: promoted,
-            promoted_objects: 0,
-            died_bytes: 0,
-            died_objects: 0,
-            marked_bytes: 0,
-            marked_objects: 0,
-            swept_pages: 0,
-            evacuated_pages: 0,
-            evacuated_bytes: 0,
-            released_pages: 0,
             holes_bytes: 4096,
             semi_space_capacity: MIB,
-            old_generation_allocation_limit: 64 * MIB,
-            average_mutator_utilization: 1.0,
-            current_mutator_utilization: 1.0,
             mutator_ms: 50.0,
-            allocated_bytes: 0,
-            reduce_memory: false,
-            incremental: None,
+            ..GcEvent::opened(
+                number,
+                (collector, GcReason::AllocationFailure, None),
+                100.0 * number as f64,
+                usage(new_space, new_lo, old),
+                64 * MIB,
+            )
         }
     }
 

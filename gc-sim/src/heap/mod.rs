@@ -277,8 +277,9 @@ impl Heap {
         self.allocate_object(size, slots, labels, AllocationType::Old)
     }
 
-    /// Stores `target` (or nothing) into slot `slot` of `object`, through the write barrier: a store of a young
-    /// object into an old one records the slot in the OLD_TO_NEW remembered set.
+    /// Stores `target` (or nothing) into slot `slot` of `object`, through the write barriers: a store of a young
+    /// object into an old one records the slot in the OLD_TO_NEW remembered set, and while incremental marking runs
+    /// the target is marked (the marking barrier).
     ///
     /// # Errors
     /// [`HeapError::FreedObject`] if either object was freed, [`HeapError::SlotOutOfRange`] for a bad slot.

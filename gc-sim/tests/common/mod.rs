@@ -106,3 +106,24 @@ pub fn replay_file(path: &str) -> Replay {
     let format = TraceFormat::from_path(Path::new(path));
     replay_trace(BufReader::new(file), path, format, |header| Ok(header.heap.clone())).unwrap_or_else(|e| panic!("{e}"))
 }
+
+/// A slow leak among plenty of garbage, until the program dies: 20 temporaries of 300 B, 0.05 ms of mutator time
+/// apart, then one more 5,000 B object on a list rooted in `timers` (pretenured when `old`), again and again.
+/// Returns the error the heap died of (or any other it gave).
+pub fn slow_leak_until_death(heap: &mut Heap, old: bool) -> HeapError {
+    let mut list = List::rooted(heap, "timers", 16);
+    loop {
+        for _ in 0..20 {
+            heap.enter_scope();
+            let garbage = heap.alloc(300, 0, Labels::NONE);
+            heap.exit_scope().unwrap();
+            if let Err(e) = garbage.and_then(|_| heap.advance(0.05)) {
+                return e;
+            }
+        }
+        let pushed = if old { list.push_old(heap, 5_000) } else { list.push(heap, 5_000) };
+        if let Err(e) = pushed {
+            return e;
+        }
+    }
+}
