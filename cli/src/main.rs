@@ -7,6 +7,10 @@
 //! gc-sim plot REPORT.json [REPORT2.json ...] -o FILE.png [--chart heap|pauses|comparison|heapmap]
 //!               [--moment MOMENT ...] [--color-by state|kind|tag]
 //! gc-sim snapshot FILE [TARGET [FINAL]] [--report FILE.json] [--why NAME_OR_@ID] [--plot FILE.png] [--top N]
+//! gc-sim synthesize SNAPSHOT_A SNAPSHOT_B [SNAPSHOT_C] -o TRACE.ndjson [--gc-log LOG] [--unit CLASS] [--rate N/s]
+//!               [--interval DURATION] [--repeat-growth N | --until-oom [--horizon DURATION]] [--max-old-space-size MB] ...
+//! gc-sim predict SNAPSHOT_A SNAPSHOT_B [SNAPSHOT_C] --max-old-space-size MB,MB,... [--gc-log LOG] [--unit CLASS]
+//!               [--rate N/s] [--interval DURATION] [--horizon DURATION] [--report FILE.json] [--plot FILE.png]
 //! gc-sim completions bash|elvish|fish|powershell|zsh
 //! ```
 //!
@@ -21,9 +25,11 @@ mod heap_flags;
 mod log;
 mod output;
 mod plot;
+mod predict;
 mod run;
 mod snapshot;
 mod summary;
+mod synthesize;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -57,6 +63,12 @@ enum Command {
     Log(log::LogArgs),
     /// Analyse real V8 heap snapshots: the heap by constructor, retainers, `--why`, and the leak diff of 2-3 files.
     Snapshot(snapshot::SnapshotArgs),
+    /// A trace of your program from 2-3 heap snapshots of one process (and its GC log), replayable by `run`; with
+    /// the growth repeated (`--repeat-growth N`, `--until-oom`).
+    Synthesize(synthesize::SynthesizeArgs),
+    /// When and how your program dies under each `--max-old-space-size`, from 2-3 heap snapshots (and its GC log),
+    /// and what the fix buys.
+    Predict(predict::PredictArgs),
     /// Print the completion script of a shell (see the README's install section).
     Completions {
         /// The shell.
@@ -127,6 +139,8 @@ fn main() -> ExitCode {
         Command::Plot(args) => plot::plot(args),
         Command::Log(args) => log::log(args),
         Command::Snapshot(args) => snapshot::snapshot(args),
+        Command::Synthesize(args) => synthesize::synthesize(args),
+        Command::Predict(args) => predict::predict(args),
         Command::Completions { shell } => completions(shell),
     }
 }

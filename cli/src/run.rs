@@ -9,11 +9,11 @@ use std::process::ExitCode;
 use std::rc::Rc;
 
 use gc_sim::gc_log::LogReport;
-use gc_sim::snapshot::import::heap_import;
+use gc_sim::snapshot::import::import_into_replay;
 use gc_sim::snapshot::HeapGraph;
 use gc_sim::startup_heap::{self, StartupHeap};
 use gc_sim::trace::{read_trace, Flow, Problem, ProblemKind, TraceEvent, TraceFormat, TraceHeader, TraceVisitor};
-use gc_sim::{GcEvent, HeapError, NvpContext, Replay, Report, WhyQuery};
+use gc_sim::{GcEvent, NvpContext, Replay, Report, WhyQuery};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use visualizer::ImageFormat;
 
@@ -263,6 +263,7 @@ fn replay(
         stdout_error: None,
         flag_error: None,
         initial,
+        trace_dir: if stdin { PathBuf::new() } else { args.trace.parent().map(Path::to_path_buf).unwrap_or_default() },
         import_error: None,
     };
     let read = read_trace(input, &source_name, format, &mut visitor);
@@ -394,8 +395,11 @@ struct CliVisitor<'a, W: Write> {
     stdout_error: Option<io::Error>,
     /// A flag that conflicts with the trace's header.
     flag_error: Option<String>,
-    /// The heap to start from (`--initial-heap`), which replaces the trace's `initial_heap`.
+    /// The heap to start from (`--initial-heap`), which replaces the trace's `initial_heap` and `initial_snapshot`.
     initial: Option<&'a InitialHeap>,
+    /// Where a header's `initial_snapshot` is relative to: the trace's directory (the working directory for
+    /// standard input).
+    trace_dir: PathBuf,
     /// Why the snapshot could not be imported (an object the simulator cannot hold).
     import_error: Option<String>,
 }
@@ -443,7 +447,27 @@ impl<W: Write> TraceVisitor for CliVisitor<'_, W> {
     fn header(&mut self, mut header: TraceHeader) -> Result<(), Problem> {
         if self.initial.is_some() {
             header.initial_heap = None;
+            header.initial_snapshot = None;
         }
+        // The header's snapshot, relative to the trace's directory.
+        let header_snapshot = match header.initial_snapshot.take() {
+            Some(name) => {
+                let path = self.trace_dir.join(&name);
+                let raw = gc_sim::snapshot::read_snapshot_file(&path).map_err(|e| {
+                    let message = format!("initial_snapshot \"{name}\" ({}): {e}", path.display());
+                    self.import_error = Some(message.clone());
+                    Problem::new(ProblemKind::Header, message)
+                })?;
+                if header.initial_heap.is_some() {
+                    return Err(Problem::new(
+                        ProblemKind::Header,
+                        format!("`initial_heap` and `initial_snapshot` \"{name}\": give one heap to start from"),
+                    ));
+                }
+                Some((HeapGraph::new(raw), path))
+            }
+            None => None,
+        };
         let flag_error = &mut self.flag_error;
         let mut replay = Replay::from_header(&header, |config| {
             // Reported as a usage error, not as a fault of the trace.
@@ -456,20 +480,19 @@ impl<W: Write> TraceVisitor for CliVisitor<'_, W> {
             let pending = Rc::clone(&self.pending);
             replay.heap_mut().add_gc_epilogue_callback(move |_, event| pending.borrow_mut().push(event.clone()));
         }
-        let imported = match self.initial {
-            Some(InitialHeap::Snapshot(graph, path)) => {
-                let snapshot = heap_import(graph, replay.heap_mut());
-                match replay.import(&snapshot.import, &snapshot.ids) {
-                    // The snapshot's heap does not fit the maximum old generation: the program is dead from the
-                    // start, which the run reports like any death.
-                    Ok(()) | Err(HeapError::OutOfMemory(_)) => Ok(()),
-                    Err(e) => Err(format!("--initial-heap {}: {e}", path.display())),
-                }
-            }
-            Some(&InitialHeap::Startup(startup)) => {
+        // The snapshot's heap may not fit the maximum old generation: the program is then dead from the start,
+        // which the run reports like any death.
+        let imported = match (self.initial, &header_snapshot) {
+            (Some(InitialHeap::Snapshot(graph, path)), _) => import_into_replay(graph, &mut replay)
+                .map(drop)
+                .map_err(|e| format!("--initial-heap {}: {e}", path.display())),
+            (Some(&InitialHeap::Startup(startup)), _) => {
                 replay.import_startup_heap(startup).map_err(|e| format!("--initial-heap {startup}: {e}"))
             }
-            None => Ok(()),
+            (None, Some((graph, path))) => import_into_replay(graph, &mut replay)
+                .map(drop)
+                .map_err(|e| format!("initial_snapshot {}: {e}", path.display())),
+            (None, None) => Ok(()),
         };
         if let Err(message) = imported {
             self.import_error = Some(message.clone());
@@ -595,6 +618,7 @@ mod tests {
             stdout_error: None,
             flag_error: None,
             initial: None,
+            trace_dir: PathBuf::new(),
             import_error: None,
         };
         read_trace(trace.as_bytes(), "t.ndjson", None, &mut visitor).unwrap();

@@ -28,6 +28,7 @@
 //! | [`gc_log`] | `gc-tracer.cc` | reading real Node GC logs: `--trace-gc`, `--trace-gc-nvp`, the OOM text |
 //! | [`snapshot`] | `heap-snapshot-generator.cc`, DevTools `HeapSnapshot.ts` | real `.heapsnapshot` files: reader, DevTools' graph semantics, dominators, summary, leak diff |
 //! | [`startup_heap`] | `snapshot/deserializer.cc` | Node 20's own startup heap, built in from measured tables (`--initial-heap node20`) |
+//! | [`synthesis`] | — | a trace of the user's program from its heap snapshots (and GC log): the steps between snapshots, the growth and its unit, the garbage; `gc-sim synthesize`, `gc-sim predict` |
 //!
 //! ## Using it in a test
 //! ```
@@ -74,6 +75,7 @@ pub mod snapshot;
 mod space;
 pub mod startup_heap;
 pub mod survival;
+pub mod synthesis;
 pub mod trace;
 
 pub use analysis::{ObjectGraph, RetainingPath, TagRetention, WhyQuery};

@@ -120,6 +120,14 @@ impl Replay {
         configure(&mut config).map_err(|e| Problem::new(ProblemKind::Header, e))?;
         let heap = Heap::new(config).map_err(|e| Problem::new(ProblemKind::Header, format!("heap: {e}")))?;
         let mut replay = Replay::new(header.name.clone(), heap);
+        if let (Some(startup), Some(snapshot)) = (header.initial_heap, &header.initial_snapshot) {
+            return Err(Problem::new(
+                ProblemKind::Header,
+                format!(
+                    "`initial_heap` \"{startup}\" and `initial_snapshot` \"{snapshot}\": give one heap to start from"
+                ),
+            ));
+        }
         if let Some(startup) = header.initial_heap {
             replay
                 .import_startup_heap(startup)

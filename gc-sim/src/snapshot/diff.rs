@@ -93,7 +93,7 @@ pub struct SuspectedLeak {
 }
 
 /// Sorted ids of a snapshot's nodes.
-fn ids(graph: &HeapGraph) -> Vec<u32> {
+pub(crate) fn ids(graph: &HeapGraph) -> Vec<u32> {
     let mut ids = graph.raw().node_id.clone();
     ids.sort_unstable();
     ids
@@ -101,14 +101,17 @@ fn ids(graph: &HeapGraph) -> Vec<u32> {
 
 /// A group under one holder, in one snapshot.
 #[derive(Default)]
-struct Group {
-    count: u64,
-    bytes: u64,
-    members: Vec<u32>,
+pub(crate) struct Group {
+    /// New objects held.
+    pub(crate) count: u64,
+    /// Their self sizes.
+    pub(crate) bytes: u64,
+    /// Their nodes, in path order.
+    pub(crate) members: Vec<u32>,
 }
 
 /// Groups the objects new in `graph` (not in `before`) and kept (in `after`, if any) by their holder.
-fn groups(graph: &HeapGraph, before: &[u32], after: Option<&[u32]>) -> (FxHashMap<u32, Group>, Vec<bool>) {
+pub(crate) fn groups(graph: &HeapGraph, before: &[u32], after: Option<&[u32]>) -> (FxHashMap<u32, Group>, Vec<bool>) {
     let n = graph.node_count();
     // Only V8 heap objects: Node recreates its embedder nodes with every snapshot, under new ids.
     let counted = |v: u32| graph.space(v) == NodeSpace::V8Heap;
@@ -150,7 +153,7 @@ fn by_class(graph: &HeapGraph, nodes: impl Iterator<Item = u32>) -> Vec<ClassGro
 
 /// Names what `members` form under `holder`: the longest chain of new JS objects of one class linked through one
 /// edge name (a linked list), else the node that holds most of them through element edges (an array).
-fn structure(graph: &HeapGraph, holder: u32, members: &[u32], is_member: &[bool]) -> (String, String) {
+pub(crate) fn structure(graph: &HeapGraph, holder: u32, members: &[u32], is_member: &[bool]) -> (String, String) {
     // chain[v]: how many links of the same class and edge name lead to v along its path (members come in path
     // order, so a parent's chain is known before its children's).
     let mut chain: FxHashMap<u32, u32> = FxHashMap::default();

@@ -14,9 +14,11 @@
 use rustc_hash::FxHashMap;
 
 use super::graph::{HeapGraph, NodeSpace};
+use crate::error::HeapError;
 use crate::heap::import::HeapImport;
 use crate::heap::Heap;
 use crate::object::{Label, Labels};
+use crate::replay::Replay;
 
 /// A snapshot's V8 heap made ready for [`Heap::import`].
 #[derive(Debug)]
@@ -27,6 +29,16 @@ pub struct SnapshotImport {
     pub ids: Vec<u64>,
     /// Bytes added to objects of self size 0 (8 each).
     pub padded_bytes: u64,
+}
+
+/// The root set of the V8 heap nodes that `from`, a node outside the V8 heap, retains: `(global)` for the
+/// snapshot's root, a synthetic node's own name, `(embedder)` for a native node.
+pub fn root_set_name(graph: &HeapGraph, from: u32) -> String {
+    match graph.space(from) {
+        _ if from == graph.root() => "(global)".to_owned(),
+        NodeSpace::Synthetic => graph.name(from).to_owned(),
+        _ => "(embedder)".to_owned(),
+    }
 }
 
 /// The V8 heap of `graph` as an import into `heap` (whose label table gets the class names).
@@ -79,12 +91,22 @@ pub fn heap_import(graph: &HeapGraph, heap: &mut Heap) -> SnapshotImport {
         ids.push(u64::from(graph.id(n)));
     }
     for (from, to) in roots {
-        let name = root_names.entry(from).or_insert_with(|| match graph.space(from) {
-            _ if from == graph.root() => "(global)".to_owned(),
-            NodeSpace::Synthetic => graph.name(from).to_owned(),
-            _ => "(embedder)".to_owned(),
-        });
+        let name = root_names.entry(from).or_insert_with(|| root_set_name(graph, from));
         import.root(name, to);
     }
     SnapshotImport { import, ids, padded_bytes }
+}
+
+/// Imports the V8 heap of `graph` into `replay` before its first event ([`heap_import`], [`Replay::import`]), its
+/// objects named by their snapshot ids. A heap that does not fit the maximum old generation leaves the program dead
+/// from the start, as Node would be; that is not an error here ([`Heap::out_of_memory`] says so).
+///
+/// # Errors
+/// An object the simulator cannot hold ([`Heap::import`]).
+pub fn import_into_replay(graph: &HeapGraph, replay: &mut Replay) -> Result<SnapshotImport, HeapError> {
+    let snapshot = heap_import(graph, replay.heap_mut());
+    match replay.import(&snapshot.import, &snapshot.ids) {
+        Ok(()) | Err(HeapError::OutOfMemory(_)) => Ok(snapshot),
+        Err(e) => Err(e),
+    }
 }

@@ -34,12 +34,25 @@ pub struct TraceHeader {
     /// heap, `"node20:SIZE"` for it scaled ([`StartupHeap`]). Absent: an empty heap.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initial_heap: Option<StartupHeap>,
+    /// A heap snapshot file to start from instead (`gc-sim synthesize` writes it), its path relative to the
+    /// trace's directory: the snapshot's V8 heap is imported before the first event and the trace names its objects
+    /// by their snapshot ids, as with `gc-sim run --initial-heap FILE`. Reading it is the caller's
+    /// ([`Replay::from_header`](crate::Replay::from_header) does not read files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_snapshot: Option<String>,
 }
 
 impl TraceHeader {
     /// A version-1 header with the given name and heap configuration.
     pub fn new(name: impl Into<String>, heap: HeapConfig) -> TraceHeader {
-        TraceHeader { format: FORMAT.to_owned(), version: VERSION, name: name.into(), heap, initial_heap: None }
+        TraceHeader {
+            format: FORMAT.to_owned(),
+            version: VERSION,
+            name: name.into(),
+            heap,
+            initial_heap: None,
+            initial_snapshot: None,
+        }
     }
 
     /// A [`ProblemKind::Header`] problem unless `format` and `version` are this crate's.

@@ -96,6 +96,7 @@ struct PartialHeader {
     name: Option<String>,
     heap: Option<HeapConfig>,
     initial_heap: Option<StartupHeap>,
+    initial_snapshot: Option<String>,
 }
 
 impl PartialHeader {
@@ -107,6 +108,7 @@ impl PartialHeader {
             name: self.name.take().unwrap_or_default(),
             heap: self.heap.take().unwrap_or_default(),
             initial_heap: self.initial_heap.take(),
+            initial_snapshot: self.initial_snapshot.take(),
         };
         header.check()?;
         Ok(header)
@@ -150,12 +152,13 @@ impl<'de, V: TraceVisitor> Visitor<'de> for Document<'_, '_, V> {
                 "name" if header.name.is_some() => Some("name"),
                 "heap" if header.heap.is_some() => Some("heap"),
                 "initial_heap" if header.initial_heap.is_some() => Some("initial_heap"),
+                "initial_snapshot" if header.initial_snapshot.is_some() => Some("initial_snapshot"),
                 _ => None,
             };
             if let Some(field) = repeated {
                 return Err(de::Error::duplicate_field(field));
             }
-            if matches!(&*key, "format" | "version" | "name" | "initial_heap") {
+            if matches!(&*key, "format" | "version" | "name" | "initial_heap" | "initial_snapshot") {
                 self.state.header_field = Some(key.to_string());
             }
             match &*key {
@@ -163,6 +166,7 @@ impl<'de, V: TraceVisitor> Visitor<'de> for Document<'_, '_, V> {
                 "version" => header.version = Some(map.next_value()?),
                 "name" => header.name = Some(map.next_value()?),
                 "initial_heap" => header.initial_heap = Some(map.next_value()?),
+                "initial_snapshot" => header.initial_snapshot = Some(map.next_value()?),
                 "heap" => {
                     let mut track = serde_path_to_error::Track::new();
                     let heap = map.next_value_seed(TrackedValue { track: &mut track, value: std::marker::PhantomData });
@@ -205,7 +209,7 @@ impl<'de, V: TraceVisitor> Visitor<'de> for Document<'_, '_, V> {
                         None,
                         Problem::new(
                             ProblemKind::Header,
-                            format!("unknown header field `{other}` (expected format, version, name, heap, initial_heap, events)"),
+                            format!("unknown header field `{other}` (expected format, version, name, heap, initial_heap, initial_snapshot, events)"),
                         ),
                     ))
                 }
