@@ -259,7 +259,7 @@ fn print(out: &mut impl Write, predictions: &[Prediction], fix: &Prediction, uni
         "--max-old-space-size",
         "dies after",
         format!("{unit}s"),
-        "old gen (MB)",
+        "old gen (MiB)",
         "MCs (last 10s)"
     )?;
     for p in predictions {
@@ -270,7 +270,7 @@ fn print(out: &mut impl Write, predictions: &[Prediction], fix: &Prediction, uni
             format!("{} MiB", p.max_old_space_size_mb),
             when,
             thousands(p.units.round() as u64),
-            p.old_generation_bytes as f64 / 1e6,
+            p.old_generation_bytes as f64 / MIB as f64,
             format!("{} ({})", p.mark_compacts, p.storm_mark_compacts),
             p.death.as_deref().unwrap_or("survives the horizon")
         )?;
@@ -278,10 +278,10 @@ fn print(out: &mut impl Write, predictions: &[Prediction], fix: &Prediction, uni
     match &fix.death {
         None => writeln!(
             out,
-            "the fix (the growth removed), at {} MiB: lives {} (as long as asked); old generation at the end {:.1} MB",
+            "the fix (the growth removed), at {} MiB: lives {} (as long as asked); old generation at the end {:.1} MiB",
             fix.max_old_space_size_mb,
             seconds(fix.end_ms),
-            fix.old_generation_bytes as f64 / 1e6
+            fix.old_generation_bytes as f64 / MIB as f64
         ),
         Some(death) => writeln!(
             out,

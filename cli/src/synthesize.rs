@@ -11,8 +11,10 @@ use std::process::ExitCode;
 use clap::Args;
 use gc_sim::snapshot::import::import_into_replay;
 use gc_sim::snapshot::{read_snapshot_file, HeapGraph};
-use gc_sim::synthesis::garbage::{GarbageModel, GarbageSource, DEFAULT_GARBAGE_OBJECT_SIZE};
+use gc_sim::synthesis::garbage::{GarbageModel, GarbageSource};
 use gc_sim::synthesis::synthesizer::{EventSink, Options, Plan, Repeat, Synthesis};
+pub use gc_sim::synthesis::timing::seconds;
+use gc_sim::synthesis::timing::Timing;
 use gc_sim::trace::{Flow, Problem, TraceEvent, TraceHeader};
 use gc_sim::{HeapConfig, Replay};
 
@@ -25,6 +27,9 @@ const EXIT_INVALID: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 /// Exit code when the simulated program died (`--until-oom`).
 const EXIT_OUT_OF_MEMORY: u8 = 3;
+
+/// The time of a step when nothing gives it and nothing is repeated: a guess, said in the output.
+pub const GUESSED_STEP_MS: f64 = 10_000.0;
 
 /// The default horizon of `--until-oom` and `gc-sim predict`: a program that lives this long is said to survive.
 pub const DEFAULT_HORIZON_MS: f64 = 24.0 * 3600.0 * 1000.0;
@@ -123,7 +128,9 @@ pub struct Prepared {
 impl Prepared {
     /// The plan with this repetition, or why there is none: the time is unknown.
     pub fn plan(&self, repeat: Repeat, without_growth: bool) -> Result<Plan, String> {
-        let step_ms = self.step_ms.clone().ok_or_else(|| {
+        // The snapshots alone: time only spaces the events, so a guess will do (the output says so).
+        let guessed = (repeat == Repeat::Times(0)).then(|| vec![GUESSED_STEP_MS; self.synthesis.steps.len()]);
+        let step_ms = self.step_ms.clone().or(guessed).ok_or_else(|| {
             "the time between the snapshots is unknown: give --interval (time between them) or --rate (units of \
              growth per second)"
                 .to_owned()
@@ -185,7 +192,14 @@ impl Prepared {
                 self.min_objects
             )?,
         }
-        writeln!(out, "time: {}", self.time_source)?;
+        match &self.step_ms {
+            Some(_) => writeln!(out, "time: {}", self.time_source)?,
+            None => writeln!(
+                out,
+                "time: GUESSED, {} a step (give --interval or --rate; needed to repeat the growth)",
+                seconds(GUESSED_STEP_MS)
+            )?,
+        }
         let g = &self.garbage;
         match &g.source {
             GarbageSource::Guessed => writeln!(
@@ -223,34 +237,6 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-/// The seconds since the epoch (UTC) in a Node snapshot file name: `Heap.20261204.222946.23455.0.001.heapsnapshot`
-/// (`--heapsnapshot-signal`, `v8.writeHeapSnapshot()`'s default name, `--heapsnapshot-near-heap-limit`).
-pub fn time_from_file_name(path: &Path) -> Option<i64> {
-    let name = path.file_name()?.to_str()?;
-    let mut parts = name.split('.');
-    if parts.next()? != "Heap" {
-        return None;
-    }
-    let (date, time) = (parts.next()?, parts.next()?);
-    if date.len() != 8 || time.len() != 6 || !(date.bytes().chain(time.bytes()).all(|b| b.is_ascii_digit())) {
-        return None;
-    }
-    let n = |s: &str| s.parse::<i64>().ok();
-    let (y, m, d) = (n(&date[..4])?, n(&date[4..6])?, n(&date[6..])?);
-    let (hh, mm, ss) = (n(&time[..2])?, n(&time[2..4])?, n(&time[4..])?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
-        return None;
-    }
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
-}
-
 impl Artefacts {
     /// Reads the snapshots (and the log) and prepares the synthesis.
     pub fn prepare(&self) -> Result<Prepared, String> {
@@ -262,70 +248,28 @@ impl Artefacts {
         let refs: Vec<&HeapGraph> = graphs.iter().collect();
         let options = Options { unit: self.unit.clone(), min_objects: self.min_objects };
         let synthesis = Synthesis::new(&refs, &options).map_err(|e| format!("--unit: {e}"))?;
-        let steps = synthesis.steps.len();
-        // Time between the snapshots: the flag, else their file names.
-        let from_names: Option<Vec<f64>> = self
-            .snapshots
-            .windows(2)
-            .map(|pair| {
-                let (a, b) = (time_from_file_name(&pair[0])?, time_from_file_name(&pair[1])?);
-                (b > a).then(|| (b - a) as f64 * 1000.0)
-            })
-            .collect();
-        let last_units = synthesis.growth.unit.as_ref().map(|u| u.count as f64);
-        let (mut step_ms, mut time_source) = match (self.interval, &from_names) {
-            (Some(ms), _) => (Some(vec![ms; steps]), format!("{} between the snapshots (--interval)", seconds(ms))),
-            (None, Some(v)) => (
-                Some(v.clone()),
-                format!(
-                    "{} between the snapshots (from their file names)",
-                    v.iter().map(|&ms| seconds(ms)).collect::<Vec<_>>().join(", ")
-                ),
-            ),
-            (None, None) => (None, String::new()),
-        };
-        let units_per_ms = match (self.rate, &step_ms, last_units) {
-            (Some(rate), _, _) => {
-                time_source.push_str(if time_source.is_empty() { "" } else { "; " });
-                time_source.push_str(&format!("{rate} units/s (--rate)"));
-                Some(rate / 1000.0)
-            }
-            (None, Some(v), Some(units)) => {
-                let rate = units / v[v.len() - 1];
-                time_source.push_str(&format!(" = {:.2} units/s", rate * 1000.0));
-                Some(rate)
-            }
-            _ => None,
-        };
-        if step_ms.is_none() {
-            if let Some(rate) = units_per_ms {
-                step_ms = Some((0..steps).map(|i| synthesis.step_units(i).max(1.0) / rate).collect());
-                time_source.push_str(", each step as long as its units take");
-            } else {
-                time_source = "unknown (give --interval or --rate)".to_owned();
-            }
-        }
-        let last = synthesis.steps.last();
-        let object_size = last
-            .filter(|s| !s.births.is_empty())
-            .map(|s| (s.born_bytes / s.births.len() as u64).clamp(16, 1024) as u32)
-            .unwrap_or(DEFAULT_GARBAGE_OBJECT_SIZE);
-        let object_size = self.garbage_object_size.unwrap_or(object_size);
-        let garbage = if self.gc_log.is_empty() {
-            let kept =
-                if synthesis.growth.bytes > 0 { synthesis.growth.bytes } else { last.map_or(0, |s| s.born_bytes) };
-            let interval = step_ms.as_ref().and_then(|v| v.last().copied()).unwrap_or(0.0);
-            GarbageModel::guess(kept, interval, object_size)
+        let paths: Vec<&Path> = self.snapshots.iter().map(PathBuf::as_path).collect();
+        let Timing { step_ms, units_per_ms, source: time_source } =
+            Timing::new(&synthesis, &paths, self.interval, self.rate.map(|r| r / 1000.0));
+        let events = if self.gc_log.is_empty() {
+            None
         } else {
-            let (_, events) = crate::log::read_logs(&self.gc_log, true, usize::MAX)?;
-            let events = events.unwrap_or_default();
-            GarbageModel::fit(&events, units_per_ms.unwrap_or(0.0), object_size).ok_or_else(|| {
-                format!(
-                    "--gc-log {}: fewer than two collections with times and sizes to fit the garbage to",
-                    self.gc_log.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-                )
-            })?
+            Some(crate::log::read_logs(&self.gc_log, true, usize::MAX)?.1.unwrap_or_default())
         };
+        let last_step_ms = step_ms.as_ref().and_then(|v| v.last().copied()).or(Some(GUESSED_STEP_MS));
+        let garbage = GarbageModel::for_synthesis(
+            &synthesis,
+            events.as_deref(),
+            last_step_ms,
+            units_per_ms,
+            self.garbage_object_size,
+        )
+        .ok_or_else(|| {
+            format!(
+                "--gc-log {}: fewer than two collections with times and sizes to fit the garbage to",
+                self.gc_log.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            )
+        })?;
         let names = self.snapshots.iter().map(|p| snapshot_name(p)).collect();
         let first = graphs.swap_remove(0);
         Ok(Prepared {
@@ -346,15 +290,6 @@ pub fn snapshot_name(path: &Path) -> String {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let name = name.strip_suffix(".gz").or_else(|| name.strip_suffix(".zst")).unwrap_or(&name).to_owned();
     name.strip_suffix(".heapsnapshot").or_else(|| name.strip_suffix(".heaptimeline")).unwrap_or(&name).to_owned()
-}
-
-/// `16 s`, `1.5 s`, `2.0 min`.
-pub fn seconds(ms: f64) -> String {
-    if ms >= 120_000.0 {
-        format!("{:.1} min", ms / 60_000.0)
-    } else {
-        format!("{} s", (ms / 100.0).round() / 10.0)
-    }
 }
 
 /// Options of `gc-sim synthesize`.

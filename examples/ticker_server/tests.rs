@@ -458,3 +458,82 @@ fn the_leaky_server_dies_at_64_mib_as_node_did() {
     assert!(last.windows(2).all(|w| w[0].start_ms - w[1].end_ms() < 200.0), "back to back");
     assert!(last[1].average_mutator_utilization < 0.4, "{}", last[1].average_mutator_utilization);
 }
+
+/// Issue 20's prediction: the leaky server's two real heap snapshots (`../shared/real-inputs/ticker/leaky/`, 0 and
+/// 200 connections, 16 s apart, TICK_MS=1000) and the first 30 s of the real 64 MiB run's GC log, with the real run's
+/// client rate (100 connections a second), predict its death: within 20 % of the real connections and time, after a
+/// storm of mark-compacts, of "Ineffective mark-compacts near heap limit".
+#[test]
+fn the_leaky_snapshots_and_30_s_of_gc_log_predict_the_death_at_64_mib() {
+    use gc_sim::gc_log::{LogEvent, LogReader, Record};
+    use gc_sim::snapshot::import::import_into_replay;
+    use gc_sim::snapshot::{read_snapshot_file, HeapGraph};
+    use gc_sim::synthesis::garbage::GarbageModel;
+    use gc_sim::synthesis::synthesizer::{Options, Plan, Repeat, Synthesis};
+    use gc_sim::synthesis::timing::Timing;
+
+    let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/real-inputs/ticker");
+    let snapshot = |name: &str| {
+        let path = std::path::PathBuf::from(format!("{shared}/leaky/{name}.heapsnapshot.gz"));
+        let raw = read_snapshot_file(&path)
+            .unwrap_or_else(|e| panic!("{} (a real snapshot, ../shared beside the repository): {e}", path.display()));
+        (HeapGraph::new(raw), path)
+    };
+    let ((a, path_a), (b, path_b)) = (snapshot("ticker-leaky-000"), snapshot("ticker-leaky-200"));
+    let synthesis = Synthesis::new(&[&a, &b], &Options::default()).unwrap();
+    let unit = synthesis.growth.unit.clone().expect("the leak grows");
+    assert_eq!(unit.count, 200, "200 leaked connections: {unit:?}");
+    // The issue's "one closed connection = 84 objects, 5.5 KB".
+    assert!(within(synthesis.growth.objects_per_unit(), 84.0, 0.05), "{}", synthesis.growth.objects_per_unit());
+    assert!(within(synthesis.growth.bytes_per_unit(), 5500.0, 0.05), "{}", synthesis.growth.bytes_per_unit());
+
+    let log_path = format!("{shared}/oom-old64/gc.log");
+    let log = std::fs::File::open(&log_path).unwrap_or_else(|e| panic!("{log_path}: {e}"));
+    let mut reader = LogReader::new(std::io::BufReader::new(log), log_path.clone());
+    let (mut first_30_s, mut real_death_ms) = (Vec::new(), 0.0);
+    while let Some(record) = reader.next_record().unwrap() {
+        if let Record::Gc(gc) = record {
+            let event = LogEvent::new(first_30_s.len() as u64 + 1, &gc);
+            real_death_ms = gc.time_ms.unwrap_or(real_death_ms);
+            if gc.time_ms.is_some_and(|t| t <= 30_000.0) {
+                first_30_s.push(event);
+            }
+        }
+    }
+    let timing = Timing::new(&synthesis, &[&path_a, &path_b], Some(16_000.0), Some(0.1));
+    let step_ms = timing.step_ms.clone().unwrap();
+    let garbage =
+        GarbageModel::for_synthesis(&synthesis, Some(&first_30_s), step_ms.last().copied(), timing.units_per_ms, None)
+            .expect("the log fits");
+    let plan = Plan {
+        step_ms,
+        units_per_ms: 0.1,
+        repeat: Repeat::UntilStopped { horizon_ms: 600_000.0 },
+        garbage,
+        without_growth: false,
+    };
+    let config = gc_sim::HeapConfig { max_old_generation_size: 64 * gc_sim::MIB, ..gc_sim::HeapConfig::default() };
+    let header = gc_sim::trace::TraceHeader::new("predicted", config);
+    let mut replay = Replay::from_header(&header, |_| Ok(())).unwrap();
+    import_into_replay(&a, &mut replay).unwrap();
+    let emitted = synthesis.emit(&plan, &mut replay).unwrap();
+    let heap = replay.heap();
+    let oom = heap.out_of_memory().expect("the predicted server dies");
+    let (_, real_closed, _) = real_death_at_64_mib();
+    eprintln!(
+        "predicted death at {:.1} s after {:.0} connections (real: {:.1} s, {real_closed} closed), {} mark-compacts",
+        oom.at_ms / 1000.0,
+        emitted.units,
+        real_death_ms / 1000.0,
+        heap.totals().mark_compacts
+    );
+    assert_eq!(oom.location, gc_sim::OomLocation::IneffectiveMarkCompacts, "{}", oom.message());
+    assert!(within(emitted.units, real_closed as f64, 0.2), "{} connections against {real_closed}", emitted.units);
+    assert!(within(oom.at_ms, real_death_ms, 0.2), "{} ms against {real_death_ms} ms", oom.at_ms);
+    let storm = heap
+        .events()
+        .iter()
+        .filter(|e| e.collector == gc_sim::Collector::MarkCompact && e.start_ms > oom.at_ms - 10_000.0)
+        .count();
+    assert!(storm >= 20, "{storm} mark-compacts in the last 10 s");
+}

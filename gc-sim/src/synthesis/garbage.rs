@@ -8,6 +8,7 @@
 //! collection, so the bytes allocated between two collections are the heap before the second minus the heap after
 //! the first, and what a mark-compact frees beyond that allocation was garbage in the old generation.
 
+use super::synthesizer::Synthesis;
 use crate::gc_log::{LogCollector, LogEvent};
 
 /// Without a GC log: bytes of short-lived objects allocated for every byte the growth keeps (a guess; V8's
@@ -129,6 +130,32 @@ impl GarbageModel {
             object_size,
             source: GarbageSource::Log { collections: gcs.len(), from_ms: gcs[0].0, to_ms: gcs[gcs.len() - 1].0 },
         })
+    }
+
+    /// The garbage of `synthesis`: fitted to the GC log's `events` when given (`None` if they cannot be fitted),
+    /// else the guess over the last step's time (`step_ms`), for the growth's bytes (or, without growth, the
+    /// bytes born). Objects of `object_size` bytes, or the mean size of the last step's births (16 to 1024 B).
+    pub fn for_synthesis(
+        synthesis: &Synthesis,
+        events: Option<&[LogEvent]>,
+        step_ms: Option<f64>,
+        units_per_ms: Option<f64>,
+        object_size: Option<u32>,
+    ) -> Option<GarbageModel> {
+        let last = synthesis.steps.last();
+        let object_size = object_size.unwrap_or_else(|| {
+            last.filter(|s| !s.births.is_empty())
+                .map(|s| (s.born_bytes / s.births.len() as u64).clamp(16, 1024) as u32)
+                .unwrap_or(DEFAULT_GARBAGE_OBJECT_SIZE)
+        });
+        match events {
+            Some(events) => GarbageModel::fit(events, units_per_ms.unwrap_or(0.0), object_size),
+            None => {
+                let g = &synthesis.growth;
+                let kept = if g.bytes > 0 { g.bytes } else { last.map_or(0, |s| s.born_bytes) };
+                Some(GarbageModel::guess(kept, step_ms.unwrap_or(0.0), object_size))
+            }
+        }
     }
 
     /// Young garbage, bytes/ms, with `units` grown.

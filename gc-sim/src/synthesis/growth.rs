@@ -336,8 +336,9 @@ pub fn growing_holders(
 }
 
 /// The growth of `step` (from `earlier` to `later`) under `holders` ([`growing_holders`]), with its unit: the class
-/// named `unit`, or else the count that the most bytes of the growth's classes share (200 `Timeout`s, 200
-/// `Socket`s, ... make 200 units), named after the JavaScript class of that count with the most bytes.
+/// named `unit`, or else the count that the most of the growth's classes share, then the most bytes (200
+/// `Timeout`s, 200 `Socket`s, 200 `WebSocket`s, ... make 200 units), named after the JavaScript class of that count
+/// with the most bytes.
 ///
 /// # Errors
 /// [`GrowthError::UnknownUnit`] when `unit` names no class of the growth.
@@ -399,14 +400,17 @@ pub fn growth(
             }
         },
         None => {
-            // The count shared by the most bytes (at least 2 objects: one of a kind is structure, not growth).
-            let mut by_count: FxHashMap<u64, u64> = FxHashMap::default();
+            // The count shared by the most classes, then bytes (at least 2 objects: one of a kind is structure,
+            // not growth): each unit makes one object of each of those classes.
+            let mut by_count: FxHashMap<u64, (u64, u64)> = FxHashMap::default();
             for (_, (count, bytes, _)) in &sorted {
                 if *count >= 2 {
-                    *by_count.entry(*count).or_default() += bytes;
+                    let c = by_count.entry(*count).or_default();
+                    c.0 += 1;
+                    c.1 += bytes;
                 }
             }
-            by_count.into_iter().max_by(|x, y| x.1.cmp(&y.1).then(x.0.cmp(&y.0))).map(|(count, _)| {
+            by_count.into_iter().max_by(|x, y| x.1.cmp(&y.1).then(y.0.cmp(&x.0))).map(|(count, _)| {
                 let of_count = sorted.iter().filter(|c| c.1 .0 == count);
                 let name = of_count
                     .clone()

@@ -6,8 +6,10 @@
 //! - [`growth`]: what changed between consecutive snapshots ([`growth::Step`]) and the growth of the last step with
 //!   its unit ([`growth::Growth`], [`growth::Unit`]).
 //! - [`garbage`]: the short-lived objects no snapshot shows: a documented guess, or rates fitted to a GC log.
+//! - [`timing`]: the time between the snapshots and the growth's rate: given, or from Node's snapshot file names.
 //! - [`synthesizer`]: the events, into a [`Replay`](crate::Replay) or a trace writer ([`synthesizer::EventSink`]).
 
 pub mod garbage;
 pub mod growth;
 pub mod synthesizer;
+pub mod timing;
