@@ -46,6 +46,11 @@ pub struct Artefacts {
     /// garbage is a documented guess.
     #[arg(long, value_name = "LOG")]
     pub gc_log: Vec<PathBuf>,
+    /// An allocation timeline of the same process (DevTools' "Allocation instrumentation on timeline", a
+    /// `.heaptimeline`): the born objects it tracked get their allocation site (`site`). A snapshot that is itself a
+    /// timeline gives them too.
+    #[arg(long, value_name = "FILE.heaptimeline")]
+    pub timeline: Option<PathBuf>,
     /// The class that counts the units of growth (`Socket`, `Timeout`); inferred from the snapshots' diff when
     /// absent.
     #[arg(long, value_name = "CLASS")]
@@ -245,9 +250,15 @@ impl Artefacts {
             let raw = read_snapshot_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
             graphs.push(HeapGraph::new(raw));
         }
+        let timeline = match &self.timeline {
+            Some(path) => {
+                Some(HeapGraph::new(read_snapshot_file(path).map_err(|e| format!("{}: {e}", path.display()))?))
+            }
+            None => None,
+        };
         let refs: Vec<&HeapGraph> = graphs.iter().collect();
         let options = Options { unit: self.unit.clone(), min_objects: self.min_objects };
-        let synthesis = Synthesis::new(&refs, &options).map_err(|e| format!("--unit: {e}"))?;
+        let synthesis = Synthesis::new(&refs, timeline.as_ref(), &options).map_err(|e| format!("--unit: {e}"))?;
         let paths: Vec<&Path> = self.snapshots.iter().map(PathBuf::as_path).collect();
         let Timing { step_ms, units_per_ms, source: time_source } =
             Timing::new(&synthesis, &paths, self.interval, self.rate.map(|r| r / 1000.0));

@@ -480,7 +480,7 @@ fn the_leaky_snapshots_and_30_s_of_gc_log_predict_the_death_at_64_mib() {
         (HeapGraph::new(raw), path)
     };
     let ((a, path_a), (b, path_b)) = (snapshot("ticker-leaky-000"), snapshot("ticker-leaky-200"));
-    let synthesis = Synthesis::new(&[&a, &b], &Options::default()).unwrap();
+    let synthesis = Synthesis::new(&[&a, &b], None, &Options::default()).unwrap();
     let unit = synthesis.growth.unit.clone().expect("the leak grows");
     assert_eq!(unit.count, 200, "200 leaked connections: {unit:?}");
     // The "one closed connection = 84 objects, 5.5 KB".

@@ -70,6 +70,8 @@ pub struct Birth {
     pub kind: Name,
     /// The structure that holds it ([`NO_NAME`] for growth outside any suspected leak).
     pub tag: Name,
+    /// Where it was allocated, when a snapshot with allocation tracking says ([`allocation_sites`]).
+    pub site: Name,
 }
 
 /// A reference a step stores: `obj.slots[slot] = to`, objects named by snapshot id.
@@ -210,9 +212,60 @@ fn root_handles(graph: &HeapGraph, names: &mut Names) -> Vec<(Name, u32)> {
     handles
 }
 
+/// The allocation site of every node of `graph` that has one, by snapshot id: `graph` must have been taken with
+/// allocation tracking (DevTools' "Allocation instrumentation on timeline", a `.heaptimeline`: nodes'
+/// `trace_node_id` into its `trace_tree`), else the map is empty. A site is the allocating function and its
+/// position as DevTools shows it, 1-based: `handleRequest server.js:34:18` (`(anonymous)` for an unnamed function,
+/// no position for a native one).
+pub fn allocation_sites(graph: &HeapGraph, names: &mut Names) -> FxHashMap<u32, Name> {
+    let raw = graph.raw();
+    let mut sites = FxHashMap::default();
+    let fields = &raw.meta.trace_function_info_fields;
+    let field = |name: &str| fields.iter().position(|f| f == name);
+    let (Some(name_at), Some(script_at), Some(line_at), Some(column_at)) =
+        (field("name"), field("script_name"), field("line"), field("column"))
+    else {
+        return sites;
+    };
+    if raw.node_trace_node_id.is_empty() || raw.trace_tree.is_empty() || fields.is_empty() {
+        return sites;
+    }
+    let width = fields.len();
+    let function_of: FxHashMap<u32, u32> = raw.trace_tree.iter().map(|t| (t.id, t.function_info_index)).collect();
+    let mut site_of_function: FxHashMap<u32, Name> = FxHashMap::default();
+    for n in 0..graph.node_count() as u32 {
+        let trace_node = raw.node_trace_node_id[n as usize];
+        let Some(&function) = (trace_node != 0).then(|| function_of.get(&trace_node)).flatten() else { continue };
+        let site = *site_of_function.entry(function).or_insert_with(|| {
+            let info = raw.trace_function_infos.get(function as usize * width..(function as usize + 1) * width);
+            let Some(info) = info else { return NO_NAME };
+            let text = |i: usize| raw.strings.get(info[i]).to_owned();
+            let name = Some(text(name_at)).filter(|n| !n.is_empty()).unwrap_or_else(|| "(anonymous)".to_owned());
+            let script = text(script_at);
+            let site = if script.is_empty() {
+                name
+            } else {
+                let file = script.rsplit('/').next().unwrap_or(&script);
+                format!("{name} {file}:{}:{}", info[line_at].wrapping_add(1), info[column_at].wrapping_add(1))
+            };
+            names.intern(&site)
+        });
+        if site != NO_NAME {
+            sites.insert(graph.id(n), site);
+        }
+    }
+    sites
+}
+
 /// The step from `earlier` to `later` (two snapshots of one process), with the born objects tagged by `tags`
-/// (snapshot id of a born object -> the structure holding it).
-pub fn step(earlier: &HeapGraph, later: &HeapGraph, names: &mut Names, tags: &FxHashMap<u32, Name>) -> Step {
+/// (snapshot id of a born object -> the structure holding it) and their allocation sites from `sites`.
+pub fn step(
+    earlier: &HeapGraph,
+    later: &HeapGraph,
+    names: &mut Names,
+    tags: &FxHashMap<u32, Name>,
+    sites: &FxHashMap<u32, Name>,
+) -> Step {
     let mut step = Step::default();
     let earlier_ids = ids(earlier);
     let is_earlier = |id: u32| earlier_ids.binary_search(&id).is_ok();
@@ -231,7 +284,9 @@ pub fn step(earlier: &HeapGraph, later: &HeapGraph, names: &mut Names, tags: &Fx
         let capacity = (size.div_ceil(8) - 1) as usize;
         let slots = references(later, n).count().min(capacity) as u32;
         step.born_bytes += u64::from(size);
-        step.births.push(Birth { id, size, slots, kind, tag: tags.get(&id).copied().unwrap_or(NO_NAME) });
+        let tag = tags.get(&id).copied().unwrap_or(NO_NAME);
+        let site = sites.get(&id).copied().unwrap_or(NO_NAME);
+        step.births.push(Birth { id, size, slots, kind, tag, site });
         let here = position[&id];
         for (slot, to) in references(later, n).enumerate() {
             if slot >= capacity {

@@ -138,12 +138,19 @@ pub struct Emitted {
 }
 
 impl Synthesis {
-    /// The synthesis of `snapshots` (two or more, of one process, in order).
+    /// The synthesis of `snapshots` (two or more, of one process, in order). The born objects' allocation sites
+    /// come from the snapshots themselves when they were taken with allocation tracking, and from `timeline` (a
+    /// `.heaptimeline` of the same process) when given ([`growth::allocation_sites`]).
     ///
     /// # Errors
     /// [`GrowthError`] when the unit asked for is not among the growth's classes.
-    pub fn new(snapshots: &[&HeapGraph], options: &Options) -> Result<Synthesis, GrowthError> {
+    pub fn new(
+        snapshots: &[&HeapGraph],
+        timeline: Option<&HeapGraph>,
+        options: &Options,
+    ) -> Result<Synthesis, GrowthError> {
         let mut names = Names::default();
+        let mut sites = timeline.map(|t| growth::allocation_sites(t, &mut names)).unwrap_or_default();
         let mut steps = Vec::new();
         let mut last_holders = Vec::new();
         for (i, pair) in snapshots.windows(2).enumerate() {
@@ -157,7 +164,10 @@ impl Synthesis {
                     tags.insert(pair[1].id(n), tag);
                 }
             }
-            steps.push(growth::step(pair[0], pair[1], &mut names, &tags));
+            for (id, site) in growth::allocation_sites(pair[1], &mut names) {
+                sites.entry(id).or_insert(site);
+            }
+            steps.push(growth::step(pair[0], pair[1], &mut names, &tags, &sites));
             last_holders = holders;
         }
         let growth = match (steps.last(), snapshots.last()) {
@@ -307,7 +317,7 @@ impl<'a, S: EventSink> Emitter<'a, S> {
                     slots: b.slots,
                     kind: self.name(b.kind),
                     tag: self.name(b.tag),
-                    site: None,
+                    site: self.name(b.site),
                     root: Some(Cow::Borrowed(CONSTRUCTION_ROOT)),
                     pretenured: false,
                 };
@@ -373,7 +383,7 @@ impl<'a, S: EventSink> Emitter<'a, S> {
                     slots: b.slots,
                     kind: self.name(b.kind),
                     tag: self.name(b.tag),
-                    site: None,
+                    site: self.name(b.site),
                     root: Some(Cow::Borrowed(CONSTRUCTION_ROOT)),
                     pretenured: false,
                 };
