@@ -39,7 +39,8 @@ pub struct PredictArgs {
     /// Maximum semi-space size in MiB, as Node's flag (Node's default otherwise).
     #[arg(long, value_name = "MB", alias = "max_semi_space_size")]
     max_semi_space_size: Option<u64>,
-    /// The longest simulated time: a program alive then survives (`24h` by default).
+    /// The longest simulated time: a program alive then survives. Default: four times what the growth takes to fill
+    /// the largest limit at its rate, at most 24 h (a minute when nothing grows).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration_ms)]
     horizon: Option<f64>,
     /// Write the predictions as JSON here (docs/report-format.md#predictions).
@@ -115,17 +116,21 @@ pub fn predict(args: PredictArgs) -> ExitCode {
             return ExitCode::from(EXIT_INVALID);
         }
     };
-    let horizon_ms = args.horizon.unwrap_or(DEFAULT_HORIZON_MS);
-    let repeat = Repeat::UntilStopped { horizon_ms };
-    if let Err(message) = prepared.plan(repeat, false) {
+    let largest = *args.max_old_space_size.iter().max().expect("required");
+    let horizon_ms = args.horizon.unwrap_or_else(|| default_horizon_ms(&prepared, largest));
+    if let Err(message) = prepared.plan(Repeat::UntilStopped { horizon_ms }, false) {
         eprintln!("gc-sim: {message}");
         return ExitCode::from(EXIT_USAGE);
     }
     let mut stdout = io::stdout().lock();
     let _ = prepared.describe(&mut stdout);
+    if args.horizon.is_none() {
+        let _ = writeln!(stdout, "horizon: {} (--horizon to change)", seconds(horizon_ms));
+    }
     let mut predictions = Vec::new();
     let mut reports = Vec::new();
     for &mb in &args.max_old_space_size {
+        let repeat = Repeat::UntilStopped { horizon_ms };
         match run(&prepared, mb, args.max_semi_space_size, repeat, false) {
             Ok((p, r)) => {
                 predictions.push(p);
@@ -192,6 +197,21 @@ pub fn predict(args: PredictArgs) -> ExitCode {
 fn chart(reports: &[&Report], format: ImageFormat, output: &Output) -> Result<(), String> {
     let bytes = visualizer::comparison_chart(reports, format, ChartSize::default()).map_err(|e| e.to_string())?;
     output.write(|out| out.write_all(&bytes))
+}
+
+/// How long to run without `--horizon`: four times what the growth takes to fill the largest limit at its rate
+/// (a program alive then is not dying of this growth), at most [`DEFAULT_HORIZON_MS`]; a minute past the snapshots
+/// when nothing grows.
+fn default_horizon_ms(prepared: &Prepared, largest_mb: u64) -> f64 {
+    let steps: f64 = prepared.step_ms.as_ref().map_or(0.0, |v| v.iter().sum());
+    let growth = &prepared.synthesis.growth;
+    let fill_ms = match prepared.units_per_ms {
+        Some(rate) if growth.bytes_per_unit() > 0.0 && rate > 0.0 => {
+            (largest_mb as f64 * MIB as f64 / growth.bytes_per_unit()) / rate
+        }
+        _ => return steps + 60_000.0,
+    };
+    (steps + 4.0 * fill_ms).min(DEFAULT_HORIZON_MS)
 }
 
 /// One run: the synthesized trace under `max_old_mb`, until the program dies or the plan's horizon.
