@@ -96,14 +96,7 @@ impl Outputs {
         let size = visualizer::ChartSize::default();
         let mut failed = Vec::new();
         if let Some(output) = &self.report {
-            failed.extend(
-                output
-                    .write(|out| {
-                        serde_json::to_writer_pretty(&mut *out, report).map_err(io::Error::other)?;
-                        writeln!(out)
-                    })
-                    .err(),
-            );
+            failed.extend(output.write_json(report).err());
         }
         if let Some((output, format)) = &self.plot {
             failed.extend(chart(visualizer::log_heap_chart(report, *format, size), output).err());

@@ -115,6 +115,14 @@ impl Output {
         Ok(())
     }
 
+    /// Writes `value` as pretty JSON and a newline, whole ([`write`](Self::write)).
+    pub fn write_json(&self, value: &impl serde::Serialize) -> Result<(), String> {
+        self.write(|out| {
+            serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::other)?;
+            writeln!(out)
+        })
+    }
+
     fn dir(&self) -> &Path {
         match self.target.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir,

@@ -109,12 +109,9 @@ pub fn predict(args: PredictArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    let prepared = match args.artefacts.prepare() {
+    let prepared = match args.artefacts.prepare_or_report() {
         Ok(p) => p,
-        Err(message) => {
-            eprintln!("gc-sim: {message}");
-            return ExitCode::from(EXIT_INVALID);
-        }
+        Err(code) => return code,
     };
     let largest = *args.max_old_space_size.iter().max().expect("required");
     let horizon_ms = args.horizon.unwrap_or_else(|| default_horizon_ms(&prepared, largest));
@@ -170,14 +167,7 @@ pub fn predict(args: PredictArgs) -> ExitCode {
             predictions: &predictions,
             fix: &fix,
         };
-        failed.extend(
-            output
-                .write(|out| {
-                    serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::other)?;
-                    writeln!(out)
-                })
-                .err(),
-        );
+        failed.extend(output.write_json(&report).err());
     }
     if let Some((output, format)) = &plot_out {
         let mut all: Vec<&Report> = reports.iter().collect();

@@ -89,14 +89,7 @@ impl Outputs {
         };
         let mut failed = Vec::new();
         if let Some(output) = &self.report {
-            failed.extend(
-                output
-                    .write(|out| {
-                        serde_json::to_writer_pretty(&mut *out, report)?;
-                        writeln!(out)
-                    })
-                    .err(),
-            );
+            failed.extend(output.write_json(report).err());
         }
         if let Some((output, format)) = &self.plot {
             let options = visualizer::HeapChartOptions::default();

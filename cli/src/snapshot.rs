@@ -97,14 +97,7 @@ pub fn snapshot(args: SnapshotArgs) -> ExitCode {
 
     let mut failed = Vec::new();
     if let Some(output) = &report_out {
-        failed.extend(
-            output
-                .write(|out| {
-                    serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::other)?;
-                    writeln!(out)
-                })
-                .err(),
-        );
+        failed.extend(output.write_json(&report).err());
     }
     if let Some((output, format)) = &plot_out {
         failed.extend(plot(&report, output, *format).err());

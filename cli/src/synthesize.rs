@@ -229,20 +229,17 @@ impl Prepared {
     }
 }
 
-/// `1234567` as `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use visualizer::units::format_count as thousands;
 
 impl Artefacts {
+    /// [`prepare`](Self::prepare), its error printed: `Err` is the exit code (unreadable input).
+    pub fn prepare_or_report(&self) -> Result<Prepared, ExitCode> {
+        self.prepare().map_err(|message| {
+            eprintln!("gc-sim: {message}");
+            ExitCode::from(EXIT_INVALID)
+        })
+    }
+
     /// Reads the snapshots (and the log) and prepares the synthesis.
     pub fn prepare(&self) -> Result<Prepared, String> {
         let mut graphs = Vec::with_capacity(self.snapshots.len());
@@ -429,12 +426,9 @@ pub fn synthesize(args: SynthesizeArgs) -> ExitCode {
         );
         return ExitCode::from(EXIT_USAGE);
     }
-    let prepared = match args.artefacts.prepare() {
+    let prepared = match args.artefacts.prepare_or_report() {
         Ok(p) => p,
-        Err(message) => {
-            eprintln!("gc-sim: {message}");
-            return ExitCode::from(EXIT_INVALID);
-        }
+        Err(code) => return code,
     };
     let repeat = if args.until_oom {
         Repeat::UntilStopped { horizon_ms: args.horizon.unwrap_or(DEFAULT_HORIZON_MS) }

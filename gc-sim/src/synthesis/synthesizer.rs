@@ -23,7 +23,8 @@ use std::borrow::Cow;
 
 use super::garbage::GarbageModel;
 use super::growth::{
-    self, older_growth_root, Growth, GrowthError, Link, Names, Step, ADDED_REFERENCES_ROOT, CONSTRUCTION_ROOT, NO_NAME,
+    self, older_growth_root, Birth, Growth, GrowthError, Link, Names, Step, ADDED_REFERENCES_ROOT, CONSTRUCTION_ROOT,
+    NO_NAME,
 };
 use crate::replay::Replay;
 use crate::snapshot::diff::DEFAULT_MIN_OBJECTS;
@@ -260,6 +261,24 @@ impl<'a, S: EventSink> Emitter<'a, S> {
         names.get(name).map(Cow::Borrowed)
     }
 
+    /// Allocates `births`, named by `id`, each held in [`CONSTRUCTION_ROOT`].
+    fn allocate(&mut self, births: &[Birth], id: impl Fn(u32) -> u64) -> Result<Flow, S::Error> {
+        for b in births {
+            let event = TraceEvent::Alloc {
+                id: id(b.id),
+                size: b.size,
+                slots: b.slots,
+                kind: self.name(b.kind),
+                tag: self.name(b.tag),
+                site: self.name(b.site),
+                root: Some(Cow::Borrowed(CONSTRUCTION_ROOT)),
+                pretenured: false,
+            };
+            emit!(self, event);
+        }
+        Ok(Flow::Continue)
+    }
+
     /// `dt` ms of the program: its garbage, then the tick.
     fn time(&mut self, dt: f64) -> Result<Flow, S::Error> {
         let g = &self.plan.garbage;
@@ -310,18 +329,8 @@ impl<'a, S: EventSink> Emitter<'a, S> {
         let mut link = 0;
         for c in 0..chunks {
             let end = (c + 1) * n / chunks;
-            for b in &step.births[c * n / chunks..end] {
-                let event = TraceEvent::Alloc {
-                    id: u64::from(b.id),
-                    size: b.size,
-                    slots: b.slots,
-                    kind: self.name(b.kind),
-                    tag: self.name(b.tag),
-                    site: self.name(b.site),
-                    root: Some(Cow::Borrowed(CONSTRUCTION_ROOT)),
-                    pretenured: false,
-                };
-                emit!(self, event);
+            if self.allocate(&step.births[c * n / chunks..end], u64::from)? == Flow::Stop {
+                return Ok(Flow::Stop);
             }
             while link < step.links.len() && (step.links[link].0 as usize) < end {
                 emit!(self, write(step.links[link].1, u64::from));
@@ -376,18 +385,8 @@ impl<'a, S: EventSink> Emitter<'a, S> {
         let mut link = 0;
         for c in 0..chunks {
             let end = (c + 1) * n / chunks;
-            for b in &births[c * n / chunks..end] {
-                let event = TraceEvent::Alloc {
-                    id: copy(b.id),
-                    size: b.size,
-                    slots: b.slots,
-                    kind: self.name(b.kind),
-                    tag: self.name(b.tag),
-                    site: self.name(b.site),
-                    root: Some(Cow::Borrowed(CONSTRUCTION_ROOT)),
-                    pretenured: false,
-                };
-                emit!(self, event);
+            if self.allocate(&births[c * n / chunks..end], copy)? == Flow::Stop {
+                return Ok(Flow::Stop);
             }
             while link < growth.links.len() && (growth.links[link].0 as usize) < end {
                 let l = growth.links[link].1;
