@@ -100,3 +100,28 @@ fn an_allocation_timeline_gives_the_sites() {
     let plain = graph(data("emitter-leak-250.heapsnapshot.gz"));
     assert!(allocation_sites(&plain, &mut names).is_empty());
 }
+
+/// Three snapshots: the two steps replay to the third's heap (the first snapshot's objects keep the slots they were
+/// imported with across both steps; an object that gained references in the first step gains more in the second).
+#[test]
+fn three_snapshots_replay_to_the_last() {
+    let [a, b, c] = [50, 250, 450].map(|n| graph(data(&format!("emitter-leak-{n}.heapsnapshot.gz"))));
+    let synthesis = Synthesis::new(&[&a, &b, &c], None, &Options::default()).unwrap();
+    assert_eq!(synthesis.steps.len(), 2);
+    assert_eq!((synthesis.step_units(0), synthesis.step_units(1)), (200.0, 200.0));
+    let plan = Plan {
+        step_ms: vec![1000.0, 1000.0],
+        units_per_ms: 0.2,
+        repeat: Repeat::Times(0),
+        garbage: GarbageModel::guess(synthesis.growth.bytes, 1000.0, 64),
+        without_growth: false,
+    };
+    let mut replay = replay_of(&a);
+    synthesis.emit(&plan, &mut replay).unwrap();
+    let (objects, bytes) = live_after_full_gc(&mut replay);
+    let (c_objects, c_bytes) = live_after_full_gc(&mut replay_of(&c));
+    // Within 0.1 %: references beyond an object's slots are held by a root set, which keeps a target the last
+    // snapshot no longer references.
+    assert!(objects.abs_diff(c_objects) * 1000 <= c_objects, "{objects} objects against {c_objects}");
+    assert!(bytes.abs_diff(c_bytes) * 1000 <= c_bytes, "{bytes} B against {c_bytes}");
+}

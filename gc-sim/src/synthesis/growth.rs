@@ -212,6 +212,15 @@ fn root_handles(graph: &HeapGraph, names: &mut Names) -> Vec<(Name, u32)> {
     handles
 }
 
+/// The slot count of every V8 heap object of `graph` as `gc-sim run --initial-heap` imports it (one per reference to
+/// a V8 heap object), by snapshot id: what [`step`] starts from.
+pub fn imported_slots(graph: &HeapGraph) -> FxHashMap<u32, u32> {
+    (0..graph.node_count() as u32)
+        .filter(|&n| graph.space(n) == NodeSpace::V8Heap)
+        .map(|n| (graph.id(n), references(graph, n).count() as u32))
+        .collect()
+}
+
 /// The allocation site of every node of `graph` that has one, by snapshot id: `graph` must have been taken with
 /// allocation tracking (DevTools' "Allocation instrumentation on timeline", a `.heaptimeline`: nodes'
 /// `trace_node_id` into its `trace_tree`), else the map is empty. A site is the allocating function and its
@@ -258,13 +267,16 @@ pub fn allocation_sites(graph: &HeapGraph, names: &mut Names) -> FxHashMap<u32, 
 }
 
 /// The step from `earlier` to `later` (two snapshots of one process), with the born objects tagged by `tags`
-/// (snapshot id of a born object -> the structure holding it) and their allocation sites from `sites`.
+/// (snapshot id of a born object -> the structure holding it) and their allocation sites from `sites`. `slots`
+/// has the slot count of every simulated object ([`imported_slots`] of the first snapshot, then each step's births,
+/// which the step adds).
 pub fn step(
     earlier: &HeapGraph,
     later: &HeapGraph,
     names: &mut Names,
     tags: &FxHashMap<u32, Name>,
     sites: &FxHashMap<u32, Name>,
+    slots: &mut FxHashMap<u32, u32>,
 ) -> Step {
     let mut step = Step::default();
     let earlier_ids = ids(earlier);
@@ -299,6 +311,7 @@ pub fn step(
     }
     step.links.sort_by_key(|&(at, _)| at);
     // Objects of both snapshots whose references changed; objects that died.
+    let born_slots: Vec<(u32, u32)> = step.births.iter().map(|b| (b.id, b.slots)).collect();
     let mut before: Vec<u32> = Vec::new();
     for n in 0..earlier.node_count() as u32 {
         if earlier.space(n) != NodeSpace::V8Heap {
@@ -317,12 +330,14 @@ pub fn step(
         }
         before.clear();
         before.extend(references(earlier, n));
-        let slots = before.len();
+        // The simulated object's slots: as imported or born (`slots`), else one per earlier reference. Their
+        // contents are the earlier references, in order, then empty.
+        let slots = slots.get(&id).map_or(before.len(), |&s| s as usize);
         let mut count = 0;
         for (slot, to) in references(later, m).enumerate() {
             count += 1;
             if slot < slots {
-                if before[slot] != to {
+                if before.get(slot) != Some(&to) {
                     step.rewrites.push(Link { obj: id, slot: slot as u32, to: Some(to) });
                 }
             } else {
@@ -330,7 +345,9 @@ pub fn step(
             }
         }
         for slot in count..slots {
-            step.rewrites.push(Link { obj: id, slot: slot as u32, to: None });
+            if before.get(slot).is_some() {
+                step.rewrites.push(Link { obj: id, slot: slot as u32, to: None });
+            }
         }
     }
     // Root handles: the multiset difference.
@@ -357,6 +374,7 @@ pub fn step(
             (None, None) => unreachable!("the loop runs while either has handles"),
         }
     }
+    slots.extend(born_slots);
     step
 }
 

@@ -24,7 +24,6 @@ use std::borrow::Cow;
 use super::garbage::GarbageModel;
 use super::growth::{
     self, older_growth_root, Birth, Growth, GrowthError, Link, Names, Step, ADDED_REFERENCES_ROOT, CONSTRUCTION_ROOT,
-    NO_NAME,
 };
 use crate::replay::Replay;
 use crate::snapshot::diff::DEFAULT_MIN_OBJECTS;
@@ -154,6 +153,8 @@ impl Synthesis {
         let mut sites = timeline.map(|t| growth::allocation_sites(t, &mut names)).unwrap_or_default();
         let mut steps = Vec::new();
         let mut last_holders = Vec::new();
+        // The slot count of every simulated object: as imported, then as born.
+        let mut slots = snapshots.first().map(|&first| growth::imported_slots(first)).unwrap_or_default();
         for (i, pair) in snapshots.windows(2).enumerate() {
             let previous = i.checked_sub(1).map(|p| snapshots[p]);
             let holders = growth::growing_holders(pair[0], pair[1], previous, options.min_objects);
@@ -168,7 +169,7 @@ impl Synthesis {
             for (id, site) in growth::allocation_sites(pair[1], &mut names) {
                 sites.entry(id).or_insert(site);
             }
-            steps.push(growth::step(pair[0], pair[1], &mut names, &tags, &sites));
+            steps.push(growth::step(pair[0], pair[1], &mut names, &tags, &sites, &mut slots));
             last_holders = holders;
         }
         let growth = match (steps.last(), snapshots.last()) {
@@ -178,16 +179,14 @@ impl Synthesis {
         Ok(Synthesis { names, steps, growth })
     }
 
-    /// Units in step `i`: the unit's count in the last step, the growth's bytes in the step over the bytes per unit
-    /// in an earlier one (0 without a unit).
+    /// Units in step `i`: the objects of the unit's class born in it (0 without a unit).
     pub fn step_units(&self, i: usize) -> f64 {
         let Some(unit) = &self.growth.unit else { return 0.0 };
-        if i + 1 == self.steps.len() {
-            return unit.count as f64;
-        }
-        let tagged: u64 =
-            self.steps[i].births.iter().filter(|b| b.tag != NO_NAME).map(|b| u64::from(b.size)).sum::<u64>();
-        (tagged as f64 / self.growth.bytes_per_unit()).round()
+        let Some(kind) = self.growth.members.iter().map(|b| b.kind).find(|&k| self.names.get(k) == Some(&unit.name))
+        else {
+            return 0.0;
+        };
+        self.steps[i].births.iter().filter(|b| b.kind == kind).count() as f64
     }
 
     /// Emits the events of `plan` into `sink`.
