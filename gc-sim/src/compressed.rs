@@ -62,12 +62,114 @@ pub fn detect(head: &[u8]) -> Option<Compression> {
 pub fn decoder<'a>(compression: Compression, input: impl Read + 'a) -> io::Result<Decompressing<Box<dyn Read + 'a>>> {
     let inner: Box<dyn Read + 'a> = match compression {
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(input)),
-        Compression::Zstd => Box::new(
-            ruzstd::decoding::StreamingDecoder::new(input)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("zstd stream: {e}")))?,
-        ),
+        Compression::Zstd => Box::new(ZstdFrames::new(input)?),
     };
     Ok(Decompressing { inner, what: compression.name() })
+}
+
+/// zstd frames one after another as one stream, as the `zstd` command reads them (`cat a.zst b.zst`, `pzstd`'s
+/// output; skippable frames skipped): ruzstd's `StreamingDecoder` reads one frame, and would leave the rest unread
+/// without a word. Its reading loop, over one `FrameDecoder` re-initialised at each frame. Bytes after a frame that
+/// do not start a frame are an error.
+struct ZstdFrames<R: Read> {
+    source: Peek<R>,
+    decoder: ruzstd::decoding::FrameDecoder,
+    /// No frame left: the input is at its end.
+    done: bool,
+}
+
+impl<R: Read> ZstdFrames<R> {
+    fn new(input: R) -> io::Result<ZstdFrames<R>> {
+        let mut frames = ZstdFrames {
+            source: Peek { inner: input, byte: None },
+            decoder: ruzstd::decoding::FrameDecoder::new(),
+            done: false,
+        };
+        // Later frames' errors get the prefix from `Decompressing`.
+        frames.next_frame().map_err(|e| io::Error::new(e.kind(), format!("zstd stream: {e}")))?;
+        Ok(frames)
+    }
+
+    /// Starts the decoder on the next frame, after any skippable frames; `done` at the end of the input.
+    fn next_frame(&mut self) -> io::Result<()> {
+        use ruzstd::decoding::errors::{FrameDecoderError, ReadFrameHeaderError};
+        loop {
+            if self.source.at_end()? {
+                self.done = true;
+                return Ok(());
+            }
+            match self.decoder.init(&mut self.source) {
+                Ok(()) => return Ok(()),
+                Err(FrameDecoderError::ReadFrameHeaderError(ReadFrameHeaderError::SkipFrame { length, .. })) => {
+                    let length = u64::from(length);
+                    if io::copy(&mut (&mut self.source).take(length), &mut io::sink())? < length {
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "zstd stream: a skippable frame is cut",
+                        ));
+                    }
+                }
+                Err(e) => return Err(io::Error::new(io::ErrorKind::InvalidData, e)),
+            }
+        }
+    }
+}
+
+impl<R: Read> Read for ZstdFrames<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use ruzstd::decoding::BlockDecodingStrategy;
+        while !self.done && !buf.is_empty() {
+            let decoder = &mut self.decoder;
+            // As `StreamingDecoder::read`: decode until enough can be collected or the frame ends.
+            while decoder.can_collect() < buf.len() && !decoder.is_finished() {
+                let wanted = buf.len() - decoder.can_collect();
+                decoder
+                    .decode_blocks(&mut self.source, BlockDecodingStrategy::UptoBytes(wanted))
+                    .map_err(io::Error::other)?;
+            }
+            let n = decoder.read(buf)?;
+            if n > 0 {
+                return Ok(n);
+            }
+            // The frame is finished and drained: the next one, if any.
+            self.next_frame()?;
+        }
+        Ok(0)
+    }
+}
+
+/// A reader that can tell whether it is at its end without losing the byte it read to know.
+struct Peek<R> {
+    inner: R,
+    byte: Option<u8>,
+}
+
+impl<R: Read> Peek<R> {
+    fn at_end(&mut self) -> io::Result<bool> {
+        if self.byte.is_none() {
+            let mut byte = [0];
+            if self.inner.read(&mut byte)? == 0 {
+                return Ok(true);
+            }
+            self.byte = Some(byte[0]);
+        }
+        Ok(false)
+    }
+}
+
+impl<R: Read> Read for Peek<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match (self.byte.take(), buf.first_mut()) {
+            (Some(byte), Some(first)) => {
+                *first = byte;
+                Ok(1)
+            }
+            (byte, _) => {
+                self.byte = byte;
+                self.inner.read(buf)
+            }
+        }
+    }
 }
 
 /// A decompressing reader whose errors name the compression.
@@ -349,6 +451,24 @@ mod tests {
         // Short inputs, shorter than the magic bytes, are plain.
         assert_eq!(read_all(b"{").unwrap(), b"{");
         assert_eq!(read_all(b"").unwrap(), b"");
+    }
+
+    /// Frames one after another read as one text, as `zstd -d` reads them (ruzstd's decoder stops after the first);
+    /// a skippable frame is skipped; bytes after a frame that are not a frame are an error.
+    #[test]
+    fn zstd_frames_one_after_another_read_as_one_text() {
+        let two = [zstd(b"a\n"), zstd(b"b\n")].concat();
+        assert_eq!(read_all(&two).unwrap(), b"a\nb\n");
+        let skippable = [&[0x50, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, b'x', b'y', b'z'][..], &zstd(b"c\n")].concat();
+        let three = [two.clone(), skippable.clone()].concat();
+        assert_eq!(read_all(&three).unwrap(), b"a\nb\nc\n");
+        assert_eq!(read_all(&[zstd(b""), zstd(b"d\n")].concat()).unwrap(), b"d\n");
+        for bad in [[two.clone(), b"junk".to_vec()].concat(), [two, skippable[..6].to_vec()].concat()] {
+            let e = read_all(&bad).unwrap_err();
+            assert!(e.to_string().starts_with("zstd stream: ") && e.to_string().matches("zstd").count() == 1, "{e}");
+        }
+        let e = read_all(b"\x28\xb5\x2f\xfdjunk").unwrap_err();
+        assert_eq!(e.to_string().matches("zstd stream: ").count(), 1, "{e}");
     }
 
     #[test]
