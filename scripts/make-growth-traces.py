@@ -3,6 +3,8 @@
 
     scripts/make-growth-traces.py KIND N OUT.ndjson
 
+OUT ending in .gz is written gzip-compressed, in .zst zstd-compressed (through the `zstd` command).
+
 KIND is one of:
   roots     N root names, each holding its own 32 B object
   closed    N connections (a Timeout in `timers` holding a closure, both tagged conn-I), each closed by a `mark`
@@ -10,11 +12,27 @@ KIND is one of:
   rootsets  a 200 k-object list held by `globals`, and N root sets each holding one object of it
   pages     N pretenured page-sized objects, held, then dropped, then one full GC releases their pages
 """
-import json, sys
+import gzip, json, shutil, subprocess, sys
 def header(f, name):
     f.write(json.dumps({"format":"gc-sim-trace","version":1,"name":name})+"\n")
 kind, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-with open(out, "w") as f:
+def create(out):
+    """The output file, compressed as it is written when its name ends in .gz or .zst."""
+    if out.endswith(".gz"):
+        return gzip.open(out, "wt")
+    if out.endswith(".zst"):
+        if shutil.which("zstd") is None:
+            sys.exit(f"{out}: writing .zst needs the zstd command")
+        zstd = subprocess.Popen(["zstd", "-q", "-f", "-o", out], stdin=subprocess.PIPE, text=True)
+        class Zstd:
+            def __enter__(self): return zstd.stdin
+            def __exit__(self, *exc):
+                zstd.stdin.close()
+                if zstd.wait() != 0:
+                    sys.exit(f"{out}: zstd failed")
+        return Zstd()
+    return open(out, "w")
+with create(out) as f:
     if kind == "roots":   # n root names, each holding its own object
         header(f, f"{n} root names")
         for i in range(n):
@@ -45,7 +63,6 @@ with open(out, "w") as f:
         for r in range(n):
             f.write(f'{{"op":"root","id":{(r*7919)%m},"root":"set{r}"}}\n')
     elif kind == "pages":  # n pretenured page-sized objects, held then dropped, then a full GC releases the pages
-        f.seek(0); f.truncate()
         f.write(json.dumps({"format":"gc-sim-trace","version":1,"name":f"{n} pages","heap":{"max_old_generation_size":1<<40, "large_object_threshold":257720}})+"\n")
         for i in range(n):
             f.write(f'{{"op":"alloc","id":{i},"size":257720,"pretenured":true,"root":"cache"}}\n')

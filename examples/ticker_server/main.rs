@@ -15,13 +15,14 @@ mod trace;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::error::ErrorKind;
 use clap::{ArgGroup, CommandFactory, Parser};
 
 use crate::simulation::{Mode, Stats, Workload};
+use gc_sim::compressed::{Compression, Encoder};
 use gc_sim::startup_heap::StartupHeap;
 use gc_sim::Replay;
 
@@ -89,7 +90,8 @@ pub struct Cli {
     /// `"initial_heap": "node20:6080488B"`; `--simulate` imports the same).
     #[arg(long)]
     node_heap: bool,
-    /// Write the trace here instead of standard output.
+    /// Write the trace here instead of standard output; compressed as it is written when the name ends in `.zst`
+    /// (zstd) or `.gz` (gzip): `-o ticker.ndjson.zst`.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// Print what happened to standard error: connections, timer callbacks, sends, events.
@@ -180,6 +182,23 @@ impl Cli {
         Ok((trace.finish()?, stats))
     }
 
+    /// Writes the whole trace to the file `path`, compressed if its name ends in `.zst` or `.gz`
+    /// ([`Compression::from_path`]), as it is written.
+    ///
+    /// # Errors
+    /// Any error creating or writing the file.
+    pub fn write_file(&self, heap: &HeapHeader, path: &Path) -> io::Result<Stats> {
+        let file = BufWriter::with_capacity(BUFFER, File::create(path)?);
+        match Compression::from_path(path) {
+            Some(compression) => {
+                let (encoder, stats) = self.generate(heap, Encoder::new(compression, file))?;
+                encoder.finish()?;
+                Ok(stats)
+            }
+            None => self.generate(heap, file).map(|(_, stats)| stats),
+        }
+    }
+
     /// Replays the trace in place of writing it: the events go straight into a [`Replay`] on the heap `heap`.
     ///
     /// # Errors
@@ -209,8 +228,7 @@ fn main() -> ExitCode {
         return simulate(&cli, &heap);
     }
     let result = match &cli.output {
-        Some(path) => File::create(path)
-            .and_then(|file| cli.generate(&heap, BufWriter::with_capacity(BUFFER, file)).map(|(_, s)| s)),
+        Some(path) => cli.write_file(&heap, path),
         None => cli.generate(&heap, BufWriter::with_capacity(BUFFER, io::stdout().lock())).map(|(_, s)| s),
     };
     match result {

@@ -265,6 +265,27 @@ fn the_json_form_replays_like_ndjson() {
     assert_eq!(Report::new(&json, None), Report::new(&replay(&ndjson), None));
 }
 
+/// `-o NAME.zst` and `-o NAME.gz` write a compressed trace (its first bytes say which) that replays to the same
+/// report as the plain one.
+#[test]
+fn a_trace_written_as_zst_or_gz_replays_like_the_plain_one() {
+    let args = "--clients 6 --wave-size 3 --wave-interval-ms 300 --hold-ms 200 --tick-ms 20 --duration-ms 1000";
+    let cli = cli("--leaky", args);
+    let (plain, plain_stats) = generate(&cli);
+    let plain = Report::new(&replay(&plain), None);
+    let dir = tempfile::tempdir().unwrap();
+    for (name, magic) in [("t.ndjson.zst", &[0x28, 0xb5, 0x2f, 0xfd][..]), ("t.ndjson.gz", &[0x1f, 0x8b][..])] {
+        let path = dir.path().join(name);
+        let stats = cli.write_file(&cli.heap().unwrap(), &path).unwrap();
+        assert_eq!(stats, plain_stats, "{name}");
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(bytes.starts_with(magic), "{name} starts with {:x?}", &bytes[..4]);
+        let file = std::io::BufReader::new(std::fs::File::open(&path).unwrap());
+        let replayed = replay_trace(file, name, None, |h| Ok(h.heap.clone())).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(Report::new(&replayed, None), plain, "{name}");
+    }
+}
+
 #[test]
 fn bad_arguments_are_usage_errors() {
     use clap::error::ErrorKind;

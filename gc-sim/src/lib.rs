@@ -24,7 +24,7 @@
 //! | [`trace`] | — | trace format v1, in layers: the events, positioned errors, the visitor interface, the JSON/NDJSON readers, the decoder |
 //! | [`replay`] | — | [`Replay`]: a trace applied to a heap, trace ids to handles |
 //! | [`report`] | — | [`Report`]: a [`Replay`]'s summary, analysis, GC events and timeline, serializable |
-//! | [`compressed`] | — | gzip and zstd input, recognised by its first bytes, decompressed as it is read |
+//! | [`compressed`] | — | gzip and zstd input, recognised by its first bytes, decompressed as it is read; [`compressed::Encoder`] for compressed output |
 //! | [`gc_log`] | `gc-tracer.cc` | reading real Node GC logs: `--trace-gc`, `--trace-gc-nvp`, the OOM text |
 //! | [`snapshot`] | `heap-snapshot-generator.cc`, DevTools `HeapSnapshot.ts` | real `.heapsnapshot` files: reader, DevTools' graph semantics, dominators, summary, leak diff |
 //! | [`startup_heap`] | `snapshot/deserializer.cc` | Node 20's own startup heap, built in from measured tables (`--initial-heap node20`) |

@@ -1,6 +1,11 @@
 //! The hand-written event decoder: one JSON object straight into a [`TraceEvent`], with no intermediate struct of
 //! every possible field and no copy of a string without escapes. [`Op`] lists the ops with their fields; [`Field`]
-//! the operand names; [`EventFields::into_event`] checks an event against its op's rules.
+//! the operand names; [`EventFields::read`] reads a field's value, [`EventFields::into_event`] checks an event
+//! against its op's rules.
+//!
+//! Two readers feed them: serde_json ([`EventSeed`]), which reads any JSON and words every problem, and
+//! [`fast_event`], a scan of the one-line objects trace writers emit that gives up, leaving the line to serde, at
+//! anything else (an escape, a float where an integer goes, an unknown or repeated key, malformed JSON).
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -58,9 +63,26 @@ const OPS: [(Op, &str, &[Field]); 9] = [
 
 impl Op {
     fn parse(name: &str) -> Result<Op, Problem> {
-        OPS.iter().find(|&&(_, op_name, _)| op_name == name).map(|&(op, _, _)| op).ok_or_else(|| {
+        Op::from_name(name).ok_or_else(|| {
             let names: Vec<&str> = OPS.iter().map(|&(_, name, _)| name).collect();
             Problem::new(ProblemKind::UnknownOp, format!("unknown op \"{name}\" (the ops: {})", names.join(", ")))
+        })
+    }
+
+    /// The op called `name` (a `match`: the compiler tests the length first, then the bytes). A row of [`OPS`]
+    /// missing here would be an unknown op; the table test checks that every row is here.
+    fn from_name(name: &str) -> Option<Op> {
+        Some(match name {
+            "alloc" => Op::Alloc,
+            "write" => Op::Write,
+            "root" => Op::Root,
+            "unroot" => Op::Unroot,
+            "enter" => Op::Enter,
+            "exit" => Op::Exit,
+            "tick" => Op::Tick,
+            "gc" => Op::Gc,
+            "mark" => Op::Mark,
+            _ => return None,
         })
     }
 
@@ -132,6 +154,30 @@ const FIELDS: [(Field, &str); 15] = [
 ];
 
 impl Field {
+    /// The field called `name`, for [`fast_event`] (serde's derived visitor does the same for [`EventSeed`], with its
+    /// message for an unknown name). A row of [`FIELDS`] missing here would send every line with that field to
+    /// serde; the table test checks that every row is here.
+    fn from_name(name: &str) -> Option<Field> {
+        Some(match name {
+            "op" => Field::Op,
+            "id" => Field::Id,
+            "size" => Field::Size,
+            "slots" => Field::Slots,
+            "kind" => Field::Kind,
+            "tag" => Field::Tag,
+            "site" => Field::Site,
+            "root" => Field::Root,
+            "pretenured" => Field::Pretenured,
+            "obj" => Field::Obj,
+            "slot" => Field::Slot,
+            "to" => Field::To,
+            "ms" => Field::Ms,
+            "label" => Field::Label,
+            "closes" => Field::Closes,
+            _ => return None,
+        })
+    }
+
     /// Every field but `op`, in the order problems name them.
     fn operands() -> impl Iterator<Item = Field> {
         FIELDS[1..].iter().map(|&(field, _)| field)
@@ -239,55 +285,223 @@ impl<'de> Visitor<'de> for EventSeed<'_> {
                 return Err(de::Error::duplicate_field(field.name()));
             }
             seen.insert(field);
-            let failed = |_: &A::Error| self.failed.set(Some(field));
-            let value = Operand { map: &mut map, field, given: &mut event.given, failed: self.failed };
-            match field {
-                Field::Op => op = Some(map.next_value::<Text<'de>>().inspect_err(failed)?.0),
-                Field::Id => event.id = value.read()?,
-                Field::Size => event.size = value.read()?,
-                Field::Slots => event.slots = value.read()?,
-                Field::Kind => event.kind = value.text()?,
-                Field::Tag => event.tag = value.text()?,
-                Field::Site => event.site = value.text()?,
-                Field::Root => event.root = value.text()?,
-                Field::Pretenured => event.pretenured = value.read()?,
-                Field::Obj => event.obj = value.read()?,
-                Field::Slot => event.slot = value.read()?,
-                Field::To => {
-                    // `"to": null` clears the slot: present, unlike a `null` anywhere else.
-                    event.to = Some(map.next_value().inspect_err(failed)?);
-                    event.given.insert(Field::To);
-                }
-                Field::Ms => event.ms = value.read()?,
-                Field::Label => event.label = value.text()?,
-                Field::Closes => event.closes = value.text()?,
-            }
+            event.read(field, &mut SerdeValues { map: &mut map, failed: self.failed }, &mut op)?;
         }
         let op = op.ok_or_else(|| de::Error::missing_field("op"))?;
         Ok(Op::parse(&op).and_then(|op| event.into_event(op)))
     }
 }
 
-/// The value of one operand field, read from the map; a value other than `null` marks the field given.
-struct Operand<'m, 'g, A> {
-    map: &'m mut A,
-    field: Field,
-    given: &'g mut FieldSet,
-    failed: &'g Cell<Option<Field>>,
+/// Where [`EventFields::read`] reads a field's value from: serde's map ([`SerdeValues`]) or the fast path's scan
+/// ([`Scan`]). `field` is the field whose value is read. Each reader returns `None` for `null` (but `name`).
+trait Values<'de> {
+    type Error;
+    fn u64(&mut self, field: Field) -> Result<Option<u64>, Self::Error>;
+    fn bool(&mut self, field: Field) -> Result<Option<bool>, Self::Error>;
+    fn f64(&mut self, field: Field) -> Result<Option<f64>, Self::Error>;
+    fn text(&mut self, field: Field) -> Result<Option<Cow<'de, str>>, Self::Error>;
+    /// A string, not `null` (the op's name).
+    fn name(&mut self, field: Field) -> Result<Cow<'de, str>, Self::Error>;
 }
 
-impl<'de, A: MapAccess<'de>> Operand<'_, '_, A> {
-    fn read<T: Deserialize<'de>>(self) -> Result<Option<T>, A::Error> {
-        let value: Option<T> = self.map.next_value().inspect_err(|_| self.failed.set(Some(self.field)))?;
-        if value.is_some() {
-            self.given.insert(self.field);
-        }
-        Ok(value)
+/// The next value of serde's map; a value serde rejects records its field in `failed`.
+struct SerdeValues<'m, 'c, A> {
+    map: &'m mut A,
+    failed: &'c Cell<Option<Field>>,
+}
+
+impl<'de, A: MapAccess<'de>> SerdeValues<'_, '_, A> {
+    fn value<T: Deserialize<'de>>(&mut self, field: Field) -> Result<T, A::Error> {
+        self.map.next_value().inspect_err(|_| self.failed.set(Some(field)))
+    }
+}
+
+impl<'de, A: MapAccess<'de>> Values<'de> for SerdeValues<'_, '_, A> {
+    type Error = A::Error;
+
+    fn u64(&mut self, field: Field) -> Result<Option<u64>, A::Error> {
+        self.value(field)
     }
 
-    fn text(self) -> Result<Option<Cow<'de, str>>, A::Error> {
-        Ok(self.read::<Text<'de>>()?.map(|text| text.0))
+    fn bool(&mut self, field: Field) -> Result<Option<bool>, A::Error> {
+        self.value(field)
     }
+
+    fn f64(&mut self, field: Field) -> Result<Option<f64>, A::Error> {
+        self.value(field)
+    }
+
+    fn text(&mut self, field: Field) -> Result<Option<Cow<'de, str>>, A::Error> {
+        Ok(self.value::<Option<Text<'de>>>(field)?.map(|text| text.0))
+    }
+
+    fn name(&mut self, field: Field) -> Result<Cow<'de, str>, A::Error> {
+        Ok(self.value::<Text<'de>>(field)?.0)
+    }
+}
+
+/// Reads one event line without serde when it is written as trace writers write events: one object, keys without
+/// escapes, integers where the format has integers, strings without escapes, no nesting. Anything else (including
+/// every malformed line) gives `None`, and the caller reads the line with serde ([`EventSeed`]), which words the
+/// problem and places it: a line read here is read as serde would read it (`tests::the_fast_path_reads_as_serde`).
+/// The inner `Err` is the format's rules, as [`EventSeed`]'s.
+///
+/// `text` is the whole line, without its line end and surrounding whitespace.
+pub(super) fn fast_event(text: &str) -> Option<Result<TraceEvent<'_>, Problem>> {
+    let mut scan = Scan { text, at: 0 };
+    scan.byte(b'{')?;
+    let mut op = None;
+    let mut event = EventFields::default();
+    let mut seen = FieldSet::default();
+    loop {
+        scan.whitespace();
+        scan.byte(b'"')?;
+        let field = Field::from_name(scan.string()?)?;
+        if seen.contains(field) {
+            return None;
+        }
+        seen.insert(field);
+        scan.whitespace();
+        scan.byte(b':')?;
+        scan.whitespace();
+        event.read(field, &mut scan, &mut op).ok()?;
+        scan.whitespace();
+        match scan.next()? {
+            b',' => {}
+            b'}' => break,
+            _ => return None,
+        }
+    }
+    if scan.at != text.len() {
+        return None;
+    }
+    let op = Op::from_name(&op?)?;
+    Some(event.into_event(op))
+}
+
+/// The fast path's position in a line. Every method gives `None` where serde's reading might differ.
+struct Scan<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Scan<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    fn next(&mut self) -> Option<u8> {
+        let byte = self.peek()?;
+        self.at += 1;
+        Some(byte)
+    }
+
+    fn byte(&mut self, expected: u8) -> Option<()> {
+        (self.next()? == expected).then_some(())
+    }
+
+    /// JSON's whitespace, as serde_json skips it.
+    fn whitespace(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    /// `word` (`null`, `true`, `false`) in full; what follows it is checked by the caller.
+    fn word(&mut self, word: &str) -> Option<()> {
+        let end = self.at + word.len();
+        (self.text.as_bytes().get(self.at..end)? == word.as_bytes()).then(|| self.at = end)
+    }
+
+    /// `null`: true, and it is consumed.
+    fn null(&mut self) -> bool {
+        self.peek() == Some(b'n') && self.word("null").is_some()
+    }
+
+    /// The rest of a string whose opening quote was read, if it has no escape and no control character (the
+    /// line is valid UTF-8, and the quote is ASCII, so the slice is on character boundaries).
+    fn string(&mut self) -> Option<&'a str> {
+        let start = self.at;
+        let bytes = self.text.as_bytes();
+        loop {
+            match *bytes.get(self.at)? {
+                b'"' => break,
+                b'\\' | 0..=0x1f => return None,
+                _ => self.at += 1,
+            }
+        }
+        self.at += 1;
+        Some(&self.text[start..self.at - 1])
+    }
+
+    /// A whole number without sign, fraction or exponent, at most `u64::MAX`, as serde_json reads it: `0`, or
+    /// digits not starting with `0`. A `.` or `e` after it is left for the caller to refuse.
+    fn integer(&mut self) -> Option<u64> {
+        let start = self.at;
+        let mut value: u64 = 0;
+        while let Some(digit @ b'0'..=b'9') = self.peek() {
+            value = value.checked_mul(10)?.checked_add(u64::from(digit - b'0'))?;
+            self.at += 1;
+        }
+        let digits = self.at - start;
+        (digits == 1 || (digits > 1 && self.text.as_bytes()[start] != b'0')).then_some(value)
+    }
+}
+
+impl<'a> Values<'a> for Scan<'a> {
+    type Error = ();
+
+    fn u64(&mut self, _: Field) -> Result<Option<u64>, ()> {
+        if self.null() {
+            return Ok(None);
+        }
+        self.integer().map(Some).ok_or(())
+    }
+
+    fn bool(&mut self, _: Field) -> Result<Option<bool>, ()> {
+        let value = match self.peek() {
+            Some(b'n') => self.word("null").map(|()| None),
+            Some(b't') => self.word("true").map(|()| Some(true)),
+            Some(b'f') => self.word("false").map(|()| Some(false)),
+            _ => None,
+        };
+        value.ok_or(())
+    }
+
+    /// serde_json itself reads the number (so that it rounds as serde_json does, `float_roundtrip`).
+    fn f64(&mut self, _: Field) -> Result<Option<f64>, ()> {
+        if self.null() {
+            return Ok(None);
+        }
+        let start = self.at;
+        if !matches!(self.peek(), Some(b'-' | b'0'..=b'9')) {
+            return Err(());
+        }
+        while let Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') = self.peek() {
+            self.at += 1;
+        }
+        serde_json::from_str(&self.text[start..self.at]).map(Some).map_err(drop)
+    }
+
+    fn text(&mut self, field: Field) -> Result<Option<Cow<'a, str>>, ()> {
+        if self.null() {
+            return Ok(None);
+        }
+        self.name(field).map(Some)
+    }
+
+    fn name(&mut self, _: Field) -> Result<Cow<'a, str>, ()> {
+        self.byte(b'"').ok_or(())?;
+        self.string().map(Cow::Borrowed).ok_or(())
+    }
+}
+
+/// `value`, marking `field` given in `given` unless it is `None`.
+fn mark<T>(given: &mut FieldSet, field: Field, value: Option<T>) -> Option<T> {
+    if value.is_some() {
+        given.insert(field);
+    }
+    value
 }
 
 /// The operands of an event as written; [`EventFields::into_event`] checks them against the op. `null` is the same
@@ -313,6 +527,39 @@ struct EventFields<'a> {
 }
 
 impl<'a> EventFields<'a> {
+    /// Reads the value of `field` from `values` into its member (`op`'s into `op`). The one place that knows each
+    /// field's type.
+    fn read<V: Values<'a>>(
+        &mut self,
+        field: Field,
+        values: &mut V,
+        op: &mut Option<Cow<'a, str>>,
+    ) -> Result<(), V::Error> {
+        let given = &mut self.given;
+        match field {
+            Field::Op => *op = Some(values.name(field)?),
+            Field::Id => self.id = mark(given, field, values.u64(field)?),
+            Field::Size => self.size = mark(given, field, values.u64(field)?),
+            Field::Slots => self.slots = mark(given, field, values.u64(field)?),
+            Field::Kind => self.kind = mark(given, field, values.text(field)?),
+            Field::Tag => self.tag = mark(given, field, values.text(field)?),
+            Field::Site => self.site = mark(given, field, values.text(field)?),
+            Field::Root => self.root = mark(given, field, values.text(field)?),
+            Field::Pretenured => self.pretenured = mark(given, field, values.bool(field)?),
+            Field::Obj => self.obj = mark(given, field, values.u64(field)?),
+            Field::Slot => self.slot = mark(given, field, values.u64(field)?),
+            Field::To => {
+                // `"to": null` clears the slot: present, unlike a `null` anywhere else.
+                self.to = Some(values.u64(field)?);
+                given.insert(Field::To);
+            }
+            Field::Ms => self.ms = mark(given, field, values.f64(field)?),
+            Field::Label => self.label = mark(given, field, values.text(field)?),
+            Field::Closes => self.closes = mark(given, field, values.text(field)?),
+        }
+        Ok(())
+    }
+
     fn into_event(self, op: Op) -> Result<TraceEvent<'a>, Problem> {
         if self.given.0 & !op.allowed().0 != 0 {
             let allowed = op.fields();
@@ -425,6 +672,7 @@ mod tests {
         for (i, &(field, name)) in FIELDS.iter().enumerate() {
             assert_eq!(field as usize, i, "{name}");
             assert_eq!(serde_json::from_str::<Field>(&format!("\"{name}\"")).unwrap(), field);
+            assert_eq!(Field::from_name(name), Some(field), "{name}");
         }
     }
 }

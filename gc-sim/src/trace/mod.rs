@@ -35,14 +35,15 @@
 //! | `error` | [`Problem`], [`ProblemKind`], and [`TraceError`], a problem placed in the input |
 //! | `reader` | [`read_trace`]: encoding and form detection, [`TraceVisitor`], [`Flow`], [`ReadSummary`] |
 //! | `json`, `ndjson` | the document reader (`events` streams out of one object) and the stream reader (a line each) |
-//! | `decoder` | one event object to a [`TraceEvent`]: the ops and their fields, the format's rules |
+//! | `decoder` | one event object to a [`TraceEvent`]: the ops and their fields, the format's rules; serde's reader and the fast path for the lines writers write |
 //!
-//! Adding an op touches five places here, in two files: in `event`, its [`TraceEvent`] variant (its serde attributes
+//! Adding an op touches six places here, in two files: in `event`, its [`TraceEvent`] variant (its serde attributes
 //! make it serialize) and the variant's arm of [`TraceEvent::into_owned`]; in `decoder`, its `Op` variant, its row
-//! of `OPS` (name and fields) and its arm of `EventFields::into_event` (the op's rules). An operand field that is
-//! new adds four more, all in `decoder`: its `Field` variant, its row of `FIELDS`, its member of `EventFields` and
-//! its arm where the object is read. (The single file before this split had eight places for an op.) Outside this
-//! module: [`Replay`](crate::Replay)'s `apply` and `docs/trace-format.md`.
+//! of `OPS` (name and fields), its arm of `Op::from_name` and its arm of `EventFields::into_event` (the op's rules).
+//! An operand field that is new adds five more, all in `decoder`: its `Field` variant, its row of `FIELDS`, its arm
+//! of `Field::from_name`, its member of `EventFields` and its arm of `EventFields::read` (its type; both readers,
+//! serde's and the fast path, go through it). The table test checks that the `from_name` arms match the tables.
+//! Outside this module: [`Replay`](crate::Replay)'s `apply` and `docs/trace-format.md`.
 
 mod decoder;
 mod error;

@@ -439,3 +439,111 @@ fn events_serialize_as_a_trace_writes_them() {
     let pretty = serde_json::to_string_pretty(&TraceEvent::Enter).unwrap();
     assert_eq!(pretty, "{\n  \"op\": \"enter\"\n}");
 }
+
+/// An event line read by serde alone (the reader's path when the fast path gives up): serde's error as text, or the
+/// event and the format's verdict.
+fn by_serde(text: &str) -> Result<Result<TraceEvent<'_>, Problem>, String> {
+    use serde::de::DeserializeSeed;
+    let failed = std::cell::Cell::new(None);
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    super::decoder::EventSeed { failed: &failed }
+        .deserialize(&mut deserializer)
+        .and_then(|event| deserializer.end().map(|()| event))
+        .map_err(|e| e.to_string())
+}
+
+/// The fast path reads `text` as serde does, or gives up.
+fn assert_fast_reads_as_serde(text: &str) {
+    if let Some(fast) = super::decoder::fast_event(text) {
+        assert_eq!(Ok(fast), by_serde(text), "{text}");
+    }
+}
+
+#[test]
+fn the_fast_path_reads_as_serde_or_gives_up() {
+    for text in [
+        r#"{"op":"alloc","id":1,"size":8}"#,
+        r#"{ "op" : "alloc" , "id" : 1 , "size" : 8 }"#,
+        "{\"op\":\t\"enter\"\r}",
+        r#"{"op":"alloc","id":01,"size":8}"#,
+        r#"{"op":"alloc","id":0,"size":8}"#,
+        r#"{"op":"alloc","id":-1,"size":8}"#,
+        r#"{"op":"alloc","id":1.0,"size":8}"#,
+        r#"{"op":"alloc","id":1e3,"size":8}"#,
+        r#"{"op":"alloc","id":18446744073709551615,"size":8}"#,
+        r#"{"op":"alloc","id":18446744073709551616,"size":8}"#,
+        r#"{"op":"alloc","id":1,"size":8,}"#,
+        r#"{"op":"alloc","id":1,"size":8}}"#,
+        r#"{"op":"alloc","id":1,"size":8} "#,
+        r#"{"op":"alloc","id":1,"size":0}"#,
+        r#"{"op":"alloc","id":1,"size":8,"slots":null,"kind":null,"pretenured":null}"#,
+        r#"{"op":"alloc","id":1,"size":8,"pretenured":true,"kind":"a b","tag":"é"}"#,
+        r#"{"op":"alloc","id":1,"size":8,"pretenured":nul}"#,
+        r#"{"op":"alloc","id":1,"size":8,"pretenured":truex}"#,
+        r#"{"op":"alloc","id":1,"size":8,"kind":"a\"b"}"#,
+        "{\"op\":\"alloc\",\"id\":1,\"size\":8,\"kind\":\"a\u{1}b\"}",
+        r#"{"op":"alloc","id":1,"id":2,"size":8}"#,
+        r#"{"op":"alloc","id":1,"size":8,"colour":1}"#,
+        r#"{"op":"free","id":1}"#,
+        r#"{"op":null}"#,
+        r#"{}"#,
+        r#"{"id":1}"#,
+        r#"[1]"#,
+        r#"{"op":"write","obj":1,"slot":0,"to":null}"#,
+        r#"{"op":"write","obj":1,"slot":4294967296,"to":2}"#,
+        r#"{"op":"write","obj":1,"slot":0}"#,
+        r#"{"op":"tick","ms":1.5}"#,
+        r#"{"op":"tick","ms":-0}"#,
+        r#"{"op":"tick","ms":-1}"#,
+        r#"{"op":"tick","ms":1e400}"#,
+        r#"{"op":"tick","ms":0.1e-2}"#,
+        r#"{"op":"tick","ms":1.}"#,
+        r#"{"op":"tick","ms":--1}"#,
+        r#"{"op":"tick","ms":2.2250738585072011e-308}"#,
+        r#"{"op":"tick","ms":"1"}"#,
+        r#"{"op":"gc","kind":"major"}"#,
+        r#"{"op":"mark","label":"x","closes":"conn-1"}"#,
+        r#"{"op":"enter","to":null}"#,
+    ] {
+        assert_fast_reads_as_serde(text);
+    }
+    // What the writers write takes the fast path.
+    for text in [
+        r#"{"op":"alloc","id":1,"size":8,"slots":1,"kind":"Timeout","tag":"conn-1","root":"timers"}"#,
+        r#"{"op":"tick","ms":1.5}"#,
+    ] {
+        assert!(super::decoder::fast_event(text).is_some(), "{text}");
+    }
+}
+
+/// The characters the fast path's property test puts into event lines: JSON's punctuation, digits, number and
+/// keyword letters, a control character.
+const MUTATIONS: &[char] =
+    &[' ', '"', '\\', ',', ':', '{', '}', '[', '0', '1', '9', '-', '+', '.', 'e', 'n', 'u', 'l', 't', 'x', '\u{1}'];
+
+proptest::proptest! {
+    /// Serialized events, and the same lines with one character replaced or inserted: the fast path reads each as
+    /// serde does, or gives up; a written event without an escape always takes it.
+    #[test]
+    fn the_fast_path_reads_as_serde(
+        event in arbitrary_event(),
+        at in 0usize..200,
+        insert in proptest::bool::ANY,
+        with in proptest::sample::select(MUTATIONS),
+    ) {
+        let text = serde_json::to_string(&event).unwrap();
+        assert_fast_reads_as_serde(&text);
+        if !text.contains('\\') {
+            proptest::prop_assert!(super::decoder::fast_event(&text).is_some(), "{}", text);
+        }
+        let mut chars: Vec<char> = text.chars().collect();
+        let at = at % chars.len();
+        if insert {
+            chars.insert(at, with);
+        } else {
+            chars[at] = with;
+        }
+        let changed: String = chars.into_iter().collect();
+        assert_fast_reads_as_serde(changed.trim());
+    }
+}
