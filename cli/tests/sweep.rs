@@ -264,3 +264,28 @@ fn merge_refuses_what_is_not_a_run_report() {
     let output = gc_sim(&traces(), &["sweep", TRACE, "--merge", "x.json"]);
     assert_eq!(output.status.code(), Some(2), "a trace and --merge: {}", stderr(&output));
 }
+
+/// An initial heap (`--initial-heap node20`) applies to every cell, as to the single run with the same flags.
+#[test]
+fn an_initial_heap_starts_every_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep_json = dir.path().join("sweep.json");
+    let args = ["sweep", "leak.json", "--max-old-space-size", "3,16", "--initial-heap", "node20"];
+    let output = gc_sim(&traces(), &[&args[..], &["--report", sweep_json.to_str().unwrap()]].concat());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let table = read_json(&sweep_json);
+    let cells = table["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 2);
+    for (row, old) in cells.iter().zip(["3", "16"]) {
+        let single = dir.path().join(format!("single-{old}.json"));
+        let run = ["run", "leak.json", "--max-old-space-size", old, "--initial-heap", "node20", "-q", "--report"];
+        let output = gc_sim(&traces(), &[&run[..], &[single.to_str().unwrap()]].concat());
+        assert!(matches!(output.status.code(), Some(0 | 3)), "{}", stderr(&output));
+        let report = read_json(&single);
+        for (field, value) in expected_row(&report) {
+            assert_eq!(row[field], value, "old {old} MiB: {field}");
+        }
+    }
+    // Node's 2.9 MB startup heap does not fit 3 MiB beside the leak; 16 MiB holds both.
+    assert!(!cells[0]["death"].is_null() && cells[1]["death"].is_null(), "{table:#}");
+}
