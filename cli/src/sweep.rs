@@ -48,20 +48,21 @@ pub struct SweepArgs {
     /// The trace, a file (`.json`, `.ndjson`, compressed or not): each cell reads it.
     #[arg(required_unless_present = "merge")]
     trace: Option<PathBuf>,
-    /// Maximum semi-space sizes in MiB, comma-separated: an axis of the grid.
-    #[arg(long, value_name = "MB,...", value_delimiter = ',', alias = "max_semi_space_size")]
-    max_semi_space_size: Vec<u64>,
-    /// Initial semi-space sizes in MiB: an axis.
-    #[arg(long, value_name = "MB,...", value_delimiter = ',', alias = "min_semi_space_size")]
-    min_semi_space_size: Vec<u64>,
-    /// Maximum old-generation sizes in MiB: an axis.
+    /// Maximum old-generation sizes in MiB, comma-separated: an axis of the grid (the first, varying slowest).
     #[arg(long, value_name = "MB,...", value_delimiter = ',', alias = "max_old_space_size")]
     max_old_space_size: Vec<u64>,
-    /// Semi-space growth factors: an axis.
+    /// Maximum semi-space sizes in MiB: an axis (the next).
+    #[arg(long, value_name = "MB,...", value_delimiter = ',', alias = "max_semi_space_size")]
+    max_semi_space_size: Vec<u64>,
+    /// Initial semi-space sizes in MiB: an axis (the next).
+    #[arg(long, value_name = "MB,...", value_delimiter = ',', alias = "min_semi_space_size")]
+    min_semi_space_size: Vec<u64>,
+    /// Semi-space growth factors: an axis (the next).
     #[arg(long, value_name = "N,...", value_delimiter = ',', alias = "semi_space_growth_factor")]
     semi_space_growth_factor: Vec<u32>,
     /// Any heap configuration field, as `gc-sim run --heap` takes it, with comma-separated values: an axis
-    /// (`--heap promotion_age=0,1`), or one value, the same in every cell. Repeatable, one field each.
+    /// (`--heap promotion_age=0,1`; the last axes, in the order given), or one value, the same in every cell.
+    /// Repeatable, one field each.
     #[arg(long = "heap", value_name = "FIELD=V1,V2,...")]
     exact: Vec<String>,
     /// The heap to start every cell from, as `gc-sim run --initial-heap` (a heap snapshot, `node20[:SIZE]`).
