@@ -402,9 +402,11 @@ fn run_cells(
         pool = pool.num_threads(jobs);
     }
     let pool = pool.build().map_err(|e| Failure::Invalid(format!("cannot start the sweep's threads: {e}")))?;
-    // `collect` keeps grid order, whatever finishes first.
-    let outcomes: Vec<Outcome> =
-        pool.install(|| grid.cells.par_iter().enumerate().map(|(index, flags)| cell(index, flags)).collect());
+    // One task per cell (cells take very different times: a death ends one early), so that a thread that is done
+    // takes the next cell; `collect` keeps grid order, whatever finishes first.
+    let outcomes: Vec<Outcome> = pool.install(|| {
+        grid.cells.par_iter().with_max_len(1).enumerate().map(|(index, flags)| cell(index, flags)).collect()
+    });
     progress.finish_and_clear();
     let mut reports = Vec::with_capacity(outcomes.len());
     let mut first_failure = None;
