@@ -114,7 +114,7 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
 fn execute(args: &SweepArgs) -> Result<(), Failure> {
     if !args.merge.is_empty() {
         let outputs = Outputs::check(args, &args.merge).map_err(Failure::Usage)?;
-        let reports = read_reports(&args.merge).map_err(Failure::Invalid)?;
+        let reports = read_reports(&args.merge, args.plot.is_some()).map_err(Failure::Invalid)?;
         let source = format!("{} reports", args.merge.len());
         return finish(args, &outputs, &source, reports);
     }
@@ -466,13 +466,13 @@ fn progress_bar(total_bytes: Option<u64>, cells: usize, quiet: bool) -> Progress
     bar
 }
 
-/// Reads reports of `gc-sim run --report`, keeping what the table and the chart need.
-fn read_reports(paths: &[PathBuf]) -> Result<Vec<Report>, String> {
+/// Reads reports of `gc-sim run --report`, keeping what the table and (with `keep_timeline`) the chart need.
+fn read_reports(paths: &[PathBuf], keep_timeline: bool) -> Result<Vec<Report>, String> {
     paths
         .iter()
         .enumerate()
         .map(|(index, path)| match crate::plot::read_report(path)? {
-            crate::plot::Loaded::Simulated(report) => Ok(reduce(*report, index, true)),
+            crate::plot::Loaded::Simulated(report) => Ok(reduce(*report, index, keep_timeline)),
             crate::plot::Loaded::Log(_) => Err(format!(
                 "{}: a report of a Node GC log (`gc-sim log`); --merge takes reports of `gc-sim run --report`",
                 path.display()
