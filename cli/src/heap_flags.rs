@@ -12,20 +12,20 @@ use serde_json::Value;
 pub struct HeapFlags {
     /// Maximum semi-space size in MiB, as Node's flag.
     #[arg(long, value_name = "MB", alias = "max_semi_space_size")]
-    max_semi_space_size: Option<u64>,
+    pub(crate) max_semi_space_size: Option<u64>,
     /// Initial semi-space size in MiB, as Node's flag.
     #[arg(long, value_name = "MB", alias = "min_semi_space_size")]
-    min_semi_space_size: Option<u64>,
+    pub(crate) min_semi_space_size: Option<u64>,
     /// Maximum old-generation size in MiB, as Node's flag.
     #[arg(long, value_name = "MB", alias = "max_old_space_size")]
-    max_old_space_size: Option<u64>,
+    pub(crate) max_old_space_size: Option<u64>,
     /// Factor by which the semi-space grows, as Node's flag.
     #[arg(long, value_name = "N", alias = "semi_space_growth_factor")]
-    semi_space_growth_factor: Option<u32>,
+    pub(crate) semi_space_growth_factor: Option<u32>,
     /// Set any heap configuration field exactly (bytes for sizes); nested fields with dots, e.g.
     /// `--heap max_old_generation_size=33554432 --heap page.page_size=4096`. Repeatable; applied last.
     #[arg(long = "heap", value_name = "FIELD=VALUE")]
-    exact: Vec<String>,
+    pub(crate) exact: Vec<String>,
 }
 
 impl HeapFlags {

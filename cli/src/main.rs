@@ -6,6 +6,8 @@
 //! gc-sim log FILE... [--max-old-space-size MB] [--report FILE.json] [--plot FILE.png] [--plot-pauses FILE.png]
 //! gc-sim plot REPORT.json [REPORT2.json ...] -o FILE.png [--chart heap|pauses|comparison|heapmap]
 //!               [--moment MOMENT ...] [--color-by state|kind|tag]
+//! gc-sim sweep TRACE --max-old-space-size 16,32,64 --max-semi-space-size 1,4,16 [--heap FIELD=V1,V2 ...] [--jobs N]
+//!               [--report FILE.json] [--csv FILE.csv] [--plot FILE.png] [--plan DIR] | --merge REPORT.json...
 //! gc-sim snapshot FILE [TARGET [FINAL]] [--report FILE.json] [--why NAME_OR_@ID] [--plot FILE.png] [--top N]
 //! gc-sim synthesize SNAPSHOT_A SNAPSHOT_B [SNAPSHOT_C] -o TRACE.ndjson [--gc-log LOG] [--unit CLASS] [--rate N/s]
 //!               [--interval DURATION] [--repeat-growth N | --until-oom [--horizon DURATION]] [--max-old-space-size MB] ...
@@ -29,6 +31,7 @@ mod predict;
 mod run;
 mod snapshot;
 mod summary;
+mod sweep;
 mod synthesize;
 
 use std::path::PathBuf;
@@ -61,6 +64,8 @@ enum Command {
     Plot(plot::PlotArgs),
     /// Summarise real Node GC logs (`--trace-gc`, `--trace-gc-nvp`, the OOM text on stderr).
     Log(log::LogArgs),
+    /// Replay a trace under a grid of heap configurations, in parallel: a table and a chart of the cells.
+    Sweep(sweep::SweepArgs),
     /// Analyse real V8 heap snapshots: the heap by constructor, retainers, `--why`, and the leak diff of 2-3 files.
     Snapshot(snapshot::SnapshotArgs),
     /// A trace of your program from 2-3 heap snapshots of one process (and its GC log), replayable by `run`; with
@@ -141,6 +146,7 @@ fn main() -> ExitCode {
         Command::Snapshot(args) => snapshot::snapshot(args),
         Command::Synthesize(args) => synthesize::synthesize(args),
         Command::Predict(args) => predict::predict(args),
+        Command::Sweep(args) => sweep::sweep(args),
         Command::Completions { shell } => completions(shell),
     }
 }

@@ -41,7 +41,7 @@ enum Chart {
     Heap,
     /// GC pauses over time.
     Pauses,
-    /// Old-generation size of several runs on one chart.
+    /// Old-generation size of several runs on one chart (more than four: a small panel each, on the same axes).
     Comparison,
     /// Every page of the heap as a row of cells, at the report's heap-map moments.
     Heapmap,
@@ -120,7 +120,16 @@ fn render(args: &PlotArgs, (output, format): &(Output, ImageFormat)) -> Result<(
     let result = match chart {
         Chart::Heap => visualizer::heap_chart(single()?, format, &visualizer::HeapChartOptions::default()),
         Chart::Pauses => visualizer::pause_chart(single()?, format, size),
-        Chart::Comparison => visualizer::comparison_chart(&reports.iter().collect::<Vec<_>>(), format, size),
+        Chart::Comparison => {
+            let reports: Vec<&Report> = reports.iter().collect();
+            // More than a few runs are small multiples, a panel each: the chart grows to fit them.
+            let size = if reports.len() > visualizer::MAX_OVERLAID {
+                visualizer::panels_size(reports.len().min(visualizer::MAX_PANELS), visualizer::grid_columns(&reports))
+            } else {
+                size
+            };
+            visualizer::comparison_chart(&reports, format, size)
+        }
         Chart::Heapmap => {
             let options = visualizer::HeapMapOptions {
                 moments: (!args.moments.is_empty()).then(|| args.moments.clone()),
@@ -140,7 +149,7 @@ fn render(args: &PlotArgs, (output, format): &(Output, ImageFormat)) -> Result<(
 }
 
 /// A report read by `gc-sim plot`: of a simulation, or of a Node GC log (`gc-sim log --report`).
-enum Loaded {
+pub(crate) enum Loaded {
     Simulated(Box<Report>),
     Log(Box<gc_sim::gc_log::LogReport>),
 }
@@ -187,7 +196,7 @@ struct Envelope {
 
 /// Reads a report, enforcing the compatibility rule of docs/report-format.md: the `format` is `gc-sim-report`, the
 /// `version` is the one this gc-sim writes ([`REPORT_VERSION`]), fields it does not know are ignored.
-fn read_report(path: &PathBuf) -> Result<Loaded, String> {
+pub(crate) fn read_report(path: &PathBuf) -> Result<Loaded, String> {
     let name = path.display();
     let bytes = std::fs::read(path).map_err(|e| format!("cannot open {name}: {e}"))?;
     // A JSON document, or the first line of an NDJSON trace.

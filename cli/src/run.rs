@@ -115,7 +115,11 @@ impl Outputs {
 pub fn run(args: RunArgs) -> ExitCode {
     // Flags that cannot apply to any configuration, and output paths that cannot be written, are usage errors,
     // found before reading the trace.
-    let outputs = args.heap.check().and_then(|()| startup_heap_flag(&args)).and_then(|_| Outputs::check(&args));
+    let outputs = args
+        .heap
+        .check()
+        .and_then(|()| startup_heap_flag(args.initial_heap.as_deref()))
+        .and_then(|_| Outputs::check(&args));
     let outputs = match outputs {
         Ok(outputs) => outputs,
         Err(message) => {
@@ -132,7 +136,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         return ExitCode::from(EXIT_USAGE);
     }
     // The initial heap and the real run are read first: a file that cannot be read fails before a long replay.
-    let initial = match read_initial_heap(&args) {
+    let initial = match read_initial_heap(args.initial_heap.as_deref()) {
         Ok(initial) => initial,
         Err(message) => {
             eprintln!("gc-sim: {message}");
@@ -160,7 +164,7 @@ pub fn run(args: RunArgs) -> ExitCode {
 }
 
 /// Why a run stopped early.
-enum Failure {
+pub(crate) enum Failure {
     /// An invalid trace or an I/O error (exit 1).
     Invalid(String),
     /// A flag that the trace's header makes invalid (exit 2).
@@ -168,7 +172,7 @@ enum Failure {
 }
 
 /// The heap of `--initial-heap`.
-enum InitialHeap {
+pub(crate) enum InitialHeap {
     /// A heap snapshot, read and analysed, and its path.
     Snapshot(Box<HeapGraph>, PathBuf),
     /// Node's startup heap, built in (`node20`, `node20:SIZE`).
@@ -183,22 +187,22 @@ fn names_startup_heap(path: &Path) -> Option<&str> {
 }
 
 /// The built-in heap named by `--initial-heap`, if it names one: a usage error when its size is not one.
-fn startup_heap_flag(args: &RunArgs) -> Result<Option<StartupHeap>, String> {
-    match args.initial_heap.as_deref().and_then(names_startup_heap) {
+pub(crate) fn startup_heap_flag(initial_heap: Option<&Path>) -> Result<Option<StartupHeap>, String> {
+    match initial_heap.and_then(names_startup_heap) {
         Some(name) => name.parse().map(Some).map_err(|e| format!("--initial-heap {name}: {e}")),
         None => Ok(None),
     }
 }
 
 /// The heap of `--initial-heap`, if given: the built-in heap, or a heap snapshot read and analysed.
-fn read_initial_heap(args: &RunArgs) -> Result<Option<InitialHeap>, String> {
-    let Some(path) = &args.initial_heap else { return Ok(None) };
-    if let Some(startup) = startup_heap_flag(args)? {
+pub(crate) fn read_initial_heap(initial_heap: Option<&Path>) -> Result<Option<InitialHeap>, String> {
+    let Some(path) = initial_heap else { return Ok(None) };
+    if let Some(startup) = startup_heap_flag(Some(path))? {
         return Ok(Some(InitialHeap::Startup(startup)));
     }
     let raw =
         gc_sim::snapshot::read_snapshot_file(path).map_err(|e| format!("--initial-heap {}: {e}", path.display()))?;
-    Ok(Some(InitialHeap::Snapshot(Box::new(HeapGraph::new(raw)), path.clone())))
+    Ok(Some(InitialHeap::Snapshot(Box::new(HeapGraph::new(raw)), path.to_owned())))
 }
 
 /// The real run of `--compare-log`, if given; its collections are kept for `--plot`.
@@ -216,61 +220,159 @@ fn read_real_run(args: &RunArgs) -> Result<Option<LogReport>, String> {
     Ok(Some(LogReport::new(&summary, events.unwrap_or_default(), None)))
 }
 
+/// One run's set-up: the trace, the heap flags, the heap to start from, and what to record and print as it goes.
+/// `gc-sim run` replays one; every cell of `gc-sim sweep` (and every line of its `--plan`) is one too, replayed by
+/// the same code, so that a cell's report is the single run's.
+pub(crate) struct RunSpec<'a> {
+    /// The trace (`-` for standard input).
+    pub trace: &'a Path,
+    /// The heap flags, applied to the trace's own configuration.
+    pub flags: &'a HeapFlags,
+    /// The heap to start from (`--initial-heap`), which replaces the trace's `initial_heap`.
+    pub initial: Option<&'a InitialHeap>,
+    /// The heap maps to take.
+    pub heap_maps: &'a [gc_sim::HeapMapMoment],
+    /// Print `--trace-gc` lines.
+    pub trace_gc: bool,
+    /// Print `--trace-gc-nvp` lines.
+    pub trace_gc_nvp: bool,
+}
+
+/// A trace opened for reading.
+pub(crate) struct TraceInput {
+    /// Its bytes, as stored (compressed or not).
+    pub reader: Box<dyn io::Read>,
+    /// Its length in bytes, when it is a file.
+    pub length: Option<u64>,
+    /// Its name in messages: the path, or `<stdin>`.
+    pub source_name: String,
+    /// The form its name implies.
+    pub format: Option<TraceFormat>,
+}
+
+/// What a replay left: the replay itself, standard output and its first failed write, and whether it was cancelled.
+pub(crate) struct Replayed<W> {
+    /// The replay as it stopped.
+    pub replay: Replay,
+    /// Where the lines went.
+    pub out: W,
+    /// The first failed write of `out`: the replay stopped there.
+    pub stdout_error: Option<io::Error>,
+    /// Stopped by the `cancel` flag of [`RunSpec::replay`].
+    pub cancelled: bool,
+}
+
+impl RunSpec<'_> {
+    /// Opens the trace: the file, or standard input for `-`.
+    pub(crate) fn open(&self) -> Result<TraceInput, Failure> {
+        let stdin = self.trace.as_os_str() == "-";
+        let source_name = if stdin { "<stdin>".to_owned() } else { self.trace.display().to_string() };
+        if stdin {
+            return Ok(TraceInput { reader: Box::new(io::stdin().lock()), length: None, source_name, format: None });
+        }
+        let file = File::open(self.trace).map_err(|e| Failure::Invalid(format!("cannot open {source_name}: {e}")))?;
+        let length = file.metadata().ok().map(|m| m.len());
+        Ok(TraceInput { reader: Box::new(file), length, source_name, format: TraceFormat::from_path(self.trace) })
+    }
+
+    /// Replays `input` (the reader of [`open`](Self::open), wrapped as the caller likes), printing the lines asked
+    /// for to `out` through `progress` (see [`print_through`]). When `cancel` says so, the replay stops at that
+    /// event.
+    pub(crate) fn replay<W: Write>(
+        &self,
+        input: Box<dyn io::Read + '_>,
+        source_name: &str,
+        format: Option<TraceFormat>,
+        out: W,
+        progress: &ProgressBar,
+        cancel: Option<&dyn Fn() -> bool>,
+    ) -> Result<Replayed<W>, Failure> {
+        let input: Box<dyn BufRead> = Box::new(BufReader::with_capacity(1 << 16, input));
+        let mut visitor = CliVisitor {
+            flags: self.flags,
+            heap_maps: self.heap_maps,
+            trace_gc: self.trace_gc,
+            trace_gc_nvp: self.trace_gc_nvp,
+            nvp: None,
+            nvp_error: None,
+            out,
+            progress: progress.clone(),
+            pending: Rc::default(),
+            replay: None,
+            stdout_error: None,
+            flag_error: None,
+            initial: self.initial,
+            trace_dir: match self.trace.as_os_str() == "-" {
+                true => PathBuf::new(),
+                false => self.trace.parent().map(Path::to_path_buf).unwrap_or_default(),
+            },
+            import_error: None,
+            cancel,
+            cancelled: false,
+        };
+        let read = read_trace(input, source_name, format, &mut visitor);
+        progress.finish_and_clear();
+        visitor.print_new_collections();
+        let CliVisitor { replay, out, stdout_error, flag_error, import_error, nvp_error, cancelled, .. } = visitor;
+        if let Some(message) = import_error.or(nvp_error) {
+            return Err(Failure::Invalid(message));
+        }
+        if let Some(message) = flag_error {
+            return Err(Failure::Usage(message));
+        }
+        read.map_err(|e| Failure::Invalid(e.to_string()))?;
+        let replay = replay.expect("a trace that was read has a header");
+        Ok(Replayed { replay, out, stdout_error, cancelled })
+    }
+
+    /// The report of the run, replayed with nothing printed: what `gc-sim run TRACE -q --report R.json` writes in
+    /// `R.json` (with no `--why`). `wrap` wraps the trace's reader (a progress bar's count); `None` when `cancel`
+    /// stopped it.
+    pub(crate) fn report(
+        &self,
+        wrap: impl FnOnce(Box<dyn io::Read>) -> Box<dyn io::Read>,
+        cancel: Option<&dyn Fn() -> bool>,
+    ) -> Result<Option<Report>, Failure> {
+        let input = self.open()?;
+        let reader = wrap(input.reader);
+        let replayed =
+            self.replay(reader, &input.source_name, input.format, io::sink(), &ProgressBar::hidden(), cancel)?;
+        Ok((!replayed.cancelled).then(|| Report::new(&replayed.replay, None)))
+    }
+}
+
 fn replay(
     args: &RunArgs,
     outputs: &Outputs,
     real: Option<&LogReport>,
     initial: Option<&InitialHeap>,
 ) -> Result<ExitCode, Failure> {
-    let stdin = args.trace.as_os_str() == "-";
-    let source_name = if stdin { "<stdin>".to_owned() } else { args.trace.display().to_string() };
-    let (input, length): (Box<dyn io::Read>, Option<u64>) = if stdin {
-        (Box::new(io::stdin().lock()), None)
-    } else {
-        let file = File::open(&args.trace).map_err(|e| Failure::Invalid(format!("cannot open {source_name}: {e}")))?;
-        let length = file.metadata().ok().map(|m| m.len());
-        (Box::new(file), length)
-    };
-    let progress = progress_bar(length, args.quiet);
-    let input: Box<dyn BufRead> = Box::new(BufReader::with_capacity(1 << 16, progress.wrap_read(input)));
-    let format = if stdin { None } else { TraceFormat::from_path(&args.trace) };
-
     // Heap maps cost memory in proportion to the heap's pages: only those asked for are built, the end map for
     // `--heap-map-at end` or `--plot-heap-map`.
     let mut heap_maps = args.heap_map_at.clone();
     if args.plot_heap_map.is_some() {
         heap_maps.push(gc_sim::HeapMapMoment::End);
     }
-    let stdout = io::stdout().lock();
-    let mut visitor = CliVisitor {
+    let spec = RunSpec {
+        trace: &args.trace,
         flags: &args.heap,
+        initial,
         heap_maps: &heap_maps,
         trace_gc: args.trace_gc,
         trace_gc_nvp: args.trace_gc_nvp,
-        nvp: None,
-        nvp_error: None,
-        out: BufWriter::new(stdout),
-        progress: progress.clone(),
-        pending: Rc::default(),
-        replay: None,
-        stdout_error: None,
-        flag_error: None,
-        initial,
-        trace_dir: if stdin { PathBuf::new() } else { args.trace.parent().map(Path::to_path_buf).unwrap_or_default() },
-        import_error: None,
     };
-    let read = read_trace(input, &source_name, format, &mut visitor);
-    progress.finish_and_clear();
-    visitor.print_new_collections();
-    let CliVisitor { replay, mut out, mut stdout_error, flag_error, import_error, nvp_error, .. } = visitor;
-    if let Some(message) = import_error.or(nvp_error) {
-        return Err(Failure::Invalid(message));
-    }
-    if let Some(message) = flag_error {
-        return Err(Failure::Usage(message));
-    }
-    read.map_err(|e| Failure::Invalid(e.to_string()))?;
-    let replay = replay.expect("a trace that was read has a header");
+    let input = spec.open()?;
+    let progress = progress_bar(input.length, args.quiet);
+    let stdout = BufWriter::new(io::stdout().lock());
+    let Replayed { replay, mut out, mut stdout_error, .. } = spec.replay(
+        Box::new(progress.wrap_read(input.reader)),
+        &input.source_name,
+        input.format,
+        stdout,
+        &progress,
+        None,
+    )?;
+    let source_name = input.source_name;
 
     // Standard output closed early (`gc-sim run ... | head`): the replay stopped there, so there is no report of
     // the whole trace to write.
@@ -395,6 +497,10 @@ struct CliVisitor<'a, W: Write> {
     trace_dir: PathBuf,
     /// Why the snapshot could not be imported (an object the simulator cannot hold).
     import_error: Option<String>,
+    /// Asked before each event: stop the replay here (a sweep whose other cell failed).
+    cancel: Option<&'a dyn Fn() -> bool>,
+    /// The replay stopped because `cancel` was set.
+    cancelled: bool,
 }
 
 impl<W: Write> CliVisitor<'_, W> {
@@ -517,6 +623,10 @@ impl<W: Write> TraceVisitor for CliVisitor<'_, W> {
         if self.stdout_error.is_some() || self.nvp_error.is_some() {
             return Ok(Flow::Stop);
         }
+        if self.cancel.is_some_and(|cancel| cancel()) {
+            self.cancelled = true;
+            return Ok(Flow::Stop);
+        }
         Ok(flow)
     }
 }
@@ -613,6 +723,8 @@ mod tests {
             initial: None,
             trace_dir: PathBuf::new(),
             import_error: None,
+            cancel: None,
+            cancelled: false,
         };
         read_trace(trace.as_bytes(), "t.ndjson", None, &mut visitor).unwrap();
         let log = screen.0.lock().unwrap().clone();

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
+use gc_sim::compressed::{Compression, Encoder};
 use gc_sim::snapshot::import::import_into_replay;
 use gc_sim::snapshot::{read_snapshot_file, HeapGraph};
 use gc_sim::synthesis::garbage::{GarbageModel, GarbageSource};
@@ -305,7 +306,7 @@ pub fn snapshot_name(path: &Path) -> String {
 pub struct SynthesizeArgs {
     #[command(flatten)]
     artefacts: Artefacts,
-    /// The trace to write (NDJSON; `.gz` compresses it).
+    /// The trace to write (NDJSON; `.gz` or `.zst` compresses it).
     #[arg(short, long, value_name = "TRACE.ndjson")]
     output: PathBuf,
     /// Repeat the measured growth this many times after the snapshots.
@@ -321,10 +322,10 @@ pub struct SynthesizeArgs {
     heap: HeapFlags,
 }
 
-/// The trace file, gzipped or not.
+/// The trace file, compressed or not.
 enum Out {
     Plain(BufWriter<File>),
-    Gzip(flate2::write::GzEncoder<BufWriter<File>>),
+    Compressed(Encoder<BufWriter<File>>),
 }
 
 impl Out {
@@ -332,7 +333,7 @@ impl Out {
     fn finish(self) -> io::Result<()> {
         match self {
             Out::Plain(mut w) => w.flush(),
-            Out::Gzip(w) => w.finish()?.flush(),
+            Out::Compressed(w) => w.finish()?.flush(),
         }
     }
 }
@@ -341,14 +342,14 @@ impl Write for Out {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Out::Plain(w) => w.write(buf),
-            Out::Gzip(w) => w.write(buf),
+            Out::Compressed(w) => w.write(buf),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Out::Plain(w) => w.flush(),
-            Out::Gzip(w) => w.flush(),
+            Out::Compressed(w) => w.flush(),
         }
     }
 }
@@ -490,11 +491,9 @@ fn write_trace(
     header.initial_snapshot = Some(header_path(&args.artefacts.snapshots[0], output.path()));
     let path = output.path();
     let file = File::create(path).map_err(|e| format!("--output {}: {e}", path.display()))?;
-    let gzip = path.extension().is_some_and(|e| e == "gz");
-    let out = if gzip {
-        Out::Gzip(flate2::write::GzEncoder::new(BufWriter::new(file), flate2::Compression::default()))
-    } else {
-        Out::Plain(BufWriter::new(file))
+    let out = match Compression::from_path(path) {
+        Some(compression) => Out::Compressed(Encoder::new(compression, BufWriter::new(file))),
+        None => Out::Plain(BufWriter::new(file)),
     };
     let mut writer = TraceWriter { out };
     let io_error = |e: io::Error| format!("--output {}: {e}", path.display());

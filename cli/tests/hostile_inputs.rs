@@ -1114,6 +1114,52 @@ fn cases(report: &[u8]) -> Vec<Case> {
             .args(&["plot", "{dir}/r.json"])
             .fails(2, &["error:"]),
     );
+    // gc-sim sweep: a trace invalid under every cell fails once; a grid over the limit is refused before any cell
+    // (and before a cell's memory); outputs and merged reports are checked as `run`'s and `plot`'s are.
+    let valid = ndjson(&header(SMALL_HEAP), &valid_events());
+    let mut bad = valid_events();
+    bad.push(r#"{"op": "alloc", "id": 99, "size": -1}"#);
+    cases.push(
+        Case::new("sweep of an invalid trace over 9 cells")
+            .file("t.ndjson", ndjson(&header(SMALL_HEAP), &bad))
+            .args(&["sweep", "{dir}/t.ndjson", "--heap", "max_old_generation_size=1048576,2097152,4194304"])
+            .args(&["--heap", "promotion_age=0,1,2"])
+            .fails(1, &["t.ndjson:", "size"]),
+    );
+    let list = |n: u64| (1..=n).map(|v| v.to_string()).collect::<Vec<_>>().join(",");
+    let ages = format!("promotion_age={}", list(255));
+    cases.push(
+        Case::new("sweep of 1,000 x 255 cells")
+            .file("t.ndjson", valid.clone())
+            .args(&["sweep", "{dir}/t.ndjson", "--max-old-space-size", &list(1000), "--heap", &ages])
+            .fails(2, &["1000 x 255 cells is more than a sweep runs (10000)"]),
+    );
+    cases.push(
+        Case::new("sweep plot to jpg")
+            .file("t.ndjson", valid.clone())
+            .args(&["sweep", "{dir}/t.ndjson", "--heap", "promotion_age=0,1", "--plot", "{dir}/out.jpg"])
+            .fails(2, &["--plot", "out.jpg", "png"])
+            .absent("out.jpg"),
+    );
+    cases.push(
+        Case::new("sweep reading standard input")
+            .stdin(valid.clone())
+            .args(&["sweep", "-", "--heap", "promotion_age=0,1"])
+            .fails(2, &["not standard input"]),
+    );
+    cases.push(
+        Case::new("sweep merge of a trace")
+            .file("t.ndjson", valid.clone())
+            .args(&["sweep", "--merge", "{dir}/t.ndjson"])
+            .fails(1, &["t.ndjson is a trace, not a report"]),
+    );
+    cases.push(
+        Case::new("sweep of 9 small cells")
+            .file("t.ndjson", valid)
+            .args(&["sweep", "{dir}/t.ndjson", "--heap", "max_old_generation_size=1048576,2097152,4194304"])
+            .args(&["--heap", "promotion_age=0,1,2", "--quiet"])
+            .succeeds(),
+    );
     cases.push(Case::new("no subcommand prints the help").fails(2, &["gc-sim"]).any_first_line());
     cases.push(Case::new("unknown subcommand").args(&["simulate"]).fails(2, &["error:", "simulate"]));
 

@@ -13,7 +13,9 @@ use crate::heap_chart::style;
 use crate::legend::{self, Entry, Swatch};
 use crate::output::Chart;
 use crate::palette;
-use crate::units::{format_bytes, format_count, format_duration, heap_config_summary, ByteUnit, TimeUnit};
+use crate::units::{
+    config_differences, format_bytes, format_count, format_duration, heap_config_summary, ByteUnit, TimeUnit,
+};
 use crate::{ChartSize, VisualizerError};
 
 /// Width of the old-generation lines.
@@ -42,6 +44,7 @@ impl<'r> ComparisonChart<'r> {
         if reports.is_empty() {
             return Err(VisualizerError::NoReports);
         }
+        let names = run_names(reports);
         let mut runs = Vec::with_capacity(reports.len());
         for (i, &report) in reports.iter().enumerate() {
             let mut samples: Vec<_> = report.timeline.iter().filter(|s| s.t_ms.is_finite() && s.t_ms >= 0.0).collect();
@@ -52,9 +55,7 @@ impl<'r> ComparisonChart<'r> {
                 });
             }
             samples.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms));
-            let base = if report.name.is_empty() { "(unnamed)" } else { &report.name };
-            let duplicate = reports.iter().filter(|r| r.name == report.name).count() > 1;
-            let name = if duplicate { format!("{base} #{}", i + 1) } else { base.to_owned() };
+            let name = names[i].clone();
             runs.push(Run {
                 report,
                 name,
@@ -65,6 +66,41 @@ impl<'r> ComparisonChart<'r> {
         }
         Ok(ComparisonChart { runs, size })
     }
+}
+
+/// The names of runs in a chart: their reports' names; runs that share a name (a sweep's cells, the same trace
+/// under two configurations) are named by the settings in which their configurations differ (`old 16 MiB, semi 4
+/// MiB`), and by their place (`#2`) when even those are the same.
+pub(crate) fn run_names(reports: &[&Report]) -> Vec<String> {
+    let configs: Vec<&gc_sim::HeapConfig> = reports.iter().map(|r| &r.config).collect();
+    let labels = config_differences(&configs).labels;
+    let all_same = reports.iter().all(|r| r.name == reports[0].name);
+    let names: Vec<String> = reports
+        .iter()
+        .zip(&labels)
+        .map(|(report, label)| {
+            let base = if report.name.is_empty() { "(unnamed)" } else { &report.name };
+            let duplicate = reports.iter().filter(|r| r.name == report.name).count() > 1;
+            match (duplicate, label.is_empty()) {
+                (false, _) | (true, true) => base.to_owned(),
+                (true, false) if all_same => label.clone(),
+                (true, false) => format!("{base}, {label}"),
+            }
+        })
+        .collect();
+    names
+        .iter()
+        .enumerate()
+        .map(
+            |(i, name)| {
+                if names.iter().filter(|n| *n == name).count() > 1 {
+                    format!("{name} #{}", i + 1)
+                } else {
+                    name.clone()
+                }
+            },
+        )
+        .collect()
 }
 
 impl Chart for ComparisonChart<'_> {

@@ -55,13 +55,24 @@ pub(crate) fn frame<DB: DrawingBackend>(
     subtitle: &str,
 ) -> Result<Frame<DB>, VisualizerError> {
     let (width, _) = root.dim_in_pixel();
+    let body = header(root, title, subtitle)?;
+    let (plot, legend) = body.split_horizontally(width - legend_width(width));
+    Ok(Frame { plot, legend })
+}
+
+/// Draws the title and subtitle on `root`; returns the area below them.
+pub(crate) fn header<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    subtitle: &str,
+) -> Result<DrawingArea<DB, Shift>, VisualizerError> {
+    let (width, _) = root.dim_in_pixel();
     let (header, body) = root.split_vertically(HEADER_HEIGHT);
     let title = fit(&header, title, TITLE_SIZE, width.saturating_sub(32))?;
     header.draw(&Text::new(title, (16, 12), text(TITLE_SIZE, palette::TEXT))).drawn()?;
     let subtitle = fit(&header, subtitle, SUBTITLE_SIZE, width.saturating_sub(32))?;
     header.draw(&Text::new(subtitle, (16, 42), text(SUBTITLE_SIZE, palette::MUTED_TEXT))).drawn()?;
-    let (plot, legend) = body.split_horizontally(width - legend_width(width));
-    Ok(Frame { plot, legend })
+    Ok(body)
 }
 
 /// The width of the legend panel of a chart `width` pixels wide: 26 % of it, 230 to 360 pixels.

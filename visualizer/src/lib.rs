@@ -37,7 +37,8 @@
 //! |---|---|
 //! | `heap_chart` | the heap-by-generation chart |
 //! | `pause_chart` | the pause chart |
-//! | `comparison_chart` | the comparison of several runs |
+//! | `comparison_chart` | the comparison of several runs on one plot |
+//! | `panels_chart` | small multiples: a panel per run (a sweep's cells, more than four reports) |
 //! | `heap_map_chart` | the heap map: layout of pages into columns, cells, label colours |
 //! | [`units`] | human units for bytes and time, the heap configuration summary |
 //! | [`palette`] | the colours every chart uses (public, so that tests can find them in an image) |
@@ -59,6 +60,7 @@ mod legend;
 mod log_chart;
 mod output;
 pub mod palette;
+mod panels_chart;
 mod pause_chart;
 mod snapshot_chart;
 mod text;
@@ -70,6 +72,7 @@ pub use error::VisualizerError;
 pub use gc_sim::gc_log::LogReport;
 pub use gc_sim::{HeapMapMoment, Report};
 pub use output::ImageFormat;
+pub use panels_chart::{grid_columns, panels_size, MAX_PANELS};
 
 /// The size of a chart in pixels (for SVG, in user units).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -175,8 +178,9 @@ pub fn pause_chart(report: &Report, format: ImageFormat, size: ChartSize) -> Res
 
 /// Renders the comparison of `reports` to `path` (SVG if the path ends in `.svg`, PNG otherwise), at the default
 /// [`ChartSize`]: each report's old-generation used bytes (thick) and total heap used bytes (thin, lighter) over
-/// simulated time, on the same axes, with the reports' names in the legend. Meant for two or more reports (a
-/// leaky and a fixed run); one is accepted.
+/// simulated time, on the same axes, with the reports' names in the legend (reports of the same trace are named by
+/// the settings in which their heap configurations differ, `old 16 MiB`). Meant for two to four reports (a leaky and
+/// a fixed run); one is accepted; more than [`MAX_OVERLAID`] are drawn as small multiples ([`sweep_chart`]).
 ///
 /// # Errors
 /// [`VisualizerError::NoReports`] for an empty slice, [`VisualizerError::EmptyReport`] if a report's timeline is
@@ -191,7 +195,35 @@ pub fn render_comparison(reports: &[&Report], path: impl AsRef<Path>) -> Result<
 /// # Errors
 /// As [`render_comparison`], except I/O, plus [`VisualizerError::InvalidSize`].
 pub fn comparison_chart(reports: &[&Report], format: ImageFormat, size: ChartSize) -> Result<Vec<u8>, VisualizerError> {
+    if reports.len() > MAX_OVERLAID {
+        return sweep_chart(reports, reports.len(), grid_columns(reports), format, size);
+    }
     output::render(&comparison_chart::ComparisonChart::new(reports, size)?, format)
+}
+
+/// The most reports [`comparison_chart`] draws on one plot; more are drawn as small multiples ([`sweep_chart`]).
+pub const MAX_OVERLAID: usize = 4;
+
+/// Small multiples of `reports` (the first of `total` runs, e.g. a sweep's cells), `columns` panels to a row, as PNG
+/// or SVG bytes: one small panel per report with its old generation (thick) and whole heap (thin) over simulated
+/// time, every panel on the same axes, titled by the report's name, or, for reports of the same trace, by the
+/// settings in which its heap configuration differs from the others' (`old 16 MiB, semi 4 MiB`,
+/// [`units::config_differences`]); under the title, its collections and its outcome (`survived`, or `out of memory at
+/// 3.2 s` in red, with a red ring where the old generation ends). At most [`MAX_PANELS`] panels of at least 180 × 120
+/// pixels: those that do not fit are left out, and the subtitle says how many are shown. [`grid_columns`] and
+/// [`panels_size`] choose a layout and a size that fit them.
+///
+/// # Errors
+/// [`VisualizerError::NoReports`] for an empty slice, [`VisualizerError::EmptyReport`] if a report's timeline is
+/// empty, [`VisualizerError::InvalidSize`], [`VisualizerError::Drawing`] or [`VisualizerError::Encoding`].
+pub fn sweep_chart(
+    reports: &[&Report],
+    total: usize,
+    columns: usize,
+    format: ImageFormat,
+    size: ChartSize,
+) -> Result<Vec<u8>, VisualizerError> {
+    output::render(&panels_chart::PanelsChart::new(reports, total, columns, size)?, format)
 }
 
 /// What the cells of a heap map show ([`HeapMapOptions::color_by`]).

@@ -176,6 +176,101 @@ pub fn heap_config_summary(config: &HeapConfig) -> String {
     format!("semi-space {semi}, old {}", format_size_flag(config.max_old_generation_size))
 }
 
+/// The heap configuration fields in which several runs differ, and each run's values of them: what names the runs
+/// of a sweep, and the series of a comparison whose reports share a name ([`config_differences`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfigDifferences {
+    /// The fields that differ, as dotted paths of the configuration's JSON form (`max_old_generation_size`,
+    /// `page.page_size`), in alphabetical order.
+    pub fields: Vec<String>,
+    /// For each configuration, its value of each field (in the order of [`fields`](Self::fields)).
+    pub values: Vec<Vec<serde_json::Value>>,
+    /// For each configuration, those values in a few words, Node's flags in MiB: `old 16 MiB, semi 4 MiB`,
+    /// `promotion_age=0`. Empty when nothing differs.
+    pub labels: Vec<String>,
+}
+
+/// The fields in which `configs` differ (compared as their JSON form, nested fields by dotted path), with each one's
+/// values and label. The sizes Node's flags set are named as the flags (`old`, `semi`, `min semi`, `semi growth`),
+/// any other field as `path=value`.
+///
+/// ```
+/// use gc_sim::{HeapConfig, MIB};
+/// use visualizer::units::config_differences;
+///
+/// let small = HeapConfig { max_old_generation_size: 16 * MIB, ..HeapConfig::default() };
+/// let no_aging = HeapConfig { promotion_age: 0, ..small.clone() };
+/// let d = config_differences(&[&HeapConfig::default(), &small, &no_aging]);
+/// assert_eq!(d.fields, ["max_old_generation_size", "promotion_age"]);
+/// assert_eq!(d.labels, ["old 4096 MiB, promotion_age=1", "old 16 MiB, promotion_age=1", "old 16 MiB, promotion_age=0"]);
+/// ```
+pub fn config_differences(configs: &[&HeapConfig]) -> ConfigDifferences {
+    let flat: Vec<Vec<(String, serde_json::Value)>> = configs
+        .iter()
+        .map(|config| {
+            let mut fields = Vec::new();
+            // A configuration is plain data: its JSON form cannot fail; if it ever did, it would differ in nothing.
+            if let Ok(value) = serde_json::to_value(config) {
+                flatten(String::new(), value, &mut fields);
+            }
+            fields
+        })
+        .collect();
+    let mut fields: Vec<String> = Vec::new();
+    for (path, first) in flat.first().into_iter().flatten() {
+        let differs =
+            |run: &[(String, serde_json::Value)]| run.iter().find(|(p, _)| p == path).map(|(_, v)| v) != Some(first);
+        if flat.iter().any(|run| differs(run)) {
+            fields.push(path.clone());
+        }
+    }
+    let values: Vec<Vec<serde_json::Value>> = flat
+        .iter()
+        .map(|run| {
+            fields
+                .iter()
+                .map(|f| run.iter().find(|(p, _)| p == f).map_or(serde_json::Value::Null, |(_, v)| v.clone()))
+                .collect()
+        })
+        .collect();
+    let labels = values
+        .iter()
+        .map(|run| {
+            fields.iter().zip(run).map(|(field, value)| setting_label(field, value)).collect::<Vec<_>>().join(", ")
+        })
+        .collect();
+    ConfigDifferences { fields, values, labels }
+}
+
+/// The leaves of a configuration's JSON form, by dotted path, in its (alphabetical) order.
+fn flatten(path: String, value: serde_json::Value, out: &mut Vec<(String, serde_json::Value)>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map {
+                let path = if path.is_empty() { key } else { format!("{path}.{key}") };
+                flatten(path, value, out);
+            }
+        }
+        leaf => out.push((path, leaf)),
+    }
+}
+
+/// One field's value in a few words: Node's flags by their names, in MiB; another field as `path=value`.
+fn setting_label(field: &str, value: &serde_json::Value) -> String {
+    let size = |name: &str| value.as_u64().map(|bytes| format!("{name} {}", format_size_flag(bytes)));
+    let named = match field {
+        "max_old_generation_size" => size("old"),
+        "max_semi_space_size" => size("semi"),
+        "min_semi_space_size" => size("min semi"),
+        "semi_space_growth_factor" => value.as_u64().map(|n| format!("semi growth {n}")),
+        _ => None,
+    };
+    named.unwrap_or_else(|| match value {
+        serde_json::Value::String(text) => format!("{field}={text}"),
+        other => format!("{field}={other}"),
+    })
+}
+
 /// The label of an axis tick: up to three decimals, trailing zeros dropped.
 pub(crate) fn tick_label(value: f64) -> String {
     format_number(value, 3)

@@ -367,3 +367,43 @@ fn gallery() {
     render_comparison(&[&r.leaky, &r.fixed, &r.dies], dir.join("comparison.png")).unwrap();
     render_heap(&r.dies, dir.join("leaky-small-heap-heap.svg"), &HeapChartOptions::default()).unwrap();
 }
+
+/// Runs of one trace are named by the settings in which their heap configurations differ, not `#1`, `#2`.
+#[test]
+fn runs_of_one_trace_are_named_by_the_settings_that_differ() {
+    let r = runs();
+    let small = server("leaky", true, 120, r#""max_old_generation_size": 65536"#);
+    let svg = String::from_utf8(comparison_chart(&[&r.leaky, &small], ImageFormat::Svg, ChartSize::default()).unwrap())
+        .unwrap();
+    assert!(svg.contains("old 64 KiB: old generation"), "the second run by its old generation");
+    assert!(!svg.contains("#2"), "no series named by its place");
+}
+
+/// More than four runs are small multiples: a panel each, titled by its settings, with its outcome, on the same axes.
+#[test]
+fn many_runs_are_small_multiples_titled_by_their_settings() {
+    let reports: Vec<Report> = [1u64, 2, 3, 4, 6, 8, 12, 16, 32]
+        .iter()
+        .map(|pages| server("leaky", true, 120, &format!(r#""max_old_generation_size": {}"#, pages * 16384)))
+        .collect();
+    let all: Vec<&Report> = reports.iter().collect();
+    let svg = String::from_utf8(comparison_chart(&all, ImageFormat::Svg, ChartSize::default()).unwrap()).unwrap();
+    std::fs::write(out_dir("panels").join("panels.svg"), &svg).unwrap();
+    assert!(svg.contains("9 runs of leaky"), "the title counts the runs");
+    for kib in [16, 32, 48, 64, 96, 128, 192, 256, 512] {
+        assert!(svg.contains(&format!("\nold {kib} KiB\n")), "a panel titled old {kib} KiB");
+    }
+    let died = reports.iter().filter(|r| r.summary.oom.is_some()).count();
+    assert!(died > 0 && died < 9, "{died} of the runs died: the grid shows both outcomes");
+    assert_eq!(svg.matches("out of memory at").count(), died, "each dead run's panel says so");
+    assert_eq!(svg.matches("· survived").count(), 9 - died);
+    // PNG: one ring of out-of-memory red per dead run, whatever the layout; the grid's columns, for a 1-D list,
+    // about the square root of its length.
+    assert_eq!(visualizer::grid_columns(&all), 3);
+    let size = visualizer::panels_size(all.len(), 3);
+    let png = visualizer::sweep_chart(&all, all.len(), 3, ImageFormat::Png, size).unwrap();
+    let image = Image::decode(&png);
+    assert_eq!((image.width, image.height), (size.width, size.height));
+    assert!(image.count(palette::OUT_OF_MEMORY, 0..image.width) > 20 * died);
+    assert_eq!(png, visualizer::sweep_chart(&all, all.len(), 3, ImageFormat::Png, size).unwrap(), "deterministic");
+}
