@@ -11,6 +11,7 @@ use gc_sim::snapshot::import::import_into_replay;
 use gc_sim::synthesis::synthesizer::Repeat;
 use gc_sim::trace::TraceHeader;
 use gc_sim::{Collector, HeapConfig, Replay, Report, MIB};
+use rayon::prelude::*;
 use serde::Serialize;
 use visualizer::{ChartSize, ImageFormat};
 
@@ -124,21 +125,21 @@ pub fn predict(args: PredictArgs) -> ExitCode {
     if args.horizon.is_none() {
         let _ = writeln!(stdout, "horizon: {} (--horizon to change)", seconds(horizon_ms));
     }
-    let mut predictions = Vec::new();
-    let mut reports = Vec::new();
-    for &mb in &args.max_old_space_size {
-        let repeat = Repeat::UntilStopped { horizon_ms };
-        match run(&prepared, mb, args.max_semi_space_size, repeat, false) {
-            Ok((p, r)) => {
-                predictions.push(p);
-                reports.push(r);
-            }
-            Err(message) => {
-                eprintln!("gc-sim: {message}");
-                return ExitCode::from(EXIT_INVALID);
-            }
+    // The limits are independent runs: one per core, in the order given.
+    let repeat = Repeat::UntilStopped { horizon_ms };
+    let outcomes: Result<Vec<(Prediction, Report)>, String> = args
+        .max_old_space_size
+        .par_iter()
+        .with_max_len(1)
+        .map(|&mb| run(&prepared, mb, args.max_semi_space_size, repeat, false))
+        .collect();
+    let (predictions, reports): (Vec<Prediction>, Vec<Report>) = match outcomes {
+        Ok(outcomes) => outcomes.into_iter().unzip(),
+        Err(message) => {
+            eprintln!("gc-sim: {message}");
+            return ExitCode::from(EXIT_INVALID);
         }
-    }
+    };
     // The fix: the same time and garbage without the growth, at the smallest limit, as long as the longest life.
     let smallest = *args.max_old_space_size.iter().min().expect("required");
     let longest = predictions.iter().map(|p| p.end_ms).fold(0.0, f64::max);
