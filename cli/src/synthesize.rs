@@ -267,7 +267,8 @@ impl Artefacts {
         };
         let last_step_ms = step_ms.as_ref().and_then(|v| v.last().copied()).or(Some(GUESSED_STEP_MS));
         let garbage = GarbageModel::for_synthesis(
-            &synthesis,
+            &synthesis.steps,
+            &synthesis.growth,
             events.as_deref(),
             last_step_ms,
             units_per_ms,

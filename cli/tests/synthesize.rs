@@ -100,6 +100,21 @@ fn synthesize_is_deterministic_and_its_trace_runs_from_anywhere() {
         traces.push(std::fs::read(&trace).unwrap());
     }
     assert_eq!(traces[0], traces[1]);
+    // Every line is what docs/trace-format.schema.json describes: the header, then events.
+    let schema: serde_json::Value = serde_json::from_str(include_str!("../../docs/trace-format.schema.json")).unwrap();
+    let id = schema["$id"].as_str().unwrap().to_owned();
+    let registry = jsonschema::Registry::new().add(id.clone(), schema).unwrap().prepare().unwrap();
+    let of = |def: &str| {
+        let reference = serde_json::json!({ "$ref": format!("{id}#/$defs/{def}") });
+        jsonschema::options().with_registry(&registry).build(&reference).unwrap()
+    };
+    let (header_schema, event_schema) = (of("header"), of("event"));
+    for (i, line) in traces[0].split(|&b| b == b'\n').filter(|l| !l.is_empty()).enumerate() {
+        let value: serde_json::Value = serde_json::from_slice(line).unwrap();
+        let validator = if i == 0 { &header_schema } else { &event_schema };
+        let errors: Vec<String> = validator.iter_errors(&value).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "line {}: {errors:?}", i + 1);
+    }
     let header: serde_json::Value = serde_json::from_slice(traces[0].split(|&b| b == b'\n').next().unwrap()).unwrap();
     assert!(header["initial_snapshot"].as_str().unwrap().ends_with("emitter-leak-250.heapsnapshot.gz"));
     // Run from another directory: 200 requests between the snapshots, then 3 x 200 repeated, all kept.

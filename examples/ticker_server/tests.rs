@@ -523,9 +523,15 @@ fn the_leaky_snapshots_and_30_s_of_gc_log_predict_the_death_at_64_mib() {
     }
     let timing = Timing::new(&synthesis, &[&path_a, &path_b], Some(16_000.0), Some(0.1));
     let step_ms = timing.step_ms.clone().unwrap();
-    let garbage =
-        GarbageModel::for_synthesis(&synthesis, Some(&first_30_s), step_ms.last().copied(), timing.units_per_ms, None)
-            .expect("the log fits");
+    let garbage = GarbageModel::for_synthesis(
+        &synthesis.steps,
+        &synthesis.growth,
+        Some(&first_30_s),
+        step_ms.last().copied(),
+        timing.units_per_ms,
+        None,
+    )
+    .expect("the log fits");
     let plan = Plan {
         step_ms,
         units_per_ms: 0.1,

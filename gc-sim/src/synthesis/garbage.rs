@@ -8,7 +8,7 @@
 //! collection, so the bytes allocated between two collections are the heap before the second minus the heap after
 //! the first, and what a mark-compact frees beyond that allocation was garbage in the old generation.
 
-use super::synthesizer::Synthesis;
+use super::growth::{Growth, Step};
 use crate::gc_log::{LogCollector, LogEvent};
 
 /// Without a GC log: bytes of short-lived objects allocated for every byte the growth keeps (a guess; V8's
@@ -132,17 +132,19 @@ impl GarbageModel {
         })
     }
 
-    /// The garbage of `synthesis`: fitted to the GC log's `events` when given (`None` if they cannot be fitted),
-    /// else the guess over the last step's time (`step_ms`), for the growth's bytes (or, without growth, the
-    /// bytes born). Objects of `object_size` bytes, or the mean size of the last step's births (16 to 1024 B).
+    /// The garbage of a synthesis's `steps` and `growth`: fitted to the GC log's `events` when given (`None` if
+    /// they cannot be fitted), else the guess over the last step's time (`step_ms`), for the growth's bytes (or,
+    /// without growth, the bytes born). Objects of `object_size` bytes, or the mean size of the last step's births
+    /// (16 to 1024 B).
     pub fn for_synthesis(
-        synthesis: &Synthesis,
+        steps: &[Step],
+        growth: &Growth,
         events: Option<&[LogEvent]>,
         step_ms: Option<f64>,
         units_per_ms: Option<f64>,
         object_size: Option<u32>,
     ) -> Option<GarbageModel> {
-        let last = synthesis.steps.last();
+        let last = steps.last();
         let object_size = object_size.unwrap_or_else(|| {
             last.filter(|s| !s.births.is_empty())
                 .map(|s| (s.born_bytes / s.births.len() as u64).clamp(16, 1024) as u32)
@@ -151,8 +153,7 @@ impl GarbageModel {
         match events {
             Some(events) => GarbageModel::fit(events, units_per_ms.unwrap_or(0.0), object_size),
             None => {
-                let g = &synthesis.growth;
-                let kept = if g.bytes > 0 { g.bytes } else { last.map_or(0, |s| s.born_bytes) };
+                let kept = if growth.bytes > 0 { growth.bytes } else { last.map_or(0, |s| s.born_bytes) };
                 Some(GarbageModel::guess(kept, step_ms.unwrap_or(0.0), object_size))
             }
         }
