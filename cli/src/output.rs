@@ -118,7 +118,8 @@ impl Output {
     /// Writes `value` as pretty JSON and a newline, whole ([`write`](Self::write)).
     pub fn write_json(&self, value: &impl serde::Serialize) -> Result<(), String> {
         self.write(|out| {
-            serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::other)?;
+            // `From` keeps an I/O error's kind: a closed pipe stays `BrokenPipe`, which `write` forgives.
+            serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::from)?;
             writeln!(out)
         })
     }

@@ -142,7 +142,7 @@ fn the_schema_header_and_heap_match_heap_config() {
     let header = &schema["$defs"]["header"];
     assert_eq!(
         keys(&header["properties"]),
-        BTreeSet::from(["format", "version", "name", "heap", "initial_heap"].map(String::from))
+        BTreeSet::from(["format", "version", "name", "heap", "initial_heap", "initial_snapshot"].map(String::from))
     );
     let mut document = keys(&header["properties"]);
     document.insert("events".to_owned());
