@@ -167,6 +167,17 @@ impl Prepared {
                 step.roots_added.len(),
                 step.roots_removed.len()
             )?;
+            // Ids name the same object only within one process. Two processes of one program share the ids of
+            // their startup heaps, but not the objects: most references then differ.
+            if step.died_objects * 2 > step.earlier_objects || step.rewrites.len() as u64 > step.earlier_objects {
+                writeln!(
+                    out,
+                    "  WARNING: snapshots {} and {} differ in most of their objects or references: are they of one \
+                     process? (a snapshot id names one object only within one process)",
+                    i + 1,
+                    i + 2
+                )?;
+            }
         }
         let g = &s.growth;
         match &g.unit {

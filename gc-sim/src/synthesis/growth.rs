@@ -104,6 +104,8 @@ pub struct Step {
     pub roots_removed: Vec<(Name, u32)>,
     /// Bytes of the born objects.
     pub born_bytes: u64,
+    /// V8 heap objects of the earlier snapshot.
+    pub earlier_objects: u64,
     /// Objects of the earlier snapshot that are gone in the later one.
     pub died_objects: u64,
     /// Their bytes.
@@ -318,6 +320,7 @@ pub fn step(
             continue;
         }
         let id = earlier.id(n);
+        step.earlier_objects += 1;
         let Some(m) = later.node_by_id(id).filter(|&m| later.space(m) == NodeSpace::V8Heap) else {
             step.died_objects += 1;
             step.died_bytes += u64::from(replayed_size(earlier, n));
