@@ -29,13 +29,40 @@ pub(crate) struct ComparisonChart<'r> {
     size: ChartSize,
 }
 
-/// One report's series.
-struct Run<'r> {
-    report: &'r Report,
-    name: String,
-    t_ms: Vec<f64>,
-    old_generation: Vec<f64>,
-    total: Vec<f64>,
+/// One report's series (also a panel of the panels chart).
+pub(crate) struct Run<'r> {
+    pub(crate) report: &'r Report,
+    pub(crate) name: String,
+    pub(crate) t_ms: Vec<f64>,
+    pub(crate) old_generation: Vec<f64>,
+    pub(crate) total: Vec<f64>,
+}
+
+/// The series of `reports`, named by [`run_names`], in time order.
+///
+/// # Errors
+/// [`VisualizerError::EmptyReport`] for a report whose timeline has no sample.
+pub(crate) fn runs<'r>(reports: &[&'r Report]) -> Result<Vec<Run<'r>>, VisualizerError> {
+    let names = run_names(reports);
+    let mut runs = Vec::with_capacity(reports.len());
+    for (&report, name) in reports.iter().zip(names) {
+        let mut samples: Vec<_> = report.timeline.iter().filter(|s| s.t_ms.is_finite() && s.t_ms >= 0.0).collect();
+        if samples.is_empty() {
+            return Err(VisualizerError::EmptyReport {
+                name: report.name.clone(),
+                reason: "its timeline has no samples",
+            });
+        }
+        samples.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms));
+        runs.push(Run {
+            report,
+            name,
+            t_ms: samples.iter().map(|s| s.t_ms).collect(),
+            old_generation: samples.iter().map(|s| s.spaces.old_generation_bytes() as f64).collect(),
+            total: samples.iter().map(|s| s.spaces.used_bytes() as f64).collect(),
+        });
+    }
+    Ok(runs)
 }
 
 impl<'r> ComparisonChart<'r> {
@@ -44,26 +71,7 @@ impl<'r> ComparisonChart<'r> {
         if reports.is_empty() {
             return Err(VisualizerError::NoReports);
         }
-        let names = run_names(reports);
-        let mut runs = Vec::with_capacity(reports.len());
-        for (i, &report) in reports.iter().enumerate() {
-            let mut samples: Vec<_> = report.timeline.iter().filter(|s| s.t_ms.is_finite() && s.t_ms >= 0.0).collect();
-            if samples.is_empty() {
-                return Err(VisualizerError::EmptyReport {
-                    name: report.name.clone(),
-                    reason: "its timeline has no samples",
-                });
-            }
-            samples.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms));
-            let name = names[i].clone();
-            runs.push(Run {
-                report,
-                name,
-                t_ms: samples.iter().map(|s| s.t_ms).collect(),
-                old_generation: samples.iter().map(|s| s.spaces.old_generation_bytes() as f64).collect(),
-                total: samples.iter().map(|s| s.spaces.used_bytes() as f64).collect(),
-            });
-        }
+        let runs = runs(reports)?;
         Ok(ComparisonChart { runs, size })
     }
 }

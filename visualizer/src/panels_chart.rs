@@ -8,7 +8,7 @@ use plotters::element::Circle;
 use plotters::prelude::{ChartBuilder, DrawingArea, DrawingBackend, PathElement, Text};
 use plotters::style::ShapeStyle;
 
-use crate::comparison_chart::run_names;
+use crate::comparison_chart::{runs, Run};
 use crate::envelope::{m4, Columns};
 use crate::error::Drawn;
 use crate::frame::{self, axis_end, text, LABEL_SIZE};
@@ -40,15 +40,6 @@ pub(crate) struct PanelsChart<'r> {
     size: ChartSize,
 }
 
-/// One panel's run.
-struct Run<'r> {
-    report: &'r Report,
-    name: String,
-    t_ms: Vec<f64>,
-    old_generation: Vec<f64>,
-    total: Vec<f64>,
-}
-
 impl<'r> PanelsChart<'r> {
     /// The panels of `reports` (of `total` runs in all), `columns` to a row.
     pub fn new(
@@ -61,25 +52,7 @@ impl<'r> PanelsChart<'r> {
         if reports.is_empty() {
             return Err(VisualizerError::NoReports);
         }
-        let names = run_names(reports);
-        let mut runs = Vec::with_capacity(reports.len());
-        for (&report, name) in reports.iter().zip(names) {
-            let mut samples: Vec<_> = report.timeline.iter().filter(|s| s.t_ms.is_finite() && s.t_ms >= 0.0).collect();
-            if samples.is_empty() {
-                return Err(VisualizerError::EmptyReport {
-                    name: report.name.clone(),
-                    reason: "its timeline has no samples",
-                });
-            }
-            samples.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms));
-            runs.push(Run {
-                report,
-                name,
-                t_ms: samples.iter().map(|s| s.t_ms).collect(),
-                old_generation: samples.iter().map(|s| s.spaces.old_generation_bytes() as f64).collect(),
-                total: samples.iter().map(|s| s.spaces.used_bytes() as f64).collect(),
-            });
-        }
+        let runs = runs(reports)?;
         let columns = columns.clamp(1, runs.len());
         Ok(PanelsChart { runs, total: total.max(reports.len()), columns, size })
     }
