@@ -115,6 +115,30 @@ impl Output {
         Ok(())
     }
 
+    /// Checks that no output is one of `inputs` (`(path, what it is)`, e.g. `(trace, "the trace being replayed")`;
+    /// `-`, standard input, is none) or another output: writing there would replace it. The message names the
+    /// output's flag and path.
+    pub fn check_distinct(outputs: &[&Output], inputs: &[(&Path, &str)]) -> Result<(), String> {
+        let inputs: Vec<(PathBuf, &str)> = inputs
+            .iter()
+            .filter(|(path, _)| path.as_os_str() != "-")
+            .filter_map(|&(path, what)| Some((std::fs::canonicalize(path).ok()?, what)))
+            .collect();
+        let mut seen: Vec<(PathBuf, &'static str)> = Vec::new();
+        for output in outputs {
+            let Some(identity) = output.identity() else { continue };
+            let named = format!("{} {}", output.flag(), output.path().display());
+            if let Some((_, what)) = inputs.iter().find(|(input, _)| *input == identity) {
+                return Err(format!("{named}: is {what}; writing there would replace it"));
+            }
+            if let Some((_, other)) = seen.iter().find(|(seen, _)| *seen == identity) {
+                return Err(format!("{named}: is the same file as {other}; give each output its own file"));
+            }
+            seen.push((identity, output.flag()));
+        }
+        Ok(())
+    }
+
     /// Writes `value` as pretty JSON and a newline, whole ([`write`](Self::write)).
     pub fn write_json(&self, value: &impl serde::Serialize) -> Result<(), String> {
         self.write(|out| {

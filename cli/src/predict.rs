@@ -101,6 +101,8 @@ pub fn predict(args: PredictArgs) -> ExitCode {
         }
         let report = args.report.as_deref().map(|p| Output::check("--report", p)).transpose()?;
         let plot = args.plot.as_deref().map(|p| Output::check_image("--plot", p)).transpose()?;
+        let all: Vec<&Output> = report.iter().chain(plot.as_ref().map(|(o, _)| o)).collect();
+        Output::check_distinct(&all, &args.artefacts.inputs())?;
         Ok((report, plot))
     })();
     let (report_out, plot_out) = match checked {
@@ -163,7 +165,7 @@ pub fn predict(args: PredictArgs) -> ExitCode {
             unit,
             bytes_per_unit: prepared.synthesis.growth.bytes_per_unit(),
             objects_per_unit: prepared.synthesis.growth.objects_per_unit(),
-            units_per_second: prepared.units_per_ms.map(|r| r * 1000.0),
+            units_per_second: prepared.timing.units_per_ms.map(|r| r * 1000.0),
             garbage_guessed: prepared.garbage.source == gc_sim::synthesis::garbage::GarbageSource::Guessed,
             predictions: &predictions,
             fix: &fix,
@@ -194,9 +196,9 @@ fn chart(reports: &[&Report], format: ImageFormat, output: &Output) -> Result<()
 /// (a program alive then is not dying of this growth), at most [`DEFAULT_HORIZON_MS`]; a minute past the snapshots
 /// when nothing grows.
 fn default_horizon_ms(prepared: &Prepared, largest_mb: u64) -> f64 {
-    let steps: f64 = prepared.step_ms.as_ref().map_or(0.0, |v| v.iter().sum());
+    let steps: f64 = prepared.timing.step_ms.as_ref().map_or(0.0, |v| v.iter().sum());
     let growth = &prepared.synthesis.growth;
-    let fill_ms = match prepared.units_per_ms {
+    let fill_ms = match prepared.timing.units_per_ms {
         Some(rate) if growth.bytes_per_unit() > 0.0 && rate > 0.0 => {
             (largest_mb as f64 * MIB as f64 / growth.bytes_per_unit()) / rate
         }

@@ -55,29 +55,11 @@ impl Outputs {
             plot_heap_map: image("--plot-heap-map", &args.plot_heap_map)?,
         };
         // An output must not replace the trace it is made from, nor another output.
-        let trace = std::fs::canonicalize(&args.trace).ok().filter(|_| args.trace.as_os_str() != "-");
-        let logs: Vec<std::path::PathBuf> = args
-            .compare_log
-            .iter()
-            .filter(|f| f.as_os_str() != "-")
-            .filter_map(|f| std::fs::canonicalize(f).ok())
-            .collect();
         let images = [&outputs.plot, &outputs.plot_pauses, &outputs.plot_heap_map].map(|o| o.as_ref().map(|(o, _)| o));
-        let mut seen: Vec<(std::path::PathBuf, &'static str)> = Vec::new();
-        for output in [outputs.report.as_ref()].into_iter().chain(images).flatten() {
-            let Some(identity) = output.identity() else { continue };
-            let named = format!("{} {}", output.flag(), output.path().display());
-            if trace.as_ref() == Some(&identity) {
-                return Err(format!("{named}: is the trace being replayed; writing there would replace it"));
-            }
-            if logs.contains(&identity) {
-                return Err(format!("{named}: is a --compare-log log; writing there would replace it"));
-            }
-            if let Some((_, other)) = seen.iter().find(|(seen, _)| *seen == identity) {
-                return Err(format!("{named}: is the same file as {other}; give each output its own file"));
-            }
-            seen.push((identity, output.flag()));
-        }
+        let all: Vec<&Output> = [outputs.report.as_ref()].into_iter().chain(images).flatten().collect();
+        let mut inputs: Vec<(&Path, &str)> = vec![(args.trace.as_path(), "the trace being replayed")];
+        inputs.extend(args.compare_log.iter().map(|log| (log.as_path(), "a --compare-log log")));
+        Output::check_distinct(&all, &inputs)?;
         Ok(outputs)
     }
 

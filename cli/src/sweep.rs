@@ -672,20 +672,10 @@ impl Outputs {
             csv: args.csv.as_deref().map(|p| Output::check("--csv", p)).transpose()?,
             plot: args.plot.as_deref().map(|p| Output::check_image("--plot", p)).transpose()?,
         };
-        let inputs: Vec<PathBuf> = inputs.iter().filter_map(|p| std::fs::canonicalize(p).ok()).collect();
-        let mut seen: Vec<(PathBuf, &'static str)> = Vec::new();
         let plot = outputs.plot.as_ref().map(|(o, _)| o);
-        for output in [outputs.report.as_ref(), outputs.csv.as_ref(), plot].into_iter().flatten() {
-            let Some(identity) = output.identity() else { continue };
-            let named = format!("{} {}", output.flag(), output.path().display());
-            if inputs.contains(&identity) {
-                return Err(format!("{named}: is an input of the sweep; writing there would replace it"));
-            }
-            if let Some((_, other)) = seen.iter().find(|(seen, _)| *seen == identity) {
-                return Err(format!("{named}: is the same file as {other}; give each output its own file"));
-            }
-            seen.push((identity, output.flag()));
-        }
+        let all: Vec<&Output> = [outputs.report.as_ref(), outputs.csv.as_ref(), plot].into_iter().flatten().collect();
+        let inputs: Vec<(&Path, &str)> = inputs.iter().map(|p| (p.as_path(), "an input of the sweep")).collect();
+        Output::check_distinct(&all, &inputs)?;
         Ok(outputs)
     }
 

@@ -117,12 +117,8 @@ pub struct Prepared {
     pub first: HeapGraph,
     /// The synthesis.
     pub synthesis: Synthesis,
-    /// Time of each step, ms; `None` when nothing gives it.
-    pub step_ms: Option<Vec<f64>>,
-    /// Units of growth per ms; `None` when nothing gives it (or nothing grows).
-    pub units_per_ms: Option<f64>,
-    /// Where the time comes from, in words.
-    pub time_source: String,
+    /// The time of the steps and the growth's rate, and where they come from.
+    pub timing: Timing,
     /// The garbage.
     pub garbage: GarbageModel,
     /// The snapshots' names, for titles.
@@ -136,13 +132,13 @@ impl Prepared {
     pub fn plan(&self, repeat: Repeat, without_growth: bool) -> Result<Plan, String> {
         // The snapshots alone: time only spaces the events, so a guess will do (the output says so).
         let guessed = (repeat == Repeat::Times(0)).then(|| vec![GUESSED_STEP_MS; self.synthesis.steps.len()]);
-        let step_ms = self.step_ms.clone().or(guessed).ok_or_else(|| {
+        let step_ms = self.timing.step_ms.clone().or(guessed).ok_or_else(|| {
             "the time between the snapshots is unknown: give --interval (time between them) or --rate (units of \
              growth per second)"
                 .to_owned()
         })?;
         let needs_rate = repeat != Repeat::Times(0) && self.synthesis.growth.unit.is_some();
-        let units_per_ms = match self.units_per_ms {
+        let units_per_ms = match self.timing.units_per_ms {
             Some(rate) => rate,
             None if needs_rate => return Err("the growth's rate is unknown: give --rate N/s".to_owned()),
             None => 0.0,
@@ -209,8 +205,8 @@ impl Prepared {
                 self.min_objects
             )?,
         }
-        match &self.step_ms {
-            Some(_) => writeln!(out, "time: {}", self.time_source)?,
+        match &self.timing.step_ms {
+            Some(_) => writeln!(out, "time: {}", self.timing.source)?,
             None => writeln!(
                 out,
                 "time: GUESSED, {} a step (give --interval or --rate; needed to repeat the growth)",
@@ -244,6 +240,14 @@ impl Prepared {
 pub use visualizer::units::format_count as thousands;
 
 impl Artefacts {
+    /// The files read, as [`Output::check_distinct`] takes them: no output may replace one.
+    pub fn inputs(&self) -> Vec<(&Path, &str)> {
+        let snapshots = self.snapshots.iter().map(|p| (p.as_path(), "one of the snapshots"));
+        let logs = self.gc_log.iter().map(|p| (p.as_path(), "a --gc-log log"));
+        let timeline = self.timeline.iter().map(|p| (p.as_path(), "the --timeline"));
+        snapshots.chain(logs).chain(timeline).collect()
+    }
+
     /// [`prepare`](Self::prepare), its error printed: `Err` is the exit code (unreadable input).
     pub fn prepare_or_report(&self) -> Result<Prepared, ExitCode> {
         self.prepare().map_err(|message| {
@@ -269,20 +273,19 @@ impl Artefacts {
         let options = Options { unit: self.unit.clone(), min_objects: self.min_objects };
         let synthesis = Synthesis::new(&refs, timeline.as_ref(), &options).map_err(|e| format!("--unit: {e}"))?;
         let paths: Vec<&Path> = self.snapshots.iter().map(PathBuf::as_path).collect();
-        let Timing { step_ms, units_per_ms, source: time_source } =
-            Timing::new(&synthesis, &paths, self.interval, self.rate.map(|r| r / 1000.0));
+        let timing = Timing::new(&synthesis, &paths, self.interval, self.rate.map(|r| r / 1000.0));
         let events = if self.gc_log.is_empty() {
             None
         } else {
             Some(crate::log::read_logs(&self.gc_log, true, usize::MAX)?.1.unwrap_or_default())
         };
-        let last_step_ms = step_ms.as_ref().and_then(|v| v.last().copied()).or(Some(GUESSED_STEP_MS));
+        let last_step_ms = timing.step_ms.as_ref().and_then(|v| v.last().copied()).or(Some(GUESSED_STEP_MS));
         let garbage = GarbageModel::for_synthesis(
             &synthesis.steps,
             &synthesis.growth,
             events.as_deref(),
             last_step_ms,
-            units_per_ms,
+            timing.units_per_ms,
             self.garbage_object_size,
         )
         .ok_or_else(|| {
@@ -293,16 +296,7 @@ impl Artefacts {
         })?;
         let names = self.snapshots.iter().map(|p| snapshot_name(p)).collect();
         let first = graphs.swap_remove(0);
-        Ok(Prepared {
-            first,
-            synthesis,
-            step_ms,
-            units_per_ms,
-            time_source,
-            garbage,
-            names,
-            min_objects: self.min_objects,
-        })
+        Ok(Prepared { first, synthesis, timing, garbage, names, min_objects: self.min_objects })
     }
 }
 
@@ -432,11 +426,8 @@ pub fn synthesize(args: SynthesizeArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    if args.artefacts.snapshots.iter().any(|s| std::fs::canonicalize(s).ok() == output.identity()) {
-        eprintln!(
-            "gc-sim: --output {}: is one of the snapshots; writing there would replace it",
-            output.path().display()
-        );
+    if let Err(message) = Output::check_distinct(&[&output], &args.artefacts.inputs()) {
+        eprintln!("gc-sim: {message}");
         return ExitCode::from(EXIT_USAGE);
     }
     let prepared = match args.artefacts.prepare_or_report() {

@@ -41,6 +41,20 @@ pub fn root_set_name(graph: &HeapGraph, from: u32) -> String {
     }
 }
 
+/// The size node `n` (of the V8 heap) is imported with: its self size, 8 (the smallest object) for the few nodes V8
+/// reports with 0.
+pub fn imported_size(graph: &HeapGraph, n: u32) -> u32 {
+    match graph.self_size(n) {
+        0 => 8,
+        size => u32::try_from(size).unwrap_or(u32::MAX),
+    }
+}
+
+/// The snapshot ids of the V8 heap nodes that node `n` references, in order: the slots it is imported with.
+pub fn imported_references(graph: &HeapGraph, n: u32) -> impl Iterator<Item = u32> + '_ {
+    graph.retaining_edges(n).filter(|&(_, to)| graph.space(to) == NodeSpace::V8Heap).map(|(_, to)| graph.id(to))
+}
+
 /// The V8 heap of `graph` as an import into `heap` (whose label table gets the class names).
 pub fn heap_import(graph: &HeapGraph, heap: &mut Heap) -> SnapshotImport {
     let nodes = graph.node_count();
@@ -79,13 +93,10 @@ pub fn heap_import(graph: &HeapGraph, heap: &mut Heap) -> SnapshotImport {
                 label
             }
         };
-        let size = graph.self_size(n);
-        let size = if size == 0 {
-            padded_bytes += 8;
-            8
-        } else {
-            u32::try_from(size).unwrap_or(u32::MAX)
-        };
+        let size = imported_size(graph, n);
+        if graph.self_size(n) == 0 {
+            padded_bytes += u64::from(size);
+        }
         let references = graph.retaining_edges(n).map(|(_, to)| index[to as usize]).filter(|&i| i != u32::MAX);
         import.object(size, Labels { kind: Some(kind), ..Labels::NONE }, references);
         ids.push(u64::from(graph.id(n)));

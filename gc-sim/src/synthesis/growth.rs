@@ -18,7 +18,7 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::snapshot::diff::{groups, ids, structure, MIN_SHARE};
-use crate::snapshot::import::root_set_name;
+use crate::snapshot::import::{imported_references as references, imported_size as replayed_size, root_set_name};
 use crate::snapshot::{HeapGraph, NodeSpace};
 
 /// The root set holding the objects a step is still linking together (released at the end of the step).
@@ -178,19 +178,6 @@ pub enum GrowthError {
         /// The growth's classes.
         classes: String,
     },
-}
-
-/// The self size an object is replayed with.
-fn replayed_size(graph: &HeapGraph, n: u32) -> u32 {
-    match graph.self_size(n) {
-        0 => 8,
-        size => u32::try_from(size).unwrap_or(u32::MAX),
-    }
-}
-
-/// The ids of `n`'s references to V8 heap nodes, in order: its slots when imported or born.
-fn references(graph: &HeapGraph, n: u32) -> impl Iterator<Item = u32> + '_ {
-    graph.retaining_edges(n).filter(|&(_, to)| graph.space(to) == NodeSpace::V8Heap).map(|(_, to)| graph.id(to))
 }
 
 /// Every `(root set, object id)` handle of `graph`, sorted (a multiset).

@@ -202,12 +202,6 @@ impl Synthesis {
                 return Ok(e.out);
             }
         }
-        if self.growth.unit.is_none() && !plan.without_growth {
-            // Nothing grows: repetitions would only be garbage and time.
-            if plan.repeat == Repeat::Times(0) {
-                return Ok(e.out);
-            }
-        }
         let mut r = 0u64;
         loop {
             match plan.repeat {
