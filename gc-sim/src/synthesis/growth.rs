@@ -268,7 +268,14 @@ pub fn step(
     slots: &mut FxHashMap<u32, u32>,
 ) -> Step {
     let mut step = Step::default();
-    let earlier_ids = ids(earlier);
+    // The objects the simulation holds: the earlier snapshot's V8 heap nodes. An id of one of its native nodes
+    // names nothing simulated, so a V8 heap node of that id in the later snapshot is born (snapshots of two
+    // processes can share ids across kinds).
+    let mut earlier_ids: Vec<u32> = (0..earlier.node_count() as u32)
+        .filter(|&n| earlier.space(n) == NodeSpace::V8Heap)
+        .map(|n| earlier.id(n))
+        .collect();
+    earlier_ids.sort_unstable();
     let is_earlier = |id: u32| earlier_ids.binary_search(&id).is_ok();
     // Births, in id order, and their positions.
     let mut born: Vec<u32> = (0..later.node_count() as u32)
